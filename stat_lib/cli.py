@@ -1,0 +1,183 @@
+"""`stat-lib`: a thin click layer over the library. Heavy modules are imported inside commands."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import StatLibError, UsageError
+
+
+def _fail(exc: StatLibError) -> None:
+    click.secho(f"error: {exc}", fg="red", err=True)
+    sys.exit(exc.exit_code)
+
+
+def handles_errors(fn):
+    """Turn a ``StatLibError`` into a one-line message and its exit code (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StatLibError as exc:
+            _fail(exc)
+
+    return wrapper
+
+
+class Context:
+    def __init__(self, home: Path):
+        self.home = home
+        self._params = None
+
+    @property
+    def params(self):
+        if self._params is None:
+            from .config import load_params
+            self._params = load_params(self.home)
+        return self._params
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="STAT_LIB_HOME",
+              default=".", show_default=True,
+              help="Folder holding params/, data/ and outputs/ (env STAT_LIB_HOME).")
+@click.version_option(package_name="stat-lib")
+@click.pass_context
+def main(ctx, home: Path):
+    """Stat meetings from 311 data: ingest, run packets, compute figures."""
+    ctx.obj = Context(home.resolve())
+
+
+def _parse_period(text: str):
+    from .periods import Period
+    return Period.parse(text)
+
+
+def _check_departments(params, departments) -> list[str] | None:
+    for slug in departments:
+        params.department(slug)  # raises UsageError listing the known ones
+    return list(departments) or None
+
+
+@main.command()
+@pass_ctx
+@handles_errors
+def ingest(ctx: Context):
+    """Load the configured sources into the store and print a quality summary."""
+    from .ingest import ingest as run_ingest
+    report = run_ingest(ctx.params)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.option("--period", required=True, help="2026-10 (month), 2026-W42 (ISO week), 2026-Q3.")
+@click.option("--department", "departments", multiple=True, metavar="SLUG",
+              help="Run only this department (repeatable). Default: all, plus citywide.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Notebooks run at once (default: params batch.workers, else the core count).")
+@click.option("--force", is_flag=True, help="Re-run notebooks whose inputs did not change.")
+@click.option("--pdf", is_flag=True, help="Also write <dept>.pdf beside each HTML packet.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address, with --executor dask.")
+@pass_ctx
+@handles_errors
+def run(ctx: Context, period, departments, workers, force, pdf, executor, scheduler):
+    """Execute the period's notebooks and export packets into outputs/<period>/."""
+    period = _parse_period(period)
+    params = ctx.params
+    selected = _check_departments(params, departments)
+    if executor == "dask" and not scheduler:
+        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    from .batch import run_period
+    result = run_period(params, period, selected, workers=workers, force=force, pdf=pdf,
+                        executor=executor, scheduler=scheduler)
+    click.echo(result.summary())
+    if not result.ok:
+        sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option("--period", required=True, help="2026-10 (month), 2026-W42 (ISO week), 2026-Q3.")
+@click.option("--department", "departments", multiple=True, metavar="SLUG")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@pass_ctx
+@handles_errors
+def metrics(ctx: Context, period, departments, fmt):
+    """Print every metric of every department as tidy rows (for spreadsheets, open data)."""
+    period = _parse_period(period)
+    selected = _check_departments(ctx.params, departments)
+    from .figures import tidy_figures, to_csv, to_json
+    table = tidy_figures(ctx.params, period, selected)
+    click.echo((to_csv if fmt == "csv" else to_json)(table), nl=False)
+
+
+@main.command()
+@handles_errors
+def profiles():
+    """List the built-in source profiles and the columns each expects."""
+    from .profiles import describe
+    click.echo(describe())
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite existing params files.")
+@pass_ctx
+@handles_errors
+def init(ctx: Context, force):
+    """Write a commented params skeleton into --home."""
+    from .onboarding import init as write_skeleton
+    for path in write_skeleton(ctx.home, force=force):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@pass_ctx
+@handles_errors
+def validate(ctx: Context):
+    """Check params and sources; list every problem at once."""
+    from .onboarding import validate as check
+    problems = check(ctx.home)
+    if problems:
+        for p in problems:
+            click.secho(f"- {p}", fg="red", err=True)
+        click.secho(f"{len(problems)} problem(s) found.", fg="red", err=True)
+        sys.exit(3)
+    click.echo("params and sources are valid.")
+
+
+@main.command()
+@click.option("--now", default=None, help="Pretend it is this moment (ISO 8601), for replays.")
+@click.option("--workers", type=click.IntRange(min=1), default=None)
+@click.option("--pdf", is_flag=True)
+@pass_ctx
+@handles_errors
+def nightly(ctx: Context, now, workers, pdf):
+    """Ingest, run the month to date, and re-finalize last month early in a month."""
+    from .nightly import run_nightly
+    code = run_nightly(ctx.params, now=now, workers=workers, pdf=pdf)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--period", default=None, help="Default: the latest complete month in the data.")
+@click.option("--pdf/--no-pdf", default=True, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=None)
+@pass_ctx
+@handles_errors
+def demo(ctx: Context, period, pdf, workers):
+    """Build the store from the bundled sample and run the latest complete month."""
+    from .demo import run_demo
+    index, ok = run_demo(ctx.params, period=period, pdf=pdf, workers=workers,
+                         echo=click.echo)
+    click.echo(f"\nPackets: {index}")
+    if not ok:
+        sys.exit(10)

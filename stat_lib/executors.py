@@ -1,0 +1,307 @@
+"""Where notebook runs execute: a registry of executors (papermill-style), and the job itself.
+
+``run_job(job)`` executes one notebook with papermill and exports its packet; it runs in a
+worker process (``local``: a process pool whose workers import papermill and nbconvert once)
+or on a Dask worker (``dask``: an existing ``distributed`` cluster with shared storage).
+Every executor yields the same result dicts, so the batch writes one manifest either way.
+
+Kernels use the IPC transport in a private folder (no TCP ports to race for: papermill #239,
+#511), and start with ``jsonschema``'s ``rfc3987_syntax`` import blocked (see ``KERNEL_ARGS``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import as_completed
+from pathlib import Path
+
+log = logging.getLogger("stat_lib.batch")
+
+# jsonschema imports rfc3987_syntax (a lark grammar, ~1.5 s) only for the "iri" and
+# "iri-reference" formats, which the Vega-Lite schema altair validates against never uses.
+# Marking the module missing makes jsonschema skip those two checkers: same outputs, faster
+# kernels. Set STAT_LIB_FAST_KERNEL=0 to turn it off.
+BLOCK_RFC3987 = "__import__('sys').modules.setdefault('rfc3987_syntax', None)"
+
+
+def kernel_args() -> list[str]:
+    """Extra ipykernel arguments for batch kernels."""
+    if os.environ.get("STAT_LIB_FAST_KERNEL", "1") == "0":
+        return []
+    return [f"--IPKernelApp.exec_lines={BLOCK_RFC3987}"]
+
+
+# --- the job -------------------------------------------------------------------------------
+
+def run_job(job: dict) -> dict:
+    """Execute one notebook and export its packet; never raises for a notebook's failure.
+
+    Parameters
+    ----------
+    job : dict
+        Built by ``stat_lib.batch``: ``department``, ``notebook`` (source path), ``out_dir``,
+        ``parameters``, ``params``, ``meta``, ``pdf``, ``cell_timeout``, ``notebook_timeout``,
+        ``kernel_name``.
+
+    Returns
+    -------
+    dict
+        ``status`` ('ok' or 'failed'), ``seconds``, ``html``, ``pdf``, ``error``,
+        ``summary``, ``failed_notebook``, ``attempts``.
+    """
+    from .outputs_lock import temp_path
+
+    t0 = time.monotonic()
+    out_dir, slug = Path(job["out_dir"]), job["department"]
+    tmp_nb = temp_path(out_dir / f"{slug}.ipynb")
+    result = {"status": "failed", "html": None, "pdf": None, "error": None, "summary": None,
+              "failed_notebook": None, "failed_html": None, "attempts": 0}
+    try:
+        result["attempts"] = _execute_with_retry(job, tmp_nb)
+        result["summary"] = _summary(tmp_nb)
+        result.update(_export(job, tmp_nb))
+        os.replace(tmp_nb, out_dir / f"{slug}.ipynb")
+        _remove_failed(out_dir, slug)
+        result["status"] = "ok"
+    except Exception as exc:  # a notebook's failure is data for the manifest, not a crash
+        result["error"] = describe_error(exc, job)
+        result["attempts"] = result["attempts"] or getattr(exc, "_stat_lib_attempts", 1)
+        result.update(_keep_failed(tmp_nb, out_dir, slug))
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+    result["seconds"] = round(time.monotonic() - t0, 3)
+    return result
+
+
+def _execute_with_retry(job: dict, output: Path) -> int:
+    """Run papermill; retry once when the kernel failed to start or died (papermill #476)."""
+    for attempt in (1, 2):
+        try:
+            _execute(job, output)
+            return attempt
+        except Exception as exc:
+            exc._stat_lib_attempts = attempt
+            if attempt == 2 or not is_kernel_failure(exc):
+                raise
+            log.warning("%s: kernel failed (%s); retrying once", job["department"], exc)
+    raise AssertionError("unreachable")
+
+
+def is_kernel_failure(exc: BaseException) -> bool:
+    """True for a kernel that died or never started (worth one retry), not a cell error."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    if isinstance(exc, DeadKernelError):
+        return True
+    if isinstance(exc, CellTimeoutError):
+        return False
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and "Kernel" in text and (
+            "didn't respond" in text or "died" in text):
+        return True
+    return type(exc).__name__ == "ZMQError"
+
+
+def _execute(job: dict, output: Path) -> None:
+    import papermill as pm
+
+    deadline = time.monotonic() + job["notebook_timeout"]
+    job["_deadline"] = deadline
+    ipc_dir = tempfile.mkdtemp(prefix="slk-")
+    try:
+        pm.execute_notebook(
+            str(job["notebook"]), str(output), parameters=job["parameters"],
+            kernel_name=job.get("kernel_name"), cwd=str(job["cwd"]), progress_bar=False,
+            log_output=False, start_timeout=job.get("start_timeout", 60),
+            execution_timeout=job["cell_timeout"],
+            timeout_func=_cell_timeout(job["cell_timeout"], deadline),
+            kernel_manager_class=ipc_kernel_manager(ipc_dir),
+            extra_arguments=kernel_args())
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+
+
+def _cell_timeout(cell_timeout: int, deadline: float):
+    """Per-cell timeout bounded by what is left of the notebook's budget."""
+    def timeout(cell) -> float:
+        return max(1.0, min(float(cell_timeout), deadline - time.monotonic()))
+    return timeout
+
+
+_IPC_CLASSES: dict[str, type] = {}
+
+
+def ipc_kernel_manager(ipc_dir: str) -> type:
+    """An ``AsyncKernelManager`` subclass whose kernels talk over IPC sockets in ``ipc_dir``."""
+    from jupyter_client import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = os.path.join(ipc_dir, "k")
+
+    return IpcKernelManager
+
+
+def _summary(nb_path: Path) -> dict | None:
+    import json
+
+    from .manifest import read_summary
+    return read_summary(json.loads(nb_path.read_text(encoding="utf-8")))
+
+
+def _export(job: dict, nb_path: Path) -> dict:
+    """HTML (and PDF) from the executed notebook, each written atomically."""
+    from . import packets
+    from .outputs_lock import atomic_path
+
+    out_dir, slug = Path(job["out_dir"]), job["department"]
+    html = out_dir / f"{slug}.html"
+    with atomic_path(html) as tmp:
+        packets.export_html(nb_path, tmp, job["params"], job["meta"])
+    pdf = None
+    if job["pdf"]:
+        pdf = out_dir / f"{slug}.pdf"
+        with atomic_path(pdf) as tmp:
+            packets.export_pdf(html, tmp)
+    return {"html": html.name, "pdf": pdf.name if pdf else None}
+
+
+def _keep_failed(tmp_nb: Path, out_dir: Path, slug: str) -> dict:
+    """Keep a failed run's executed notebook (papermill's error banner) as ``<slug>.failed.*``.
+
+    The last good ``<slug>.ipynb``/``.html`` are left alone.
+    """
+    if not tmp_nb.exists():
+        return {}
+    failed = out_dir / f"{slug}.failed.ipynb"
+    os.replace(tmp_nb, failed)
+    kept = {"failed_notebook": failed.name}
+    try:  # a diagnosis page with the code shown; best effort, the .ipynb is the evidence
+        from nbconvert import HTMLExporter
+
+        from .outputs_lock import write_text
+        body, _ = HTMLExporter().from_filename(str(failed))
+        write_text(out_dir / f"{slug}.failed.html", body)
+        kept["failed_html"] = f"{slug}.failed.html"
+    except Exception as exc:
+        log.warning("%s: could not render %s: %s", slug, failed.name, exc)
+    return kept
+
+
+def _remove_failed(out_dir: Path, slug: str) -> None:
+    for name in (f"{slug}.failed.ipynb", f"{slug}.failed.html"):
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def describe_error(exc: BaseException, job: dict) -> str:
+    """A one-paragraph error for the manifest: what failed, where, and what to look at."""
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        return (f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue} (executed notebook "
+                f"kept as {job['department']}.failed.ipynb)")
+    if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
+        if time.monotonic() >= job.get("_deadline", float("inf")) - 1:
+            return (f"notebook exceeded batch.notebook_timeout = {job['notebook_timeout']} s; "
+                    f"raise it in params/city.yaml or speed the notebook up")
+        return (f"a cell exceeded batch.cell_timeout = {job['cell_timeout']} s; raise it in "
+                f"params/city.yaml or speed the cell up")
+    if is_kernel_failure(exc):
+        return f"kernel failed twice (started once, retried once): {name}: {exc}"
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return f"{last}"
+
+
+# --- executors -----------------------------------------------------------------------------
+
+def _warm_worker() -> None:
+    """Pool initializer: pay the papermill/nbconvert/packets imports once per worker."""
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+    try:
+        from . import packets  # noqa: F401
+    except ImportError:
+        pass
+
+
+def local_executor(jobs: list[dict], *, workers: int, **_):
+    """Run jobs in a pool of ``workers`` processes; yield ``(job, result)`` as they finish."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    if not jobs:
+        return
+    # fork: no re-import of the caller's __main__ (a script without a main guard works) and
+    # workers inherit the light modules already loaded; the batch starts no thread before it.
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
+                             initializer=_warm_worker) as pool:
+        futures = {pool.submit(run_job, job): job for job in jobs}
+        yield from _gather(futures)
+
+
+def dask_executor(jobs: list[dict], *, scheduler=None, **_):
+    """Submit each job to a Dask ``distributed`` cluster at ``scheduler``.
+
+    ``scheduler`` is an address (``tcp://host:8786``) or a ``distributed.Client``; workers
+    must see the same home folder (params, store, outputs) at the same path.
+    """
+    from distributed import Client, as_completed as dask_completed
+
+    from .errors import UsageError
+    if scheduler is None:
+        raise UsageError("executor 'dask' needs a scheduler address, e.g. tcp://10.0.0.5:8786")
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = {client.submit(run_job, job, pure=False, key=f"stat-lib-{job['department']}-"
+                                 f"{os.getpid()}-{time.time_ns()}"): job for job in jobs}
+        for fut in dask_completed(list(futures)):
+            yield futures[fut], _result_or_failure(fut, futures[fut])
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def _gather(futures: dict):
+    for fut in as_completed(futures):
+        yield futures[fut], _result_or_failure(fut, futures[fut])
+
+
+def _result_or_failure(fut, job: dict) -> dict:
+    """A worker that crashed (OOM-killed, pickling error) still yields a failed result."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        return {"status": "failed", "seconds": 0.0, "html": None, "pdf": None, "summary": None,
+                "error": f"worker crashed running {job['department']}: "
+                         f"{type(exc).__name__}: {exc}", "failed_notebook": None,
+                "failed_html": None, "attempts": 1}
+
+
+EXECUTORS = {"local": local_executor, "dask": dask_executor}
+
+
+def register_executor(name: str, fn) -> None:
+    """Add an executor: ``fn(jobs, *, workers, scheduler)`` yielding ``(job, result)``."""
+    EXECUTORS[name] = fn
+
+
+def get_executor(name: str):
+    """The executor registered as ``name``.
+
+    Raises
+    ------
+    UsageError
+        Unknown name; the message lists the registered ones.
+    """
+    from .errors import UsageError
+    if name not in EXECUTORS:
+        raise UsageError(f"unknown executor {name!r}; expected one of: "
+                         f"{', '.join(sorted(EXECUTORS))}")
+    return EXECUTORS[name]

@@ -1,0 +1,126 @@
+"""Machine-readable figures: every metric of every department as tidy rows.
+
+``stat-lib metrics --period P`` prints :func:`tidy_figures`; every run writes it to
+``outputs/<period>/metrics.csv``. One row per department x metric (standards add
+``standard_compliance.<id>``, ``redress_count.<id>``, ``redress_dollars.<id>``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import metrics as m
+from .calendar import BusinessCalendar
+from .periods import Period
+from .scoring import status, target_for
+
+COLUMNS = ["department", "department_name", "result", "period", "period_start", "period_end",
+           "metric", "label", "value", "unit", "display", "target", "direction", "tolerance",
+           "status", "numerator", "denominator"]
+STANDARD_METRICS = ("standard_compliance", "redress_count", "redress_dollars")
+
+
+def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | None = None,
+                 as_of=None) -> pd.DataFrame:
+    """Every metric of every (selected) department for ``period``.
+
+    Parameters
+    ----------
+    params : config.Params
+    period : Period or str
+        ``2026-10``, ``2026-W42``, ``2026-Q3``, or a to-date period.
+    departments : list of str, optional
+        Department slugs; default all.
+    requests : DataFrame, optional
+        Canonical requests; default read from the store (everything requested before the
+        period's end, so the backlog and the prior periods are complete).
+    as_of : timestamp, optional
+        Data currency for cohort outcomes (default: the latest timestamp in the data).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COLUMNS`; ``value`` is NaN where a figure is n/a (``display`` says
+        "n/a"); ``status`` is met / near / missed / n/a.
+    """
+    period = _period(period, params.city.timezone)
+    slugs = list(departments or params.departments)
+    for slug in slugs:
+        params.department(slug)  # unknown slug: UsageError listing the known ones
+    if requests is None:
+        from .store import load_requests
+        requests = load_requests(params, departments=slugs, end=period.end)
+    calendar = BusinessCalendar.from_city(params.city)
+    rows = []
+    for slug in slugs:
+        rows += department_rows(requests, params.departments[slug], period, calendar, as_of)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def department_rows(requests, department, period: Period, calendar: BusinessCalendar,
+                    as_of=None) -> list[dict]:
+    """The tidy rows of one department (see :func:`tidy_figures`)."""
+    prep = m.prepare(requests, department, calendar, as_of)
+    summary = m.department_summary(prep, department, period, calendar)
+    values = {k: v for k, v in summary.items() if k in m.METRICS}
+    for st in m.standards_report(prep, department, period, calendar).itertuples():
+        for metric in STANDARD_METRICS:
+            values[f"{metric}.{st.standard}"] = getattr(st, metric)
+    return [_row(department, period, metric, value, summary) for metric, value in values.items()]
+
+
+def _row(department, period: Period, metric: str, value, summary: dict) -> dict:
+    d, t = m.metric_def(metric), target_for(department, metric)
+    num = den = np.nan
+    if metric in m.RATE_PARTS:
+        num, den = (summary[k] for k in m.RATE_PARTS[metric])
+    return {"department": department.slug, "department_name": department.name,
+            "result": department.result, "period": period.label,
+            "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+            "metric": metric, "label": d.label, "unit": d.unit,
+            "value": np.nan if value is None or pd.isna(value) else float(value),
+            "display": m.format_value(value, d.unit),
+            "target": t.target if t else np.nan,
+            "direction": t.direction if t else d.direction,
+            "tolerance": t.tolerance if t else np.nan, "status": status(value, t),
+            "numerator": num, "denominator": den}
+
+
+def cityscore_figures(params, period, departments=None, *, requests=None,
+                      as_of=None) -> pd.DataFrame:
+    """Tidy figures over the CityScore windows of a month (month, quarter- and year-to-date),
+    with a ``window`` column; feed to :func:`stat_lib.scoring.cityscore`."""
+    period = _period(period, params.city.timezone)
+    if requests is None:
+        from .store import load_requests
+        requests = load_requests(params, departments=departments, end=period.end)
+    frames = [tidy_figures(params, p, departments, requests=requests, as_of=as_of)
+              .assign(window=name) for name, p in period.windows().items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _period(period, tz: str) -> Period:
+    if isinstance(period, str):
+        return Period.parse(period, tz)
+    return period if period.tz else period.with_tz(tz)
+
+
+def to_csv(table: pd.DataFrame, path: str | Path | None = None) -> str:
+    """CSV text of the figures (n/a as an empty cell); also written to ``path`` when given."""
+    text = table.to_csv(index=False, lineterminator="\n")
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def to_json(table: pd.DataFrame, path: str | Path | None = None) -> str:
+    """JSON array of records (n/a as ``null``); also written to ``path`` when given."""
+    records = json.loads(table.to_json(orient="records", date_format="iso"))
+    text = json.dumps(records, indent=1, ensure_ascii=False) + "\n"
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text

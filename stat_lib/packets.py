@@ -1,0 +1,381 @@
+"""Packets: executed notebooks -> offline HTML (``templates/stat_packet``), PDF, index pages.
+
+Cover convention
+----------------
+The cover reads, lowest precedence first: defaults from params (city name, the sample-data
+notice when ``city.sample_data``), then ``nb.metadata["stat_packet"]`` (a dict a batch may set),
+then the ``meta`` dict given to :func:`export_html`. Keys: ``title``, ``department``, ``period``,
+``as_of``, ``notice``, ``subtitle``.
+
+Notebook convention
+-------------------
+Sections are markdown ``## `` headings (in markdown cells or ``text/markdown`` outputs); each
+one starts a new printed page and gets a table-of-contents entry. Cells tagged ``scorecard``
+come first. Charts (``stat_lib.charts``) and maps (``stat_lib.maps``) display as mimetypes
+that the exporter turns into one offline page with vega and Leaflet inlined once.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import mimetypes
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
+
+import stat_lib
+
+from . import assets
+from .errors import MissingDependency, StatLibError
+
+TEMPLATE_NAME = "stat_packet"
+VEGALITE_MIME = re.compile(r"^application/vnd\.vegalite\.v\d+[.+]json$")
+MAP_MIME = "application/vnd.stat-lib.map+json"
+KEEP_MIMES = ("text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg",
+              "text/plain", "text/latex", "application/pdf")
+H2 = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+def templates_dir() -> Path:
+    """The project's nbconvert templates folder (holds ``stat_packet``)."""
+    return Path(stat_lib.__file__).resolve().parents[1] / "templates"
+
+
+# --- the preprocessor: charts, maps, sections, noise --------------------------------------
+
+class PacketPreprocessor(Preprocessor):
+    """Rewrite an executed notebook into packet form.
+
+    Drops stderr streams and outputs with no displayable mimetype, moves cells tagged
+    ``scorecard`` first, anchors every ``## `` heading for the table of contents, and turns
+    vega-lite and map outputs into HTML that uses the assets inlined once in the page head.
+    """
+
+    static = Bool(False, help="print-only: SVG charts and maps, no scripts").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        packet = resources.setdefault("stat_packet", {})
+        packet.update(toc=[], uses_vega=False, uses_leaflet=False, map_css=[])
+        self._n = 0
+        cells = [c for c in nb.cells if "scorecard" in c.get("metadata", {}).get("tags", [])]
+        nb.cells = cells + [c for c in nb.cells if c not in cells]
+        for cell in nb.cells:
+            self._cell(cell, packet)
+        return nb, resources
+
+    def _cell(self, cell, packet):
+        if cell.cell_type == "markdown":
+            cell.source = self._anchor(cell.source, packet)
+        if cell.cell_type != "code":
+            return
+        outputs = []
+        for out in cell.get("outputs", []):
+            out = self._output(out, packet)
+            if out is not None:
+                outputs.append(out)
+        cell.outputs = outputs
+
+    def _anchor(self, text: str, packet) -> str:
+        def repl(m):
+            self._n += 1
+            anchor = f"section-{self._n}"
+            packet["toc"].append({"id": anchor, "title": _strip_md(m.group(1))})
+            return f'<a class="stat-anchor" id="{anchor}"></a>\n\n{m.group(0)}'
+        return H2.sub(repl, text)
+
+    def _output(self, out, packet):
+        kind = out.get("output_type")
+        if kind == "stream":
+            return out if out.get("name") == "stdout" else None
+        if kind not in ("display_data", "execute_result"):
+            return out
+        data = out.get("data", {})
+        vl = next((k for k in data if VEGALITE_MIME.match(k)), None)
+        if MAP_MIME in data:
+            out["data"] = {"text/html": self._map_html(data[MAP_MIME], packet)}
+        elif vl:
+            out["data"] = {"text/html": self._chart_html(data[vl], data.get("image/svg+xml"),
+                                                         packet)}
+        elif "text/markdown" in data:
+            data["text/markdown"] = self._anchor(_text(data["text/markdown"]), packet)
+        if not any(k in out["data"] for k in KEEP_MIMES):
+            return None
+        return out
+
+    def _chart_html(self, spec, svg, packet) -> str:
+        from .charts import spec_svg
+        self._n += 1
+        svg = _text(svg) if svg else spec_svg(spec)
+        static = f'<div class="stat-static">{_svg_only(svg)}</div>'
+        if self.static:
+            return f'<figure class="stat-chart">{static}</figure>'
+        packet["uses_vega"] = True
+        cid = f"stat-chart-{self._n}"
+        return (f'<figure class="stat-chart"><div class="stat-live" id="{cid}"></div>{static}'
+                f'<script>statPacket.chart("{cid}", {assets.json_for_script(spec)});</script>'
+                f"</figure>")
+
+    def _map_html(self, payload, packet) -> str:
+        caption = payload.get("caption", "")
+        static = f'<div class="stat-static">{_svg_only(payload["svg"])}</div>'
+        if payload.get("css") and payload["css"] not in packet["map_css"]:
+            packet["map_css"].append(payload["css"])
+        if self.static:
+            return f'<figure class="stat-map">{caption}{static}</figure>'
+        packet["uses_leaflet"] = True
+        return (f'<figure class="stat-map">{caption}<div class="stat-live">{payload["html"]}'
+                f'</div>{static}<script>\n{payload["script"]}\n</script></figure>')
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _svg_only(svg: str) -> str:
+    """An SVG document without its XML prolog, fit for inline HTML."""
+    svg = _text(svg)
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else html.escape(svg)
+
+
+def _strip_md(text: str) -> str:
+    return re.sub(r"[*_`]|<[^>]+>", "", text).strip()
+
+
+# --- export ---------------------------------------------------------------------------------
+
+def cover(params, nb_meta: dict | None = None, meta: dict | None = None) -> dict:
+    """The cover's values: params defaults < notebook metadata < the batch's ``meta``."""
+    city = params.city if params is not None else None
+    values = {"city": city.name if city else "", "title": "Stat packet", "department": "",
+              "period": "", "as_of": "", "subtitle": "", "notice": "",
+              "primary": "#1f3b5c", "accent": "#d9822b", "logo": ""}
+    if city:
+        values["notice"] = (city.data_notice or "Sample data: not real city performance."
+                            ) if city.sample_data else ""
+        values["primary"] = city.branding.primary_color
+        values["accent"] = city.branding.accent_color
+        values["logo"] = _logo_uri(params, city.branding.logo)
+    values.update({k: v for k, v in (nb_meta or {}).items() if v is not None})
+    values.update({k: v for k, v in (meta or {}).items() if v is not None})
+    return {k: (str(v) if v is not None else "") for k, v in values.items()}
+
+
+def _logo_uri(params, logo: str | None) -> str:
+    if not logo:
+        return ""
+    path = params.path(logo)
+    if not path.exists():
+        raise StatLibError(f"branding logo not found; expected an image file at {path} "
+                           f"(city.yaml branding.logo is relative to the home folder)",
+                           path=path, key="branding.logo")
+    kind = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _exporter(static: bool):
+    from nbconvert import HTMLExporter
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[
+        str(templates_dir())], exclude_input=True, exclude_input_prompt=True,
+        exclude_output_prompt=True)
+    exporter.register_preprocessor(PacketPreprocessor(static=static), enabled=True)
+    return exporter
+
+
+def render_html(nb, params=None, meta: dict | None = None, *, static: bool = False) -> str:
+    """A packet's HTML from a notebook node (see the module docstring for conventions)."""
+    packet = {"cover": cover(params, nb.metadata.get("stat_packet"), meta), "static": static}
+    resources = {"stat_packet": packet}
+    body, resources = _exporter(static).from_notebook_node(nb, resources=resources)
+    packet = resources["stat_packet"]
+    head = []
+    if packet.get("uses_vega"):
+        head.append(assets.script_tag(assets.vega_js()))
+    if packet.get("uses_leaflet"):
+        head += [assets.style_tag(assets.leaflet_css()), assets.script_tag(assets.leaflet_js())]
+    head += packet["map_css"]
+    marker = "<!--stat-packet-assets-->"
+    return body.replace(marker, "\n".join(head), 1)
+
+
+def write_atomic(path: str | Path, text: str | bytes) -> Path:
+    """Write via a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_html(notebook_path, html_path, params=None, meta: dict | None = None, *,
+                static: bool = False) -> Path:
+    """Export an executed notebook to an offline packet page.
+
+    Parameters
+    ----------
+    notebook_path : path of the executed ``.ipynb``.
+    html_path : where to write the page (written atomically).
+    params : ``stat_lib.config.Params`` for city name, branding and the sample-data notice.
+    meta : cover values (``title``, ``department``, ``period``, ``as_of``, ``notice``).
+    static : SVG charts and maps, no JavaScript at all (for print).
+
+    Returns
+    -------
+    Path of the written page.
+    """
+    notebook_path = Path(notebook_path)
+    try:
+        nb = nbformat.read(notebook_path, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise StatLibError(f"cannot read the executed notebook ({exc}); expected an .ipynb "
+                           f"written by the batch; re-run the period", path=notebook_path) from exc
+    return write_atomic(html_path, render_html(nb, params, meta, static=static))
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--proxy-server=127.0.0.1:9",
+                  "--proxy-bypass-list=<-loopback>", "--no-pdf-header-footer")
+
+
+def find_chromium() -> str:
+    """The Chromium executable (``STAT_LIB_CHROMIUM``, else chromium/chrome on PATH)."""
+    import shutil
+    for name in (os.environ.get("STAT_LIB_CHROMIUM"), "chromium", "chromium-browser",
+                 "google-chrome", "chrome"):
+        if name and (shutil.which(name) or Path(name).is_file()):
+            return shutil.which(name) or name
+    raise MissingDependency("PDF packets need Chromium, which was not found; install it "
+                            "(Debian: `apt-get install -y chromium`) or set STAT_LIB_CHROMIUM "
+                            "to its path, or run without --pdf")
+
+
+def export_pdf(html_path, pdf_path, *, timeout: float = 120.0) -> Path:
+    """Print a packet page to PDF with headless Chromium, network closed.
+
+    The page's print CSS shows the static SVG charts and maps, starts each section on a new
+    page, keeps figures and table rows whole and numbers the pages ("Page n of N").
+    """
+    import subprocess
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
+    if not html_path.exists():
+        raise StatLibError("packet page not found; expected the HTML written by export_html",
+                           path=html_path)
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="stat-lib-pdf-") as tmp:
+        out = Path(tmp) / "packet.pdf"
+        cmd = [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile",
+               f"--print-to-pdf={out}", html_path.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise StatLibError(f"Chromium did not print the packet within {timeout:.0f} s",
+                               path=html_path) from None
+        if not out.exists() or out.stat().st_size == 0:
+            raise StatLibError(f"Chromium printed no PDF (exit {proc.returncode}): "
+                               f"{proc.stderr.strip()[-500:]}", path=html_path)
+        return write_atomic(pdf_path, out.read_bytes())
+
+
+# --- index pages ----------------------------------------------------------------------------
+
+def _index_env():
+    import jinja2
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir() / TEMPLATE_NAME),
+                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def _index_css() -> str:
+    return (templates_dir() / TEMPLATE_NAME / "static" / "packet.css").read_text(encoding="utf-8")
+
+
+def _entry(e) -> dict:
+    return e.to_dict() if hasattr(e, "to_dict") else dict(e)
+
+
+def _run_row(entry: dict, params) -> dict:
+    slug = entry.get("department", "")
+    name = (params.departments[slug].name if params is not None and slug in
+            params.departments else slug.replace("-", " ").title())
+    summary = entry.get("summary") or {}
+    score = summary.get("cityscore")
+    links = [(label, entry[k]) for label, k in (("HTML", "html"), ("PDF", "pdf"))
+             if entry.get(k)]
+    if entry.get("status") == "failed":
+        links += [(label, entry[k]) for label, k in (("failed notebook", "failed_notebook"),
+                                                     ("failed notebook (HTML)", "failed_html"))
+                  if entry.get(k)]
+        if not entry.get("failed_notebook") and entry.get("notebook"):
+            links.append(("failed notebook", entry["notebook"]))
+    err = entry.get("error") or ""
+    return {"name": name, "status": entry.get("status", "?"), "links": links,
+            "error": err if len(err) <= 400 else err[:400] + "…",
+            "met": summary.get("met", "–"), "near": summary.get("near", "–"),
+            "missed": summary.get("missed", "–"),
+            "cityscore": f"{score:.2f}" if isinstance(score, (int, float)) else "–"}
+
+
+def write_period_index(period_dir, manifest_entries, params=None, meta: dict | None = None
+                       ) -> Path:
+    """Write ``<period_dir>/index.html``: every run with its status counts and links.
+
+    ``manifest_entries`` are ``manifest.Entry`` objects or their dicts; an entry's ``summary``
+    (``met``, ``near``, ``missed``, ``cityscore``) may be missing. ``meta`` may hold
+    ``period`` and ``as_of``.
+    """
+    period_dir = Path(period_dir)
+    meta = meta or {}
+    entries = [_entry(e) for e in manifest_entries]
+    rows = sorted((_run_row(e, params) for e in entries),
+                  key=lambda r: (r["name"] != "Citywide", r["name"]))
+    counts = {s: sum(e.get("status") == s for e in entries) for s in ("ok", "failed", "skipped")}
+    files = [(n, n) for n in ("manifest.json", "metrics.csv") if (period_dir / n).exists()]
+    cv = cover(params, None, None)
+    page = _index_env().get_template("period_index.html.j2").render(
+        city=cv["city"], period=meta.get("period") or period_dir.name,
+        as_of=meta.get("as_of", ""), notice=cv["notice"], primary=cv["primary"],
+        accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css())
+    return write_atomic(period_dir / "index.html", page)
+
+
+def _period_key(name: str):
+    try:
+        from .periods import Period
+        return (1, str(Period.parse(name, tz="UTC").start), name)
+    except Exception:
+        return (0, "", name)
+
+
+def write_root_index(outputs_dir) -> Path:
+    """Write ``<outputs_dir>/index.html`` listing every period folder, newest first."""
+    from .manifest import read_manifest
+    outputs_dir = Path(outputs_dir)
+    periods, city = [], ""
+    dirs = [d for d in outputs_dir.iterdir() if d.is_dir() and not d.name.startswith(".")
+            and ((d / "index.html").exists() or (d / "manifest.json").exists())]
+    for d in sorted(dirs, key=lambda d: _period_key(d.name), reverse=True):
+        doc = read_manifest(d)
+        runs = [r for r in doc.get("runs", []) if isinstance(r, dict)]
+        city = city or doc.get("city", "")
+        periods.append({"name": d.name, "href": f"{d.name}/index.html",
+                        "ok": sum(r.get("status") == "ok" for r in runs),
+                        "failed": sum(r.get("status") == "failed" for r in runs),
+                        "as_of": doc.get("as_of", "")})
+    page = _index_env().get_template("root_index.html.j2").render(
+        city=city, periods=periods, css=_index_css())
+    return write_atomic(outputs_dir / "index.html", page)

@@ -1,0 +1,331 @@
+"""The batch: real papermill kernels, real nbconvert export, a real (tiny) DuckDB store.
+
+Each run uses a temporary home (two departments + citywide = 3 notebooks) and the tiny
+purpose-named notebooks in tests/notebooks/, so nothing touches the repo's outputs/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stat_lib.batch import check_parameters, declared_names, run_period
+from stat_lib.config import load_params
+from stat_lib.errors import OutputsBusyError
+from stat_lib.outputs_lock import atomic_path, outputs_lock, remove_stale_temps, write_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+KEEP = ("sanitation", "street-lighting")  # two departments + citywide: 3 notebooks per run
+
+
+def make_home(tmp: Path) -> Path:
+    """params/ of the sample city trimmed to two departments, a store of 5 requests."""
+    shutil.copytree(ROOT / "params", tmp / "params")
+    for f in (tmp / "params" / "departments").glob("*.yaml"):
+        if f.stem not in KEEP:
+            f.unlink()
+    shutil.copytree(ROOT / "data" / "boundaries", tmp / "data" / "boundaries")
+    add_requests(tmp, [("r1", "sanitation", "2026-10-02 09:00"),
+                       ("r2", "sanitation", "2026-10-05 10:00"),
+                       ("r3", "sanitation", "2026-10-20 11:00"),
+                       ("r4", "street-lighting", "2026-10-07 12:00"),
+                       ("r5", "street-lighting", "2026-11-02 08:00")])
+    return tmp
+
+
+def add_requests(home: Path, rows) -> None:
+    """Insert ``(request_id, department, requested_at local)`` rows into the home's store."""
+    from stat_lib.config import load_params
+    from stat_lib.store import connect, ensure_schema
+    params = load_params(home)
+    with connect(params, read_only=False) as con:
+        ensure_schema(con, params)
+        for rid, dept, when in rows:
+            con.execute(
+                "INSERT INTO requests (request_id, service_code, service_name, department, "
+                "status, status_raw, requested_at, updated_at, source_file, source_row) VALUES "
+                "(?, 'other', 'Other', ?, 'open', 'Open', "
+                "(?::TIMESTAMP AT TIME ZONE 'America/Los_Angeles'), "
+                "(?::TIMESTAMP AT TIME ZONE 'America/Los_Angeles'), 'test', 1)",
+                [rid, dept, when, when])
+
+
+def notebooks(tmp: Path, department="ok", citywide="ok", **own) -> Path:
+    """A notebooks folder: department.ipynb, citywide.ipynb, and ``<slug>.ipynb`` overrides."""
+    folder = tmp / "nbs"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(TEST_NOTEBOOKS / f"{department}.ipynb", folder / "department.ipynb")
+    shutil.copy(TEST_NOTEBOOKS / f"{citywide}.ipynb", folder / "citywide.ipynb")
+    for slug, name in own.items():
+        shutil.copy(TEST_NOTEBOOKS / f"{name}.ipynb", folder / f"{slug}.ipynb")
+    return folder
+
+
+def manifest(period_dir: Path) -> dict:
+    return json.loads((period_dir / "manifest.json").read_text())
+
+
+def runs(period_dir: Path) -> dict:
+    return {r["department"]: r for r in manifest(period_dir)["runs"]}
+
+
+def run(home: Path, nbs: Path, **kw):
+    kw.setdefault("workers", 2)
+    kw.setdefault("progress", False)
+    return run_period(load_params(home), "2026-10", notebooks_dir=nbs, **kw)
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    return make_home(tmp_path)
+
+
+# --- a good run -----------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_ok_run_writes_packets_manifest_metrics_and_indexes(home, tmp_path):
+    result = run(home, notebooks(tmp_path))
+    out = home / "outputs" / "2026-10"
+    assert result.ok and result.exit_code == 0, result.summary()
+    for slug in ("sanitation", "street-lighting", "citywide"):
+        assert (out / f"{slug}.ipynb").exists() and (out / f"{slug}.html").exists()
+    for name in ("index.html", "metrics.csv", "manifest.json"):
+        assert (out / name).exists(), name
+    assert (home / "outputs" / "index.html").exists()
+    assert not list(out.glob(".*tmp-*")), "no temporary file is left behind"
+
+
+@pytest.mark.slow
+def test_manifest_fields_are_exact(home, tmp_path):
+    run(home, notebooks(tmp_path))
+    doc = manifest(home / "outputs" / "2026-10")
+    assert doc["period"] == "2026-10" and doc["as_of"] is None
+    entry = {r["department"]: r for r in doc["runs"]}["sanitation"]
+    assert {"department", "notebook", "parameters", "status", "seconds", "html", "pdf", "error",
+            "input_hash", "summary"} <= set(entry)
+    assert entry["parameters"] == {"department": "sanitation", "period": "2026-10",
+                                   "home": str(home)}  # exactly what papermill received
+    assert (entry["status"], entry["notebook"], entry["html"], entry["pdf"], entry["error"]) == (
+        "ok", "sanitation.ipynb", "sanitation.html", None, None)
+    assert len(entry["input_hash"]) == 64 and entry["attempts"] == 1
+    # ok.ipynb publishes {department, period, as_of, answer = 6 * 7 = 42}
+    assert entry["summary"] == {"department": "sanitation", "period": "2026-10", "as_of": None,
+                                "answer": 42}
+    assert [r["department"] for r in doc["runs"]] == ["sanitation", "street-lighting",
+                                                       "citywide"]
+    executed = json.loads((home / "outputs" / "2026-10" / "citywide.ipynb").read_text())
+    injected = [c for c in executed["cells"]
+                if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert "department = \"citywide\"" in "".join(injected[0]["source"])
+
+
+# --- failures -------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_broken_notebook_fails_alone_keeps_evidence_and_last_good_packet(home, tmp_path):
+    out = home / "outputs" / "2026-10"
+    assert run(home, notebooks(tmp_path)).ok
+    good_html = (out / "sanitation.html").read_bytes()
+    result = run(home, notebooks(tmp_path, sanitation="broken"))
+    assert not result.ok and result.exit_code == 10
+    status = {e.department: e.status for e in result.entries}
+    # sanitation failed; street-lighting is unchanged (skipped); citywide's inputs are unchanged
+    assert status == {"sanitation": "failed", "street-lighting": "skipped", "citywide": "skipped"}
+    entry = runs(out)["sanitation"]
+    assert "ValueError: broken on purpose: sanitation" in entry["error"]
+    assert entry["failed_notebook"] == "sanitation.failed.ipynb"
+    failed = json.loads((out / "sanitation.failed.ipynb").read_text())
+    errors = [o for c in failed["cells"] for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert errors[0]["ename"] == "ValueError"
+    assert (out / "sanitation.html").read_bytes() == good_html, "last good packet stays"
+
+
+@pytest.mark.slow
+def test_failed_notebook_does_not_stop_the_others(home, tmp_path):
+    result = run(home, notebooks(tmp_path, department="broken"), force=True)
+    status = {e.department: e.status for e in result.entries}
+    assert status == {"sanitation": "failed", "street-lighting": "failed", "citywide": "ok"}
+    assert (home / "outputs" / "2026-10" / "citywide.html").exists()
+
+
+def test_unknown_parameter_and_missing_parameters_cell_are_errors(home, tmp_path):
+    nbs = notebooks(tmp_path, department="no_parameters", citywide="no_parameters")
+    result = run(home, nbs, departments=["sanitation"])
+    entry = result.entries[0]
+    assert entry.status == "failed" and "no cell is tagged 'parameters'" in entry.error
+    assert not (home / "outputs" / "2026-10" / "sanitation.failed.ipynb").exists(), \
+        "rejected before any kernel started"
+    ok = TEST_NOTEBOOKS / "ok.ipynb"
+    problem = check_parameters(ok, {"department": "x", "period": "2026-10", "colour": "red"})
+    assert "unknown parameter(s) 'colour'" in problem and "`colour = None`" in problem
+    assert check_parameters(ok, {"department": "x", "period": "p", "home": "h",
+                                 "as_of": None}) is None
+
+
+@given(st.lists(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), min_size=1,
+                max_size=6, unique=True))
+@settings(max_examples=50, deadline=None)
+def test_declared_names_are_the_assigned_names(names):
+    names = [n for n in names if n not in {"if", "in", "is", "or", "as", "def", "del", "for",
+                                           "not", "and", "try", "with", "from", "else", "elif"}]
+    source = "\n".join(f"{n}: int = {i}" if i % 2 else f"{n} = {i}  # comment"
+                        for i, n in enumerate(names))
+    assert declared_names(source) == set(names)
+
+
+@pytest.mark.slow
+def test_kernel_that_dies_is_retried_once(home, tmp_path):
+    result = run(home, notebooks(tmp_path, department="dies_once"), departments=["sanitation"])
+    entry = result.entries[0]
+    assert (entry.status, entry.attempts) == ("ok", 2), entry.error
+    assert (home / "died-once-sanitation").exists(), "the first kernel really died"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell, notebook, expect", [(2, 600, "batch.cell_timeout = 2 s"),
+                                                    (600, 3, "batch.notebook_timeout = 3 s")])
+def test_timeouts_fail_the_notebook_with_the_setting_named(home, tmp_path, cell, notebook,
+                                                           expect):
+    city = home / "params" / "city.yaml"
+    city.write_text(city.read_text().replace("cell_timeout: 600", f"cell_timeout: {cell}")
+                    .replace("notebook_timeout: 1800", f"notebook_timeout: {notebook}"))
+    result = run(home, notebooks(tmp_path, department="slow"), departments=["sanitation"])
+    entry = result.entries[0]
+    assert entry.status == "failed" and expect in entry.error, entry.error
+
+
+# --- incremental ------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_unchanged_rerun_skips_and_force_reruns(home, tmp_path):
+    nbs = notebooks(tmp_path)
+    out = home / "outputs" / "2026-10"
+    first = run(home, nbs)
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html")}
+    second = run(home, nbs)
+    assert {e.status for e in second.entries} == {"skipped"} and second.ok
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.html")} == before
+    entry = runs(out)["sanitation"]
+    assert (entry["status"], entry["html"]) == ("skipped", "sanitation.html")
+    assert entry["input_hash"] == first.entries[0].input_hash
+    assert entry["summary"]["answer"] == 42, "the previous summary is kept"
+    third = run(home, nbs, force=True)
+    assert {e.status for e in third.entries} == {"ok"}
+
+
+@pytest.mark.slow
+def test_params_change_reruns_that_department_and_citywide_only(home, tmp_path):
+    nbs = notebooks(tmp_path)
+    run(home, nbs)
+    dept = home / "params" / "departments" / "street-lighting.yaml"
+    dept.write_text(dept.read_text().replace("name: ", "name: Renamed ", 1))
+    status = {e.department: e.status for e in run(home, nbs).entries}
+    assert status == {"sanitation": "skipped", "street-lighting": "ok", "citywide": "ok"}
+
+
+@pytest.mark.slow
+def test_new_data_reruns_that_department_and_citywide_only(home, tmp_path):
+    nbs = notebooks(tmp_path)
+    run(home, nbs)
+    add_requests(home, [("r6", "sanitation", "2026-10-30 10:00"),   # inside October
+                        ("r7", "street-lighting", "2026-11-20 10:00")])  # after: no effect
+    status = {e.department: e.status for e in run(home, nbs).entries}
+    assert status == {"sanitation": "ok", "street-lighting": "skipped", "citywide": "ok"}
+
+
+def test_selected_departments_keep_the_other_entries(home, tmp_path):
+    out = home / "outputs" / "2026-10"
+    out.mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps({"runs": [
+        {"department": "street-lighting", "notebook": "street-lighting.ipynb", "parameters": {},
+         "status": "ok", "seconds": 1.0, "html": "street-lighting.html", "pdf": None,
+         "error": None, "input_hash": "x"}]}))
+    nbs = notebooks(tmp_path, department="no_parameters")  # fails fast, no kernel
+    run(home, nbs, departments=["sanitation"])
+    assert {d: r["status"] for d, r in runs(out).items()} == {
+        "sanitation": "failed", "street-lighting": "ok"}
+
+
+# --- safe outputs -----------------------------------------------------------------------------
+
+@given(old=st.binary(max_size=2000), new=st.binary(max_size=2000))
+@settings(max_examples=30, deadline=None)
+def test_a_writer_that_fails_midway_leaves_the_previous_file(tmp_path_factory, old, new):
+    path = tmp_path_factory.mktemp("atomic") / "packet.html"
+    path.write_bytes(old)
+    with pytest.raises(OSError):
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(new[: len(new) // 2])
+            raise OSError("disk full")
+    assert path.read_bytes() == old
+    assert list(path.parent.iterdir()) == [path], "the temporary file is removed"
+    write_bytes(path, new)
+    assert path.read_bytes() == new
+
+
+def test_sigkill_mid_write_keeps_previous_packet_and_next_run_cleans_up(tmp_path):
+    path = tmp_path / "sanitation.html"
+    path.write_text("previous good packet")
+    code = (f"import os, signal\nfrom stat_lib.outputs_lock import atomic_path\n"
+            f"with atomic_path({str(path)!r}) as tmp:\n"
+            f"    tmp.write_text('half a packet')\n"
+            f"    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.run([sys.executable, "-c", code])
+    assert proc.returncode == -9
+    assert path.read_text() == "previous good packet"
+    stale = remove_stale_temps(tmp_path)
+    assert len(stale) == 1 and stale[0].name.startswith(".sanitation.tmp-")
+    assert [p.name for p in tmp_path.iterdir()] == ["sanitation.html"]
+
+
+def test_second_run_gets_outputs_busy_error(home, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom stat_lib.outputs_lock import outputs_lock\n"
+        f"with outputs_lock({str(home / 'outputs')!r}):\n"
+        "    print('held', flush=True)\n    sys.stdin.read()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(OutputsBusyError) as err:
+            run(home, notebooks(tmp_path))
+        assert f"pid {holder.pid}" in str(err.value) and "another stat-lib run" in str(err.value)
+        assert err.value.exit_code == 6
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert not (home / "outputs" / "2026-10").exists(), "the busy run wrote nothing"
+
+
+def test_second_run_waits_for_the_lock_when_asked(home, tmp_path):
+    released = threading.Event()
+
+    def hold():
+        with outputs_lock(home / "outputs"):
+            held.set()
+            released.wait(30)
+
+    held = threading.Event()
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(30)
+    threading.Timer(0.5, released.set).start()
+    nbs = notebooks(tmp_path, department="no_parameters", citywide="no_parameters")
+    result = run(home, nbs, departments=["sanitation"], lock_timeout=60)
+    t.join()
+    assert released.is_set() and result.entries[0].status == "failed"
+
+
+def test_unknown_executor_is_a_usage_error(home, tmp_path):
+    from stat_lib.errors import UsageError
+    with pytest.raises(UsageError, match="unknown executor 'slurm'; expected one of: dask, local"):
+        run(home, notebooks(tmp_path), executor="slurm")

@@ -1,0 +1,52 @@
+"""CLI argument handling, without running notebooks (click's CliRunner)."""
+
+from click.testing import CliRunner
+
+from stat_lib.cli import main
+
+
+def invoke(*args, home=None):
+    argv = (["--home", str(home)] if home else []) + list(args)
+    return CliRunner().invoke(main, argv)
+
+
+def test_bad_period_says_the_accepted_forms(home):
+    result = invoke("run", "--period", "October", home=home)
+    assert result.exit_code == 2
+    assert "October" in result.output and "2026-10" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_department_lists_the_known_ones(home):
+    result = invoke("run", "--period", "2026-10", "--department", "parks", home=home)
+    assert result.exit_code == 2
+    assert "unknown department 'parks'" in result.output
+    assert "sanitation" in result.output and "street-lighting" in result.output
+
+
+def test_missing_params_file_names_it(tmp_path):
+    result = invoke("run", "--period", "2026-10", home=tmp_path)
+    assert result.exit_code == 3
+    assert str(tmp_path / "params" / "city.yaml") in result.output
+    assert "stat-lib --home DIR init" in result.output
+
+
+def test_wrong_key_names_file_line_and_key(home):
+    dept = home / "params" / "departments" / "sanitation.yaml"
+    dept.write_text(dept.read_text().replace("result:", "reslt:"))
+    result = invoke("metrics", "--period", "2026-10", home=home)
+    assert result.exit_code == 3
+    assert "sanitation.yaml, line 3, key 'reslt': unknown key" in result.output
+
+
+def test_dask_executor_needs_a_scheduler(home):
+    result = invoke("run", "--period", "2026-10", "--executor", "dask", home=home)
+    assert result.exit_code == 2
+    assert "--scheduler" in result.output
+
+
+def test_help_lists_the_commands():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("ingest", "run", "metrics", "profiles", "init", "validate", "nightly", "demo"):
+        assert command in result.output

@@ -1,0 +1,132 @@
+"""Tidy figures from a real DuckDB store holding the hand fixture of test_metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from stat_lib import figures, scoring, store
+from stat_lib.config import load_params
+from stat_lib.errors import UsageError
+from stat_lib.periods import Period
+from test_metrics import DEPT, hand_requests
+
+SANITATION = """\
+name: Bureau of Sanitation
+source_codes: [BOS]
+result: healthy-sustainable-communities
+services:
+  - {name: Bulky Items, sla: 5 business days}
+  - {name: Dead Animal Removal, code: dead, sla: 48 hours}
+  - {name: Homeless Encampment, code: camp, sla: 3 calendar days}
+  - {name: Feedback}
+targets:
+  on_time_rate: {target: 0.85, direction: higher, tolerance: 0.05}
+  median_days_to_close: {target: 4, direction: lower, tolerance: 0.10}
+  backlog_open: {target: 5, direction: lower, tolerance: 0.10}
+standards:
+  - id: bulky-5-days
+    promise: Bulky items within 5 business days.
+    services: [Bulky Items]
+    within: 5 business days
+    target: 0.9
+    redress: {fee: 50, per_business_day_late: 0.2, cap: 1.0}
+"""
+
+
+@pytest.fixture(scope="module")
+def params(tmp_path_factory):
+    """The sample city's params with the fixture's sanitation department, and a real store."""
+    import shutil
+
+    from conftest import ROOT
+    home = tmp_path_factory.mktemp("home")
+    shutil.copytree(ROOT / "params", home / "params")
+    (home / "params/departments/sanitation.yaml").write_text(SANITATION)
+    city = home / "params/city.yaml"
+    text = city.read_text().replace("extra_holidays: []", 'extra_holidays: ["2026-10-12"]')
+    city.write_text(text)
+    p = load_params(home)
+    assert p.department("sanitation").model_dump() == DEPT.model_dump()
+    frame = hand_requests()
+    with store.write_lock(p), store.connect(p, read_only=False) as con:
+        store.ensure_schema(con, p)
+        con.register("fixture", frame)
+        con.execute("INSERT INTO requests BY NAME SELECT * FROM fixture")
+    return p
+
+
+@pytest.fixture(scope="module")
+def october(params):
+    return figures.tidy_figures(params, "2026-10")
+
+
+def test_every_department_and_metric(params, october):
+    assert list(october.columns[:8]) == figures.COLUMNS[:8]
+    assert set(october["department"]) == set(params.departments)
+    # one row per department x metric, no duplicates
+    assert not october.duplicated(["department", "metric"]).any()
+    for metric in ("created", "closed", "cancelled", "on_time_rate", "median_days_to_close",
+                   "p90_days_to_close", "backlog_open", "overdue_open"):
+        assert (october["metric"] == metric).sum() == len(params.departments)
+
+
+def test_values_from_the_store_match_the_hand_figures(october):
+    san = october[october["department"] == "sanitation"].set_index("metric")
+    # the same hand-worked figures as tests/test_metrics.py, now through DuckDB and back
+    assert san.loc["created", "value"] == 12 and san.loc["closed", "value"] == 7
+    assert san.loc["on_time_rate", "value"] == pytest.approx(0.5)
+    assert (san.loc["on_time_rate", "numerator"], san.loc["on_time_rate", "denominator"]) == (2, 4)
+    assert san.loc["on_time_rate", "status"] == "missed"
+    assert san.loc["median_days_to_close", "value"] == pytest.approx(3.25)
+    assert san.loc["median_days_to_close", "status"] == "met"
+    assert san.loc["backlog_open", "value"] == 6 and san.loc["backlog_open", "status"] == "missed"
+    assert san.loc["cohort_on_time_rate", "value"] == pytest.approx(3 / 7)
+    assert san.loc["standard_compliance.bulky-5-days", "value"] == pytest.approx(2 / 3)
+    assert san.loc["standard_compliance.bulky-5-days", "target"] == 0.9
+    assert san.loc["redress_dollars.bulky-5-days", "value"] == pytest.approx(20.0)
+    assert san.loc["created", "period_start"] == "2026-10-01T00:00:00-07:00"
+    assert san.loc["created", "period_end"] == "2026-11-01T00:00:00-07:00"
+
+
+def test_departments_without_requests_are_na_not_zero(october):
+    ita = october[october["department"] == "information-technology"].set_index("metric")
+    assert ita.loc["created", "value"] == 0
+    assert pd.isna(ita.loc["on_time_rate", "value"])
+    assert ita.loc["on_time_rate", "display"] == "n/a"
+    assert ita.loc["on_time_rate", "status"] == "n/a"
+
+
+def test_csv_and_json_round_trip(october, tmp_path):
+    text = figures.to_csv(october, tmp_path / "metrics.csv")
+    back = pd.read_csv(io.StringIO(text))
+    assert len(back) == len(october) and list(back.columns) == figures.COLUMNS
+    assert (tmp_path / "metrics.csv").read_text() == text
+    records = json.loads(figures.to_json(october))
+    ita = {r["metric"]: r for r in records if r["department"] == "information-technology"}
+    assert ita["on_time_rate"]["value"] is None  # n/a is null, never 0
+    assert ita["created"]["value"] == 0
+
+
+def test_selected_department_and_unknown(params):
+    one = figures.tidy_figures(params, Period.parse("2026-10"), ["sanitation"])
+    assert set(one["department"]) == {"sanitation"}
+    with pytest.raises(UsageError, match="known departments"):
+        figures.tidy_figures(params, "2026-10", ["parks"])
+
+
+def test_cityscore_from_store(params):
+    figs = figures.cityscore_figures(params, "2026-10", ["sanitation"])
+    assert set(figs["window"]) == {"month", "quarter", "year"}
+    out = scoring.cityscore(params, figs)
+    month = out["departments"].set_index("window").loc["month"]
+    # on-time 0.5/0.85 = 0.5882; median 4/3.25 = 1.2308; backlog 5/6 = 0.8333;
+    # bulky standard (2/3)/0.9 = 0.7407 -> mean 0.8483
+    expected = (0.5 / 0.85 + 4 / 3.25 + 5 / 6 + (2 / 3) / 0.9) / 4
+    assert month["score"] == pytest.approx(expected)
+    assert month["metrics"] == 4
+    city = out["city"].set_index("window")["score"]
+    assert city["month"] == pytest.approx(expected)
