@@ -195,13 +195,15 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf):
     for slug in slugs:
         nb = notebook_for(nb_dir, slug)
         parameters = parameters_for(params, period, slug)
-        h = input_hash({**shared, **_own_inputs(params, period, slug, nb, parameters)})
+        inputs = {**shared, **_own_inputs(params, period, slug, nb, parameters)}
         entry = Entry(department=slug, notebook=f"{slug}.ipynb", parameters=parameters,
-                      status=None, seconds=0.0, html=None, pdf=None, error=None, input_hash=h,
-                      template=str(nb))
+                      status=None, seconds=0.0, html=None, pdf=None, error=None,
+                      input_hash=input_hash(inputs), template=str(nb), inputs=_short(inputs))
         prev = previous.get(slug)
-        if not force and _unchanged(prev, h, period_dir, pdf):
+        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf):
             _carry_over(entry, prev)
+        else:
+            log.info("%s: %s", slug, "forced" if force else why_rerun(prev, entry, period_dir))
         planned.append(entry)
     return planned, previous
 
@@ -215,6 +217,25 @@ def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
             "data": data_fingerprint(params, department=department, end=period.end),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
                              file_digest(f) for f in files}}
+
+
+def _short(inputs: dict) -> dict:
+    """The hashed parts as recorded in the manifest (digests, not contents)."""
+    return {k: (v if k != "library" else v.split(":")[0] + ":" + v.split(":")[1][:16])
+            for k, v in inputs.items()}
+
+
+def why_rerun(prev: Entry | None, entry: Entry, period_dir: Path) -> str:
+    """Why a notebook runs: no previous run, a failed one, which inputs changed, or no packet."""
+    if prev is None:
+        return "first run"
+    if prev.status == "failed":
+        return "previous run failed"
+    changed = sorted(k for k in set(entry.inputs) | set(prev.inputs)
+                     if entry.inputs.get(k) != prev.inputs.get(k))
+    if changed:
+        return "changed: " + ", ".join(changed)
+    return "packet missing" if prev.input_hash == entry.input_hash else "inputs changed"
 
 
 def _templates_digest(params) -> str:

@@ -70,6 +70,8 @@ def place(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     geoms = layer.geometry.values
     tree = shapely.STRtree(geoms)
     point_idx, poly_idx = tree.query(shapely.points(lon, lat))
+    if len(point_idx) == 0:
+        return keys
     order = np.lexsort((point_idx, poly_idx))
     point_idx, poly_idx = point_idx[order], poly_idx[order]
     hit = np.zeros(len(point_idx), dtype=bool)

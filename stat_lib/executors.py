@@ -243,7 +243,11 @@ def local_executor(jobs: list[dict], *, workers: int, **_):
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
                              initializer=_warm_worker) as pool:
         futures = {pool.submit(run_job, job): job for job in jobs}
-        yield from _gather(futures)
+        try:
+            yield from _gather(futures)
+        except BaseException:  # Ctrl-C: start nothing new; running jobs clean up after
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def dask_executor(jobs: list[dict], *, scheduler=None, **_):

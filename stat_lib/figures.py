@@ -55,6 +55,7 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
         from .store import load_requests
         requests = load_requests(params, departments=slugs, end=period.end)
     calendar = BusinessCalendar.from_city(params.city)
+    as_of = as_of if as_of is not None else m.data_as_of(requests)  # one for all departments
     rows = []
     for slug in slugs:
         rows += department_rows(requests, params.departments[slug], period, calendar, as_of)
@@ -101,6 +102,20 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
     frames = [tidy_figures(params, p, departments, requests=requests, as_of=as_of)
               .assign(window=name) for name, p in period.windows().items()]
     return pd.concat(frames, ignore_index=True)
+
+
+def trends(params, period, departments=None, *, requests=None, n: int = 13) -> pd.DataFrame:
+    """:func:`stat_lib.metrics.trend` of every (selected) department, stacked; feed to
+    :func:`stat_lib.scoring.what_moved` with ``params.departments``."""
+    period = _period(period, params.city.timezone)
+    slugs = list(departments or params.departments)
+    if requests is None:
+        from .store import load_requests
+        requests = load_requests(params, departments=slugs, end=period.end)
+    calendar = BusinessCalendar.from_city(params.city)
+    as_of = m.data_as_of(requests)
+    return pd.concat([m.trend(requests, params.department(s), period, calendar, n=n, as_of=as_of)
+                      for s in slugs], ignore_index=True)
 
 
 def _period(period, tz: str) -> Period:

@@ -249,7 +249,7 @@ def _stage(con, params, index, source, profile, raw) -> SourceReport:
             raise SourceError(f"cannot apply the source's mapping/filter: "
                               f"{str(exc).splitlines()[0]}", path=rf.label) from None
     staged = con.execute("SELECT count(*) FROM staged WHERE source_index = ?",
-                         [index]).fetchone()[0]
+                         [index]).fetchall()[0][0]
     report.filtered = report.rows_read - staged
     return report
 
@@ -461,7 +461,7 @@ def _tally(con, params, report: IngestReport) -> None:
             "WHERE source_index = ? AND version > 1) GROUP BY reason ORDER BY reason",
             [i, i]).fetchall())
         s.loaded = con.execute("SELECT count(*) FROM incoming WHERE source_index = ?",
-                               [i]).fetchone()[0]
+                               [i]).fetchall()[0][0]
         s.quality = dict(con.execute(
             "SELECT f, count(*) FROM (SELECT unnest(string_split(quality, ',')) AS f FROM "
             "incoming WHERE source_index = ?) GROUP BY f ORDER BY f", [i]).fetchall())
@@ -517,7 +517,7 @@ def _upsert(con, params, report: IngestReport) -> None:
     con.execute(f"INSERT INTO requests ({names}) SELECT {', '.join('i.' + _q(c) for c in cols)} "
                 f"FROM incoming i JOIN actions a USING (request_id) "
                 f"WHERE a.action IN ('insert', 'update')")
-    report.total_in_store = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    report.total_in_store = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
 
 
 def _write_districts(con, layers) -> None:
@@ -539,6 +539,6 @@ def _log_ingests(con, raws, reports) -> None:
             loaded, rejected = con.execute(
                 "SELECT (SELECT count(*) FROM incoming WHERE source_file = $f), "
                 "(SELECT count(*) FROM new_rejects WHERE source_file = $f)",
-                {"f": rf.label}).fetchone()
+                {"f": rf.label}).fetchall()[0]
             con.execute("INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?)",
                         [rf.label, rf.rows, loaded, rejected, rf.content_hash])

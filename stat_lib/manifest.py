@@ -50,6 +50,7 @@ class Entry:
     failed_html: str | None = None
     attempts: int = 0
     ran_at: str | None = None
+    inputs: dict = field(default_factory=dict)  # the hashed parts, to tell why a notebook re-ran
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

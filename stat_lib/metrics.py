@@ -25,6 +25,7 @@ Rates are ``None`` (rendered "n/a") when their denominator is zero, never 0 or 1
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -68,7 +69,8 @@ METRICS: dict[str, MetricDef] = {
     "cohort_on_time_rate": M("Created this period, closed on time", "rate", "higher",
                              "cohort_on_time_met / (met + late) among requests created in the "
                              "period with a due time; excludes cancelled, duplicates, negative "
-                             "durations, and open requests not yet due (cohort_pending)"),
+                             "durations, and requests open at as_of and not yet due "
+                             "(cohort_pending)"),
     "cohort_on_time_met": M("Cohort closed on time", "count", "higher",
                             "created in the period and closed at or before the due time"),
     "cohort_eligible": M("Cohort with a known outcome", "count", None,
@@ -156,6 +158,30 @@ class Prepared:
     calendar: BusinessCalendar
     as_of: pd.Timestamp
 
+    @cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """numpy columns for the per-period loops: instants as int64 ns (missing: never)."""
+        df = self.frame
+        out = {"req": _ints(df["_req"]), "end": _ints(df["_end"]), "due": _ints(df["_due"]),
+               "has_end": df["_end"].notna().to_numpy(), "has_due": df["_due"].notna().to_numpy(),
+               "closed": (df["status"] == "closed").to_numpy(),
+               "cancelled": (df["status"] == "cancelled").to_numpy(),
+               "days": df["_days"].to_numpy(dtype=float),
+               "bdays": df["_bdays"].to_numpy(dtype=float)}
+        for col in ("pos", "neg", "dup", "undated"):
+            out[col] = df[f"_{col}"].to_numpy(dtype=bool)
+        return out
+
+
+NEVER = np.iinfo(np.int64).max
+
+
+def _ints(ts: pd.Series) -> np.ndarray:
+    """tz-aware timestamps -> int64 ns since the epoch; NaT -> NEVER (after every instant)."""
+    values = ts.dt.as_unit("ns").array.asi8.copy()
+    values[ts.isna().to_numpy()] = NEVER
+    return values
+
 
 def prepare(requests, department: Department, calendar: BusinessCalendar,
             as_of=None) -> Prepared:
@@ -168,8 +194,9 @@ def prepare(requests, department: Department, calendar: BusinessCalendar,
         when a ``department`` column is present.
     department : config.Department
     calendar : BusinessCalendar
-    as_of : timestamp, optional
-        When the data was current (cohort outcomes); default: its latest timestamp.
+    as_of : timestamp or date, optional
+        Cut-off of cohort outcomes (a date means through that local day): requests closed
+        after it count as open then. Default: the data's latest timestamp.
     """
     if isinstance(requests, Prepared):
         return requests
@@ -187,7 +214,7 @@ def prepare(requests, department: Department, calendar: BusinessCalendar,
     closed = status == "closed"
     df["_days"] = ((df["_end"] - df["_req"]).dt.total_seconds() / 86400).where(closed)
     df["_bdays"] = calendar.business_days_between(df["_req"], df["_end"]).where(closed)
-    return Prepared(df, department, calendar, _as_of(df, as_of))
+    return Prepared(df, department, calendar, _as_of(df, as_of, calendar.tz))
 
 
 def _validated(requests: pd.DataFrame, department: Department) -> pd.DataFrame:
@@ -228,25 +255,31 @@ def _duplicates(df: pd.DataFrame) -> pd.Series:
     return dup.astype(bool)
 
 
-def _as_of(df: pd.DataFrame, as_of) -> pd.Timestamp:
-    if as_of is not None:
-        return pd.Timestamp(as_of)
-    latest = pd.concat([df["requested_at"], df["updated_at"], df["closed_at"]]).max()
+def data_as_of(requests: pd.DataFrame) -> pd.Timestamp:
+    """When the data was current: its latest requested/updated/closed timestamp (now if empty)."""
+    latest = pd.concat([requests[c] for c in ("requested_at", "updated_at", "closed_at")]).max()
     return latest if pd.notna(latest) else pd.Timestamp.now(tz="UTC")
+
+
+def _as_of(df: pd.DataFrame, as_of, tz: str) -> pd.Timestamp:
+    """A given as_of (a date means through that local day), else the data's latest instant."""
+    from .periods import _cutoff
+    return _cutoff(as_of, tz) if as_of is not None else data_as_of(df)
 
 
 def sla_table(requests: pd.DataFrame, department: Department) -> pd.DataFrame:
     """Per row: the params SLA ``amount`` and ``unit`` of its service (NaN/None without one)."""
-    keys = requests[["service_code", "service_name"]].astype("string").fillna("")
-    pairs = keys.drop_duplicates()
-    rows = []
-    for code, name in pairs.itertuples(index=False):
-        svc = department.service(code) or department.service(name)
-        sla = svc.sla if svc else None
-        rows.append((code, name, sla.amount if sla else np.nan, sla.unit if sla else None))
-    table = pd.DataFrame(rows, columns=["service_code", "service_name", "amount", "unit"])
-    merged = keys.merge(table, on=["service_code", "service_name"], how="left")
-    return merged.set_axis(requests.index)
+    code = requests["service_code"].astype("string").fillna("")
+    name = requests["service_name"].astype("string").fillna("")
+    index, pairs = pd.factorize(code + "\x1f" + name)
+    slas = []
+    for pair in pairs:
+        c, n = str(pair).split("\x1f", 1)
+        svc = department.service(c) or department.service(n)
+        slas.append(svc.sla if svc else None)
+    amount = np.array([x.amount if x else np.nan for x in slas] + [np.nan])
+    unit = np.array([x.unit if x else None for x in slas] + [None], dtype=object)
+    return pd.DataFrame({"amount": amount[index], "unit": unit[index]}, index=requests.index)
 
 
 def due_from_sla(requested: pd.Series, amount: pd.Series, unit: pd.Series,
@@ -333,8 +366,9 @@ def department_summary(requests, department: Department, period: Period,
 
 
 def _created(prep: Prepared, period: Period) -> int:
-    s, e = _bounds(period, prep.calendar)
-    return int(created_in(prep.frame, s, e).sum())
+    s, e = (_ns(t) for t in _bounds(period, prep.calendar))
+    req = prep.arrays["req"]
+    return _n((req >= s) & (req < e))
 
 
 def _change(now: int, before: int) -> float | None:
@@ -342,46 +376,52 @@ def _change(now: int, before: int) -> float | None:
 
 
 def _summary(prep: Prepared, period: Period) -> dict:
-    df = prep.frame
-    s, e = _bounds(period, prep.calendar)
-    ended = ended_in(df, s, e)
-    closed = ended & (df["status"] == "closed")
-    neg = ended & df["_neg"]
-    usable = closed & ~df["_dup"] & ~neg
+    """The headline of one period, on the prepared numpy columns (same rules as the frame
+    masks :func:`created_in`, :func:`ended_in`, :func:`open_at`)."""
+    a = prep.arrays
+    s, e = (_ns(t) for t in _bounds(period, prep.calendar))
+    created = (a["req"] >= s) & (a["req"] < e)
+    ended = a["has_end"] & np.where(a["pos"], (a["end"] > s) & (a["end"] <= e), created)
+    closed = ended & a["closed"]
+    neg = ended & a["neg"]
+    usable = closed & ~a["dup"] & ~neg
     out = {"department": prep.department.slug, "period": period.label,
-           "created": int(created_in(df, s, e).sum()), "closed": int(closed.sum()),
-           "cancelled": int((ended & (df["status"] == "cancelled")).sum()),
-           "duplicates_closed": int((closed & df["_dup"]).sum()),
-           "negative_durations": int(neg.sum()),
-           "undated_closures": int((ended & df["_undated"]).sum()),
-           "no_sla_closed": int((usable & df["_due"].isna()).sum())}
-    out.update(_on_time(df, usable))
-    out.update(_cohort(df, s, e, prep.as_of))
-    out.update(_durations(df, usable))
-    out.update(_backlog(df, s, e))
+           "created": _n(created), "closed": _n(closed),
+           "cancelled": _n(ended & a["cancelled"]), "duplicates_closed": _n(closed & a["dup"]),
+           "negative_durations": _n(neg), "undated_closures": _n(ended & a["undated"]),
+           "no_sla_closed": _n(usable & ~a["has_due"])}
+    out.update(_on_time(a, usable))
+    out.update(_cohort(a, created, _ns(prep.as_of)))
+    out.update(_durations(a, usable))
+    out.update(_backlog(a, s, e))
     return out
+
+
+def _ns(ts) -> int:
+    return pd.Timestamp(ts).as_unit("ns").value
+
+
+def _n(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
 
 
 def _rate(num: int, den: int) -> float | None:
     return None if den == 0 else num / den
 
 
-def _on_time(df: pd.DataFrame, usable: pd.Series) -> dict:
-    eligible = usable & df["_due"].notna()
-    met = eligible & (df["_end"] <= df["_due"]).fillna(False)
-    n, m = int(eligible.sum()), int(met.sum())
+def _on_time(a: dict, usable: np.ndarray) -> dict:
+    eligible = usable & a["has_due"]
+    n, m = _n(eligible), _n(eligible & (a["end"] <= a["due"]))
     return {"on_time_rate": _rate(m, n), "on_time_met": m, "on_time_eligible": n}
 
 
-def _cohort(df: pd.DataFrame, s, e, as_of) -> dict:
-    base = (created_in(df, s, e) & (df["status"] != "cancelled") & ~df["_dup"]
-            & df["_due"].notna() & ~df["_neg"])
-    closed = base & (df["status"] == "closed") & df["_end"].notna()
-    met = closed & (df["_end"] <= df["_due"])
-    late = (closed & (df["_end"] > df["_due"])) | (base & ~closed & (df["_due"] < as_of))
-    n_met, n_late = int(met.sum()), int(late.sum())
+def _cohort(a: dict, created: np.ndarray, as_of: int) -> dict:
+    base = created & ~a["cancelled"] & ~a["dup"] & a["has_due"] & ~a["neg"]
+    closed = base & a["closed"] & (a["end"] <= as_of)  # closed later: still open at as_of
+    n_met = _n(closed & (a["end"] <= a["due"]))
+    n_late = _n(closed & (a["end"] > a["due"])) + _n(base & ~closed & (a["due"] < as_of))
     return {"cohort_on_time_rate": _rate(n_met, n_met + n_late), "cohort_on_time_met": n_met,
-            "cohort_eligible": n_met + n_late, "cohort_pending": int(base.sum()) - n_met - n_late}
+            "cohort_eligible": n_met + n_late, "cohort_pending": _n(base) - n_met - n_late}
 
 
 def _stats(values: np.ndarray, prefix: str, suffix: str) -> dict:
@@ -392,20 +432,22 @@ def _stats(values: np.ndarray, prefix: str, suffix: str) -> dict:
             f"mean_{prefix}{suffix}": float(values.mean())}
 
 
-def _durations(df: pd.DataFrame, usable: pd.Series) -> dict:
-    out = _stats(df.loc[usable, "_days"].to_numpy(dtype=float), "days", "_to_close")
-    out.update(_stats(df.loc[usable, "_bdays"].to_numpy(dtype=float), "business_days",
-                      "_to_close"))
+def _durations(a: dict, usable: np.ndarray) -> dict:
+    out = _stats(a["days"][usable], "days", "_to_close")
+    out.update(_stats(a["bdays"][usable], "business_days", "_to_close"))
     return out
 
 
-def _backlog(df: pd.DataFrame, s, e) -> dict:
-    open_end = open_at(df, e)
-    overdue = open_end & (df["_due"] < e).fillna(False)
-    n_open, n_over = int(open_end.sum()), int(overdue.sum())
-    return {"backlog_start": int(open_at(df, s).sum()), "backlog_open": n_open,
+def _open(a: dict, t: int) -> np.ndarray:
+    return (a["req"] < t) & ~(a["end"] <= t)
+
+
+def _backlog(a: dict, s: int, e: int) -> dict:
+    open_end = _open(a, e)
+    n_open, n_over = _n(open_end), _n(open_end & (a["due"] < e))
+    return {"backlog_start": _n(_open(a, s)), "backlog_open": n_open,
             "overdue_open": n_over, "overdue_share": _rate(n_over, n_open),
-            "backlog_no_sla": int((open_end & df["_due"].isna()).sum())}
+            "backlog_no_sla": _n(open_end & ~a["has_due"])}
 
 
 # ---- views for notebooks ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ from traitlets import Bool
 import stat_lib
 
 from . import assets
-from .errors import MissingDependency, StatLibError
+from .errors import StatLibError
 
 TEMPLATE_NAME = "stat_packet"
 VEGALITE_MIME = re.compile(r"^application/vnd\.vegalite\.v\d+[.+]json$")
@@ -247,49 +247,30 @@ def export_html(notebook_path, html_path, params=None, meta: dict | None = None,
 
 # --- PDF ------------------------------------------------------------------------------------
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--proxy-server=127.0.0.1:9",
-                  "--proxy-bypass-list=<-loopback>", "--no-pdf-header-footer")
-
-
-def find_chromium() -> str:
-    """The Chromium executable (``STAT_LIB_CHROMIUM``, else chromium/chrome on PATH)."""
-    import shutil
-    for name in (os.environ.get("STAT_LIB_CHROMIUM"), "chromium", "chromium-browser",
-                 "google-chrome", "chrome"):
-        if name and (shutil.which(name) or Path(name).is_file()):
-            return shutil.which(name) or name
-    raise MissingDependency("PDF packets need Chromium, which was not found; install it "
-                            "(Debian: `apt-get install -y chromium`) or set STAT_LIB_CHROMIUM "
-                            "to its path, or run without --pdf")
-
-
-def export_pdf(html_path, pdf_path, *, timeout: float = 120.0) -> Path:
+def export_pdf(html_path, pdf_path, *, browser=None) -> Path:
     """Print a packet page to PDF with headless Chromium, network closed.
 
-    The page's print CSS shows the static SVG charts and maps, starts each section on a new
-    page, keeps figures and table rows whole and numbers the pages ("Page n of N").
+    The page's print CSS shows the static SVG charts and maps (vl_convert), starts each
+    section on a new page, keeps figures and table rows whole and numbers the pages
+    ("Page n of N"). Pass ``browser`` (a ``stat_lib.chromium.Chromium``) to reuse one
+    process for a batch, or use :func:`export_pdfs`.
     """
-    import subprocess
+    from .chromium import Chromium
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
     if not html_path.exists():
         raise StatLibError("packet page not found; expected the HTML written by export_html",
                            path=html_path)
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="stat-lib-pdf-") as tmp:
-        out = Path(tmp) / "packet.pdf"
-        cmd = [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile",
-               f"--print-to-pdf={out}", html_path.as_uri()]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise StatLibError(f"Chromium did not print the packet within {timeout:.0f} s",
-                               path=html_path) from None
-        if not out.exists() or out.stat().st_size == 0:
-            raise StatLibError(f"Chromium printed no PDF (exit {proc.returncode}): "
-                               f"{proc.stderr.strip()[-500:]}", path=html_path)
-        return write_atomic(pdf_path, out.read_bytes())
+    if browser is None:
+        with Chromium() as own:
+            return write_atomic(pdf_path, own.print_pdf(html_path))
+    return write_atomic(pdf_path, browser.print_pdf(html_path))
+
+
+def export_pdfs(pairs) -> list[Path]:
+    """Print many ``(html_path, pdf_path)`` pairs with one Chromium process."""
+    from .chromium import Chromium
+    with Chromium() as browser:
+        return [export_pdf(h, p, browser=browser) for h, p in pairs]
 
 
 # --- index pages ----------------------------------------------------------------------------

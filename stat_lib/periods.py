@@ -201,11 +201,13 @@ class Period:
         return [self.shift(-k) for k in range(n - 1, -1, -1)]
 
     def windows(self) -> dict[str, Period]:
-        """CityScore windows of a month: the month, quarter-to-date and year-to-date."""
+        """CityScore windows: this period ("month"), and the quarter and year holding its last
+        instant, cut at its end (quarter-to-date, year-to-date)."""
         end = self.end
+        last = end - pd.Timedelta(microseconds=1)
         return {"month": self,
-                "quarter": Period.containing(self.start, "quarter", self.tz).to_date(end),
-                "year": Period.containing(self.start, "year", self.tz).to_date(end)}
+                "quarter": Period.containing(last, "quarter", self.tz).to_date(end),
+                "year": Period.containing(last, "year", self.tz).to_date(end)}
 
     def _cut_like(self, other: Period) -> Period:
         if other.as_of is None:

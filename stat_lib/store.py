@@ -228,7 +228,7 @@ def data_fingerprint(params, department: str | None = None, end=None) -> str:
     sql = (f"SELECT count(*), max(updated_at)::VARCHAR, "
            f"sum(hash({row})::HUGEINT)::VARCHAR FROM requests{where}")
     with connect(params) as con:
-        values = con.execute(sql, args).fetchone()
+        values = con.execute(sql, args).fetchall()[0]
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
@@ -241,9 +241,9 @@ def quality_note(params, department: str) -> str:
         n, no_xy, flagged, unplaced = con.execute(
             f"SELECT count(*), count(*) FILTER (lat IS NULL), count(*) FILTER (quality IS NOT "
             f"NULL), count(*) FILTER ({unassigned} > 0) FROM requests WHERE department = ?",
-            [department]).fetchone()
+            [department]).fetchall()[0]
         rejected = con.execute("SELECT count(*) FROM rejects WHERE department = ?",
-                               [department]).fetchone()[0]
+                               [department]).fetchall()[0][0]
     if n == 0:
         return f"No requests for {dept.name} in the store."
     note = (f"{n:,} requests for {dept.name}; {no_xy:,} ({no_xy / n:.1%}) without usable "

@@ -1,115 +1,31 @@
-"""Headless Chromium for tests: the DevTools protocol over ``--remote-debugging-pipe``.
+"""Headless Chromium for tests: what a page did (requests, console errors, DOM, screenshots).
 
-No ports, no websocket: Chromium reads commands on fd 3 and writes replies and events on fd 4,
-each a JSON message ending in a NUL byte. Every request the page makes is logged, and every one
-not for ``file://`` or ``data:`` is failed before it leaves (the Fetch domain), with a proxy to a
-closed port as a second wall.
+Built on ``stat_lib.chromium.Chromium`` (DevTools protocol over ``--remote-debugging-pipe``):
+every request the page makes is logged, and every one not for ``file:``/``data:`` is failed
+before it leaves (Fetch domain), with a proxy to a closed port as a second wall.
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import os
-import select
-import shutil
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-CHROMIUM = os.environ.get("STAT_LIB_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--hide-scrollbars", "--mute-audio"]
-LOCAL = ("file:", "data:", "about:", "blob:")
+from stat_lib.chromium import Chromium
+
+CHROMIUM = "/usr/bin/chromium"
 
 
-class Browser:
+class Browser(Chromium):
     """One Chromium process; :meth:`open` loads a page and returns a :class:`PageReport`."""
 
-    def __init__(self, timeout: float = 30.0):
-        self.timeout = timeout
-        self.profile = tempfile.mkdtemp(prefix="stat-lib-chromium-")
-        to_child_r, self._w = os.pipe()
-        self._r, from_child_w = os.pipe()
-        self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe",
-             "about:blank"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, pass_fds=(3, 4),
-            preexec_fn=lambda: (os.dup2(to_child_r, 3), os.dup2(from_child_w, 4)))
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._buf, self._id, self.events = b"", 0, []
-
-    # --- protocol -------------------------------------------------------------------------
-    def send(self, method: str, params: dict | None = None, session: str | None = None) -> int:
-        self._id += 1
-        msg = {"id": self._id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._w, json.dumps(msg).encode() + b"\0")
-        return self._id
-
-    def call(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
-        mid = self.send(method, params, session)
-        msg = self.wait(lambda m: m.get("id") == mid)
-        if "error" in msg:
-            raise RuntimeError(f"{method}: {msg['error']}")
-        return msg.get("result", {})
-
-    def wait(self, predicate, timeout: float | None = None) -> dict:
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            msg = self._next(deadline)
-            if "method" in msg:
-                self._on_event(msg)
-            if predicate(msg):
-                return msg
-
-    def _next(self, deadline: float) -> dict:
-        while b"\0" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._r], [], [], left)[0]:
-                raise TimeoutError("chromium did not answer in time")
-            chunk = os.read(self._r, 1 << 20)
-            if not chunk:
-                raise RuntimeError("chromium closed the DevTools pipe")
-            self._buf += chunk
-        raw, self._buf = self._buf.split(b"\0", 1)
-        return json.loads(raw)
-
-    def _on_event(self, msg: dict) -> None:
-        self.events.append(msg)
-        if msg["method"] == "Fetch.requestPaused":
-            p = msg["params"]
-            local = p["request"]["url"].startswith(LOCAL)
-            self.send("Fetch.continueRequest" if local else "Fetch.failRequest",
-                      {"requestId": p["requestId"]} | ({} if local else
-                                                       {"errorReason": "BlockedByClient"}),
-                      msg.get("sessionId"))
-
-    # --- pages ----------------------------------------------------------------------------
     def open(self, path: str | Path, *, settle: str = "", width: int = 1200) -> "PageReport":
         """Load ``path`` with the network blocked; ``settle`` is a JS expression (may return a
         promise) awaited before the report is taken."""
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        sid = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.call(f"{domain}.enable", session=sid)
-        self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, sid)
-        self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900,
-                                                         "deviceScaleFactor": 1,
-                                                         "mobile": False}, sid)
-        url = Path(path).resolve().as_uri()
-        self.call("Page.navigate", {"url": url}, sid)
-        self.wait(lambda m: m.get("method") == "Page.loadEventFired"
-                  and m.get("sessionId") == sid)
+        sid, target = super().open(path, width)
         if settle:
             self.evaluate(sid, settle)
-        return PageReport(self, sid, target, url)
+        return PageReport(self, sid, target, Path(path).resolve().as_uri())
 
     def evaluate(self, sid: str, expression: str):
         res = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
@@ -117,20 +33,6 @@ class Browser:
         if "exceptionDetails" in res:
             raise RuntimeError(f"page script failed: {res['exceptionDetails']}")
         return res["result"].get("value")
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close")
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait()
-        for fd in (self._r, self._w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 class PageReport:

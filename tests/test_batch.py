@@ -92,7 +92,7 @@ def home(tmp_path) -> Path:
 # --- a good run -----------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_ok_run_writes_packets_manifest_metrics_and_indexes(home, tmp_path):
+def test_ok_run_writes_packets_and_an_exact_manifest(home, tmp_path):
     result = run(home, notebooks(tmp_path))
     out = home / "outputs" / "2026-10"
     assert result.ok and result.exit_code == 0, result.summary()
@@ -102,11 +102,6 @@ def test_ok_run_writes_packets_manifest_metrics_and_indexes(home, tmp_path):
         assert (out / name).exists(), name
     assert (home / "outputs" / "index.html").exists()
     assert not list(out.glob(".*tmp-*")), "no temporary file is left behind"
-
-
-@pytest.mark.slow
-def test_manifest_fields_are_exact(home, tmp_path):
-    run(home, notebooks(tmp_path))
     doc = manifest(home / "outputs" / "2026-10")
     assert doc["period"] == "2026-10" and doc["as_of"] is None
     entry = {r["department"]: r for r in doc["runs"]}["sanitation"]
@@ -148,6 +143,7 @@ def test_broken_notebook_fails_alone_keeps_evidence_and_last_good_packet(home, t
               if o.get("output_type") == "error"]
     assert errors[0]["ename"] == "ValueError"
     assert (out / "sanitation.html").read_bytes() == good_html, "last good packet stays"
+    assert 'href="sanitation.failed.ipynb"' in (out / "index.html").read_text()
 
 
 @pytest.mark.slow
@@ -202,6 +198,21 @@ def test_timeouts_fail_the_notebook_with_the_setting_named(home, tmp_path, cell,
     result = run(home, notebooks(tmp_path, department="slow"), departments=["sanitation"])
     entry = result.entries[0]
     assert entry.status == "failed" and expect in entry.error, entry.error
+
+
+@pytest.mark.slow
+def test_pdf_request_reruns_a_packet_that_has_none(home, tmp_path):
+    from conftest import needs_ci_tool
+    needs_ci_tool("/usr/bin/chromium", "Chromium")
+    nbs = notebooks(tmp_path)
+    out = home / "outputs" / "2026-10"
+    run(home, nbs, departments=["sanitation"])
+    result = run(home, nbs, departments=["sanitation"], pdf=True)
+    assert result.entries[0].status == "ok", "no PDF yet: not skipped"
+    assert (out / "sanitation.pdf").read_bytes()[:5] == b"%PDF-"
+    assert runs(out)["sanitation"]["pdf"] == "sanitation.pdf"
+    again = run(home, nbs, departments=["sanitation"], pdf=True)
+    assert again.entries[0].status == "skipped"
 
 
 # --- incremental ------------------------------------------------------------------------------

@@ -130,3 +130,14 @@ def test_cityscore_from_store(params):
     assert month["metrics"] == 4
     city = out["city"].set_index("window")["score"]
     assert city["month"] == pytest.approx(expected)
+
+
+def test_trends_and_what_moved_from_store(params):
+    tr = figures.trends(params, "2026-10", ["sanitation", "street-lighting"], n=13)
+    assert set(tr["department"]) == {"sanitation", "street-lighting"}
+    assert tr.groupby("department")["period"].nunique().tolist() == [13, 13]
+    moved = scoring.what_moved(tr, params.departments)
+    san = moved[moved["department"] == "sanitation"].set_index("metric")
+    # backlog 6 at 1 Nov vs a trailing twelve of at most 2 (R12, R1): outside the range
+    assert san.loc["backlog_open", "flagged"] and san.loc["backlog_open", "assessment"] == "worse"
+    assert san.loc["backlog_open", "high"] == 2

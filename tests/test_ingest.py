@@ -38,7 +38,7 @@ def row(rid="1", **kw):
 def write(path, rows, columns=COLUMNS, encoding="utf-8"):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding=encoding) as f:
-        w = csv.DictWriter(f, columns)
+        w = csv.DictWriter(f, columns, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
     return path

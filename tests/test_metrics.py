@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the fixture table below is wider than a line on purpose)
 """Metrics on a hand fixture whose every figure is worked out below, plus invariants.
 
 Fixture: department 'sanitation', period 2026-10 in America/Los_Angeles,
@@ -65,7 +66,7 @@ DEPT = Department.model_validate({
 SERVICES = {"bulky": ("bulky-items", "Bulky Items"), "dead": ("dead", "Dead Animal Removal"),
             "camp": ("camp", "Homeless Encampment"), "feedback": ("feedback", "Feedback")}
 
-ROWS = [  # noqa: E501  id, service, status, requested, closed_at, updated, due_at, raw, dept
+ROWS = [  # id, service, status, requested, closed_at, updated, due_at, raw, dept
     ("R1", "bulky", "closed", "2026-09-29 09:00", "2026-10-02 15:00", None, None, "Closed", "sanitation"),
     ("R2", "bulky", "closed", "2026-10-08 10:00", "2026-10-16 11:00", None, None, "Closed", "sanitation"),
     ("R3", "bulky", "closed", "2026-10-02 08:00", "2026-10-14 12:00", None, None, "Closed", "sanitation"),
@@ -329,7 +330,7 @@ def request_frames(draw):
                          "requested_at": req, "updated_at": end.fillna(req), "closed_at": end})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request_frames(), st.integers(1, 12), st.sampled_from(["month", "week", "quarter"]))
 def test_conservation_and_rate_bounds(frame, month, kind):
     period = Period.containing(pd.Timestamp(2026, month, 15, tz=TZ), kind, TZ)
@@ -344,7 +345,7 @@ def test_conservation_and_rate_bounds(frame, month, kind):
             assert 0 <= s["median_days_to_close"] <= s["p90_days_to_close"] + 1e-9
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(request_frames())
 def test_adjacent_periods_chain(frame):
     # the backlog at one period's end is the next period's start
@@ -429,3 +430,11 @@ def test_duplicate_quality_flag():
     frame["status_raw"] = "Closed"
     frame["quality"] = np.where(frame["request_id"] == "R9", "duplicate", None)
     assert metrics.department_summary(frame, DEPT, OCT, CAL)["duplicates_closed"] == 1
+
+
+def test_as_of_date_means_through_that_local_day():
+    # as_of 31 Oct: cut at 1 Nov 00:00 PDT. R4 (due 31 Oct 00:00) is then late; R5 (due 1 Nov
+    # 21:00 PST), R6, R13 (closed in November, after the cut) and R17 are not yet due: pending.
+    # R2 met, R3 R11 late -> met 1 of 4, pending 4
+    s = metrics.department_summary(hand_requests(), DEPT, OCT, CAL, as_of="2026-10-31")
+    assert (s["cohort_on_time_met"], s["cohort_eligible"], s["cohort_pending"]) == (1, 4, 4)

@@ -133,3 +133,10 @@ def test_year_ago_is_twelve_months_back(kind, day):
     back = p.year_ago()
     assert back.first_day == p.first_day.replace(year=p.year - 1)
     assert back.trailing(1) == [back]
+
+
+def test_windows_of_a_week_across_a_quarter_boundary():
+    # 2026-W40 runs Mon 28 Sep - Sun 4 Oct: its windows are Q4 and 2026 to date (1-4 Oct)
+    w = Period.parse("2026-W40", TZ).windows()
+    assert str(w["quarter"]) == "2026-Q4" and w["quarter"].end == ts("2026-10-05")
+    assert w["year"].start == ts("2026-01-01")

@@ -1,0 +1,174 @@
+"""Benchmark of the batch (prints figures; not a test). See bench/README.md, section "batch".
+
+Side by side, in one run, on a temporary copy of the sample city (never the repo's outputs/):
+
+1. naive baseline: for each notebook the ``papermill`` CLI, then
+   ``jupyter nbconvert --to html --no-input`` (what a shell loop does);
+2. ours: ``stat-lib run --period P --force``; ratio baseline / ours;
+3. a re-run with nothing changed (``stat-lib run --period P``);
+4. optional: ours with the kernel import trick off (``STAT_LIB_FAST_KERNEL=0``);
+5. scale: a 1,000,000-request year from ``stat_lib.sample``, ingested, then the same batch:
+   wall time and peak memory of the whole process tree (batch, workers, kernels, Chromium).
+
+Usage: ``.venv/bin/python bench/batch.py [--period 2026-10] [--no-baseline] [--no-scale]
+[--kernel-ab] [--scale-total 1000000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def make_home(base: Path, parquet: Path | None = None) -> Path:
+    """params/ + boundaries + the sample (or a given parquet) in a fresh home folder."""
+    home = base / "home"
+    shutil.copytree(ROOT / "params", home / "params")
+    shutil.copytree(ROOT / "data" / "boundaries", home / "data" / "boundaries")
+    (home / "data" / "sample").mkdir(parents=True)
+    src = parquet or ROOT / "data" / "sample" / "la_sample_requests.parquet"
+    shutil.copy(src, home / "data" / "sample" / "la_sample_requests.parquet")
+    return home
+
+
+class PeakMemory:
+    """Peak summed RSS of a process and all its descendants, sampled every 0.1 s."""
+
+    def __init__(self, pid: int):
+        self.root, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self):
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self.thread.join()
+        return self.peak
+
+
+def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, int]:
+    """Run ``cmd``; return (wall seconds, peak RSS bytes of its process tree)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    mem = PeakMemory(proc.pid)
+    out, _ = proc.communicate()
+    peak = mem.stop()
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        print(out[-3000:])
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    return seconds, peak
+
+
+def stat_lib(home: Path, *args: str, env=None) -> tuple[float, int]:
+    return timed([str(BIN / "stat-lib"), "--home", str(home), *args], env=env)
+
+
+def slugs(home: Path) -> list[str]:
+    return sorted(p.stem for p in (home / "params" / "departments").glob("*.yaml"))
+
+
+def baseline(home: Path, period: str) -> float:
+    """The CLI loop: papermill then nbconvert, one notebook after another."""
+    out = home / "baseline"
+    out.mkdir()
+    total = 0.0
+    for slug in slugs(home) + ["citywide"]:
+        nb = ROOT / "notebooks" / ("citywide.ipynb" if slug == "citywide" else "department.ipynb")
+        executed = out / f"{slug}.ipynb"
+        s1, _ = timed([str(BIN / "papermill"), str(nb), str(executed), "-p", "department", slug,
+                       "-p", "period", period, "-p", "home", str(home), "--cwd", str(home)])
+        s2, _ = timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                       str(executed)])
+        print(f"  baseline {slug}: papermill {s1:.1f} s + nbconvert {s2:.1f} s")
+        total += s1 + s2
+    return total
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--period", default="2026-10")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--kernel-ab", action="store_true",
+                    help="also time ours with STAT_LIB_FAST_KERNEL=0")
+    ap.add_argument("--scale-total", type=int, default=1_000_000)
+    args = ap.parse_args(argv)
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, period {args.period}")
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        home = make_home(Path(tmp))
+        s, _ = stat_lib(home, "ingest")
+        print(f"sample city ingest: {s:.1f} s; {len(slugs(home))} departments + citywide")
+        base = None if args.no_baseline else baseline(home, args.period)
+        if base is not None:
+            print(f"naive baseline (papermill CLI + nbconvert CLI): {base:.1f} s")
+        ours, ours_mem = stat_lib(home, "run", "--period", args.period, "--force")
+        print(f"ours (stat-lib run --force): {ours:.1f} s, peak memory {gib(ours_mem)}")
+        if base is not None:
+            print(f"ratio baseline/ours: {base / ours:.2f}x")
+        noop, _ = stat_lib(home, "run", "--period", args.period)
+        print(f"re-run, nothing changed: {noop:.2f} s (whole CLI process)")
+        if args.kernel_ab:
+            env = {**os.environ, "STAT_LIB_FAST_KERNEL": "0"}
+            slow, _ = stat_lib(home, "run", "--period", args.period, "--force", env=env)
+            print(f"ours with STAT_LIB_FAST_KERNEL=0: {slow:.1f} s (vs {ours:.1f} s)")
+        if not args.no_scale:
+            scale(Path(tmp), args.period, args.scale_total, ours, ours_mem)
+    return 0
+
+
+def scale(tmp: Path, period: str, total: int, ours: float, ours_mem: int) -> None:
+    """A year of ``total`` requests ending with ``period``'s month, then the same batch."""
+    from stat_lib.periods import Period
+    from stat_lib.sample import generate
+    p = Period.parse(period, tz="America/Los_Angeles")
+    start = p.shift(-11).first_day.isoformat()
+    end = (p.next().first_day - __import__("datetime").timedelta(days=1)).isoformat()
+    t0 = time.perf_counter()
+    df = generate(start=start, end=end, total=total)
+    parquet = tmp / "scale.parquet"
+    df.to_parquet(parquet)
+    del df
+    print(f"scale: generated {total:,} requests {start}..{end} in "
+          f"{time.perf_counter() - t0:.1f} s")
+    home = make_home(tmp / "scale", parquet)
+    s, mem = stat_lib(home, "ingest")
+    print(f"scale ingest: {s:.1f} s, peak memory {gib(mem)}")
+    s, mem = stat_lib(home, "run", "--period", period, "--force")
+    print(f"scale batch (stat-lib run --force): {s:.1f} s ({s / ours:.2f}x the sample city's "
+          f"{ours:.1f} s), peak memory {gib(mem)} ({mem / ours_mem:.2f}x the sample city's)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
