@@ -89,8 +89,9 @@ def _inline_images(css: str, folder: Path) -> str:
 @lru_cache(maxsize=1)
 def leaflet_js() -> str:
     """Leaflet and Leaflet.markercluster, in that order."""
-    return (script_safe((_leaflet_dir() / "leaflet.js").read_text(encoding="utf-8")) + "\n"
-            + script_safe((_cluster_dir() / "leaflet.markercluster.js").read_text(encoding="utf-8")))
+    leaflet = (_leaflet_dir() / "leaflet.js").read_text(encoding="utf-8")
+    cluster = (_cluster_dir() / "leaflet.markercluster.js").read_text(encoding="utf-8")
+    return script_safe(leaflet) + "\n" + script_safe(cluster)
 
 
 @lru_cache(maxsize=1)

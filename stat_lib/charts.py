@@ -73,8 +73,9 @@ use_branding()
 def _need(df: pd.DataFrame, columns, what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
+        found = ", ".join(map(str, df.columns))
         raise StatLibError(f"{what} needs columns {', '.join(map(repr, columns))}; missing "
-                           f"{', '.join(map(repr, missing))} (found {', '.join(map(str, df.columns))})")
+                           f"{', '.join(map(repr, missing))} (found {found})")
 
 
 def trend_chart(df: pd.DataFrame, *, period: str = "period", value: str = "value",
@@ -186,3 +187,21 @@ def status_bars(counts: dict, *, title: str = "Measures by status") -> alt.Chart
         color=alt.Color("status:N", legend=None, scale=alt.Scale(
             domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))),
         tooltip=["status:N", "count:Q"]).properties(title=title, width=360, height=90)
+
+
+def cityscore_chart(df: pd.DataFrame, *, name: str = "name", score: str = "score",
+                    title: str = "CityScore by department") -> alt.LayerChart:
+    """Horizontal bars of scores (1.00 = on target, drawn as a rule), lowest first."""
+    _need(df, [name, score], "cityscore_chart")
+    data = df[[name, score]].sort_values(score)
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{score}:Q", title="Score (1.00 = on target)"),
+        y=alt.Y(f"{name}:N", title=None, sort=None),
+        color=alt.condition(alt.datum[score] >= 1, alt.value(_BRANDING["primary"]),
+                            alt.value(_BRANDING["accent"])),
+        tooltip=[alt.Tooltip(f"{name}:N", title="Department"),
+                 alt.Tooltip(f"{score}:Q", title="Score", format=".2f")])
+    rule = alt.Chart(pd.DataFrame({"on_target": [1.0]})).mark_rule(
+        color="#444", strokeDash=[4, 3]).encode(x="on_target:Q")
+    return alt.layer(bars, rule).properties(title=title, width=480,
+                                            height=max(60, 26 * len(data)))

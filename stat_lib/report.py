@@ -248,16 +248,7 @@ class DepartmentReport:
 
     def by_district(self, layer: str) -> pd.DataFrame:
         """Headline figures per district of ``layer``, computed by stat_lib.metrics."""
-        df = self.prep.frame
-        column = f"district_{layer}"
-        rows = []
-        for key, sub in df.groupby(column, sort=True):
-            part = m.Prepared(sub, self.department, self.calendar, self.prep.as_of)
-            s = m.department_summary(part, self.department, self.period, self.calendar)
-            rows.append({"key": key, "created": s["created"], "closed": s["closed"],
-                         "on_time_rate": s["on_time_rate"], "count": s["on_time_eligible"],
-                         "backlog_open": s["backlog_open"], "overdue_open": s["overdue_open"]})
-        return pd.DataFrame(rows)
+        return by_district(self.prep, self.period, layer)
 
     def maps(self):
         """On-time and volume choropleths per boundary layer, density, overdue clusters."""
@@ -332,7 +323,7 @@ class DepartmentReport:
 
 
 class CitywideReport:
-    """The citywide packet: every department's headline, CityScore, what moved."""
+    """The citywide packet: every department's headline, CityScore, what moved, a city map."""
 
     def __init__(self, home: str, period: str, as_of: str | None = None):
         from .figures import cityscore_figures
@@ -346,9 +337,22 @@ class CitywideReport:
         self.figures = cityscore_figures(self.params, self.period, requests=self.requests,
                                          as_of=as_of)
         self.scores = scoring.cityscore(self.params, self.figures)
+        self.names = {slug: d.name for slug, d in self.params.departments.items()}
+        self.windows = {p.label: self._window_title(name, p)
+                        for name, p in self.period.windows().items()}
+
+    @staticmethod
+    def _window_title(name: str, period: Period) -> str:
+        return {"month": period.describe(), "quarter": f"Q{period.number} to date",
+                "year": f"{period.year} to date"}[name]
+
+    @cached_property
+    def prepared(self) -> dict:
+        return {slug: m.prepare(self.requests, d, self.calendar)
+                for slug, d in self.params.departments.items()}
 
     def headline_table(self):
-        month = self.figures[self.figures["window"] == self.figures["window"].iloc[0]]
+        month = self.figures[self.figures["window"] == "month"]
         wide = month.pivot_table(index=["department", "department_name"], columns="metric",
                                  values="display", aggfunc="first").reset_index()
         cols = {"department_name": "Department"}
@@ -356,41 +360,74 @@ class CitywideReport:
         return HTML(table(wide, cols))
 
     def cityscore(self):
-        from .charts import trend_chart  # noqa: F401  (registers the chart theme)
+        from .charts import cityscore_chart
         parts = []
         city = self.scores["city"]
         if not city.empty:
-            cells = " · ".join(f"{esc(r.period)}: <strong>{_score(r.score)}</strong>"
-                               for r in city.itertuples())
-            parts.append(HTML(f'<p class="stat-lede">CityScore {cells} '
-                              f'(1.00 = on target; each measure capped at '
-                              f'{self.params.results.cityscore_cap:.2f}).</p>'))
+            cells = " · ".join(f"{esc(self.windows.get(r.period, r.period))}: "
+                               f"<strong>{_score(r.score)}</strong>" for r in city.itertuples())
+            parts.append(HTML(f'<p class="stat-lede">CityScore — {cells}. 1.00 means on target; '
+                              f'each measure counts at most '
+                              f'{self.params.results.cityscore_cap:.2f}.</p>'))
+        month = self.scores["departments"]
+        month = month[month["period"] == self.period.label]
+        if not month.empty:
+            data = month.assign(name=month["department"].map(self.names))[["name", "score"]]
+            parts.append(cityscore_chart(data.dropna(subset=["score"])))
         for name, label in (("departments", "Department"), ("results", "Strategic result")):
             tbl = self.scores[name]
             if tbl.empty:
                 continue
             key = "department" if name == "departments" else "name"
-            wide = tbl.assign(text=[_score(s) for s in tbl["score"]]).pivot_table(
-                index=key, columns="period", values="text", aggfunc="first").reset_index()
-            cols = {key: label, **{c: c for c in wide.columns if c != key}}
-            parts.append(HTML(table(wide, cols)))
+            tbl = tbl.assign(text=[_score(v) for v in tbl["score"]])
+            if key == "department":
+                tbl[key] = tbl[key].map(self.names)
+            wide = tbl.pivot_table(index=key, columns="period", values="text",
+                                   aggfunc="first").reset_index()
+            order = [p for p in self.windows if p in wide.columns]
+            parts.append(HTML(table(wide, {key: label, **{p: self.windows[p] for p in order}})))
         return parts
 
     def what_moved(self, top: int = 10):
-        from .metrics import trend
-        frames = [trend(self.requests, d, self.period, self.calendar)
-                  for d in self.params.departments.values()]
+        frames = [m.trend(prep, self.params.departments[slug], self.period, self.calendar)
+                  for slug, prep in self.prepared.items()]
         moved = scoring.what_moved(pd.concat(frames, ignore_index=True),
                                    self.params.departments)
         flagged = moved[moved["flagged"]].head(top)
         if flagged.empty:
-            return HTML("<p>No measure moved outside its normal range.</p>")
+            return HTML("<p>No measure moved outside its normal range of the last twelve "
+                        "periods.</p>")
         rows = flagged.assign(
+            rank_text=flagged["rank"].astype(int).astype(str),
+            name=flagged["department"].map(self.names),
             now=[format_value(v, metric_def(k).unit) for v, k in zip(flagged["value"],
-                                                                    flagged["metric"])])
-        return HTML(table(rows, {"rank": "#", "department": "Department", "label": "Measure",
-                                 "now": "This period", "moved": "Moved",
-                                 "assessment": "Assessment"}))
+                                                                    flagged["metric"])],
+            normal=[f"{format_value(lo, metric_def(k).unit)} – "
+                    f"{format_value(hi, metric_def(k).unit)}"
+                    for lo, hi, k in zip(flagged["low"], flagged["high"], flagged["metric"])])
+        return HTML(table(rows, {"rank_text": "#", "name": "Department", "label": "Measure",
+                                 "now": "This period", "normal": "Normal range (12 periods)",
+                                 "moved": "Moved", "assessment": "Assessment"}))
+
+    def by_district(self, layer: str) -> pd.DataFrame:
+        """City-wide figures per district: departments' numerators and denominators summed."""
+        parts = [by_district(prep, self.period, layer) for prep in self.prepared.values()]
+        total = pd.concat(parts).groupby("key", as_index=False).sum(numeric_only=True)
+        total["value"] = (total["on_time_met"] / total["count"]).where(total["count"] > 0)
+        return total
+
+    def maps(self):
+        from .maps import choropleth
+        from .store import load_districts
+        if not self.params.city.boundaries:
+            return [HTML("<p>No boundary layer is configured (city.yaml "
+                         "<code>boundaries:</code>).</p>")]
+        b = self.params.city.boundaries[0]
+        values = self.by_district(b.layer)
+        return [choropleth(load_districts(self.params, b.layer), values, value="value",
+                           count="count", title=f"Closed on time, all departments, by "
+                                                f"{b.name.lower()}", value_title="On time",
+                           basemap=self.params.city.basemap)]
 
     def publish(self):
         from .manifest import publish_summary
@@ -398,10 +435,22 @@ class CitywideReport:
         month = city[city["period"] == self.period.label]
         score = None if month.empty or pd.isna(month["score"].iloc[0]) else \
             round(float(month["score"].iloc[0]), 3)
-        counts = self.figures.loc[self.figures["window"] == self.figures["window"].iloc[0],
-                                  "status"].value_counts()
+        counts = self.figures.loc[self.figures["window"] == "month", "status"].value_counts()
         publish_summary({"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
                          "missed": int(counts.get("missed", 0)), "cityscore": score})
+
+
+def by_district(prep, period: Period, layer: str) -> pd.DataFrame:
+    """Headline figures per district of ``layer`` for one prepared department."""
+    rows = []
+    for key, sub in prep.frame.groupby(f"district_{layer}", sort=True):
+        part = m.Prepared(sub, prep.department, prep.calendar, prep.as_of)
+        s = m.department_summary(part, prep.department, period, prep.calendar)
+        rows.append({"key": key, "created": s["created"], "closed": s["closed"],
+                     "on_time_met": s["on_time_met"], "count": s["on_time_eligible"],
+                     "on_time_rate": s["on_time_rate"], "backlog_open": s["backlog_open"],
+                     "overdue_open": s["overdue_open"]})
+    return pd.DataFrame(rows)
 
 
 def _score(value) -> str:

@@ -7,7 +7,9 @@ before it leaves (Fetch domain), with a proxy to a closed port as a second wall.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -194,6 +196,7 @@ def executed_packet() -> dict:
         from stat_lib import packets
         from stat_lib.config import load_params
         out = Path(tempfile.mkdtemp(prefix="stat-lib-packet-"))
+        atexit.register(shutil.rmtree, out, True)
         nbformat.write(build_notebook(), out / "input.ipynb")
         pm.execute_notebook(str(out / "input.ipynb"), str(out / "sanitation.ipynb"),
                             kernel_name="python3", progress_bar=False, cwd=str(out))

@@ -5,7 +5,6 @@ its polygons and legend, data text shows literally and runs nothing. Saves scree
 department packet and of an index page to outputs/screenshots/ for a person to look at.
 """
 
-from pathlib import Path
 
 import pytest
 

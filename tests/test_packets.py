@@ -173,6 +173,7 @@ def test_period_index_lists_runs_counts_and_links(tmp_path, params):
     page = packets.write_period_index(tmp_path, _entries(), params,
                                       {"period": "2026-01", "as_of": "2026-02-01"}).read_text()
     assert "Stat packets: 2026-01" in page and "2 ready" in page and "1 failed" in page
+    assert "&#34;" not in page  # the inlined CSS is not HTML-escaped
     rows = re.findall(r"<tr class=\"stat-run-(\w+)\">(.*?)</tr>", page, re.S)
     names = [re.search(r"<th scope=\"row\">(.*?)</th>", r).group(1) for _, r in rows]
     assert names == ["Bureau of Sanitation", "Bureau of Street Lighting",
@@ -236,3 +237,14 @@ def test_pdf_has_pages_numbers_and_scorecard_figures(packet, tmp_path):
     assert f"Page 1 of {len(reader.pages)}" in text
     assert "Synthetic data" in text
     assert "stderr" not in text
+
+
+def test_logo_is_inlined_from_params_and_a_missing_logo_names_the_file(home):
+    params = load_params(home)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    (home / "logo.png").write_bytes(png)
+    params.city.branding.logo = "logo.png"
+    assert packets.cover(params)["logo"].startswith("data:image/png;base64,iVBORw0KGgo")
+    params.city.branding.logo = "missing.png"
+    with pytest.raises(StatLibError, match=r"missing\.png.*branding logo not found"):
+        packets.cover(params)
