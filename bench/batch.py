@@ -44,10 +44,15 @@ def make_home(base: Path, parquet: Path | None = None) -> Path:
 
 
 class PeakMemory:
-    """Peak summed RSS of a process and all its descendants, sampled every 0.1 s."""
+    """Peak memory of a process and all its descendants, sampled every 0.2 s.
+
+    Uses PSS (proportional set size): pages shared by forked workers are split between them
+    rather than counted once per process as RSS would. ``at_peak`` says who held what.
+    """
 
     def __init__(self, pid: int):
-        self.root, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
+        self.root, self.peak, self.at_peak = psutil.Process(pid), 0, {}
+        self._stop = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
 
@@ -55,16 +60,18 @@ class PeakMemory:
         while not self._stop.is_set():
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
-                total = 0
-                for p in procs:
-                    try:
-                        total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-                self.peak = max(self.peak, total)
             except psutil.Error:
-                pass
-            time.sleep(0.1)
+                procs = []
+            usage = {}
+            for p in procs:
+                try:
+                    kind = _kind(p)
+                    usage[kind] = usage.get(kind, 0) + p.memory_full_info().pss
+                except psutil.Error:
+                    pass
+            if sum(usage.values()) > self.peak:
+                self.peak, self.at_peak = sum(usage.values()), usage
+            time.sleep(0.2)
 
     def stop(self) -> int:
         self._stop.set()
@@ -72,8 +79,17 @@ class PeakMemory:
         return self.peak
 
 
-def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes of its process tree)."""
+def _kind(p: psutil.Process) -> str:
+    cmd = " ".join(p.cmdline())
+    if "ipykernel" in cmd:
+        return "kernels"
+    if "chrom" in cmd:
+        return "chromium"
+    return "batch+workers"
+
+
+def timed(cmd: list[str], env=None, cwd=None, show=None) -> tuple[float, int]:
+    """Run ``cmd``; return (wall seconds, peak PSS bytes of its process tree)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -84,11 +100,16 @@ def timed(cmd: list[str], env=None, cwd=None) -> tuple[float, int]:
     if proc.returncode != 0:
         print(out[-3000:])
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
+    if show:
+        for line in out.splitlines():
+            if any(word in line for word in show):
+                print("    " + line)
+    timed.last_breakdown = {k: round(v / 2**20) for k, v in mem.at_peak.items()}
     return seconds, peak
 
 
-def stat_lib(home: Path, *args: str, env=None) -> tuple[float, int]:
-    return timed([str(BIN / "stat-lib"), "--home", str(home), *args], env=env)
+def stat_lib(home: Path, *args: str, env=None, show=None) -> tuple[float, int]:
+    return timed([str(BIN / "stat-lib"), "--home", str(home), *args], env=env, show=show)
 
 
 def slugs(home: Path) -> list[str]:
@@ -110,6 +131,42 @@ def baseline(home: Path, period: str) -> float:
         print(f"  baseline {slug}: papermill {s1:.1f} s + nbconvert {s2:.1f} s")
         total += s1 + s2
     return total
+
+
+KERNEL_CODE = ("import time as _t; _s = _t.perf_counter(); "
+               "import pandas, geopandas, altair, folium; print(_t.perf_counter() - _s)")
+
+
+def kernel_imports(rounds: int = 3) -> None:
+    """Fresh batch kernel: start-up and ``import pandas, geopandas, altair, folium``, with
+    and without the rfc3987_syntax block, interleaved so machine load hits both alike."""
+    from jupyter_client import KernelManager
+
+    from stat_lib.executors import kernel_args
+    results = {"blocked": [], "plain": []}
+    for _ in range(rounds):
+        for name in results:
+            os.environ["STAT_LIB_FAST_KERNEL"] = "1" if name == "blocked" else "0"
+            km = KernelManager(kernel_name="python3", transport="ipc",
+                               ip=tempfile.mkdtemp(prefix="slk-") + "/k")
+            t0 = time.perf_counter()
+            km.start_kernel(extra_arguments=kernel_args())
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(60)
+            ready = time.perf_counter() - t0
+            out = []
+            kc.execute_interactive(KERNEL_CODE, timeout=120, output_hook=lambda m: out.append(
+                m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+            results[name].append((ready, float("".join(out).strip())))
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    os.environ.pop("STAT_LIB_FAST_KERNEL", None)
+    for name, rows in results.items():
+        ready = sorted(r for r, _ in rows)[len(rows) // 2]
+        imports = sorted(i for _, i in rows)[len(rows) // 2]
+        print(f"kernel ({name} rfc3987_syntax): ready {ready:.2f} s, then the four imports "
+              f"{imports:.2f} s (median of {rounds})")
 
 
 def gib(n: int) -> str:
@@ -134,11 +191,14 @@ def main(argv=None) -> int:
         if base is not None:
             print(f"naive baseline (papermill CLI + nbconvert CLI): {base:.1f} s")
         ours, ours_mem = stat_lib(home, "run", "--period", args.period, "--force")
-        print(f"ours (stat-lib run --force): {ours:.1f} s, peak memory {gib(ours_mem)}")
+        print(f"ours (stat-lib run --force): {ours:.1f} s, peak memory {gib(ours_mem)} "
+              f"(MiB at peak: {timed.last_breakdown})")
         if base is not None:
             print(f"ratio baseline/ours: {base / ours:.2f}x")
-        noop, _ = stat_lib(home, "run", "--period", args.period)
-        print(f"re-run, nothing changed: {noop:.2f} s (whole CLI process)")
+        noop, _ = stat_lib(home, "run", "--period", args.period, show=("changed", "first run"))
+        print(f"re-run, nothing changed: {noop:.2f} s (whole CLI process; lines above, if any, "
+              f"say why a notebook re-ran, e.g. stat_lib sources edited meanwhile)")
+        kernel_imports()
         if args.kernel_ab:
             env = {**os.environ, "STAT_LIB_FAST_KERNEL": "0"}
             slow, _ = stat_lib(home, "run", "--period", args.period, "--force", env=env)
@@ -167,7 +227,8 @@ def scale(tmp: Path, period: str, total: int, ours: float, ours_mem: int) -> Non
     print(f"scale ingest: {s:.1f} s, peak memory {gib(mem)}")
     s, mem = stat_lib(home, "run", "--period", period, "--force")
     print(f"scale batch (stat-lib run --force): {s:.1f} s ({s / ours:.2f}x the sample city's "
-          f"{ours:.1f} s), peak memory {gib(mem)} ({mem / ours_mem:.2f}x the sample city's)")
+          f"{ours:.1f} s), peak memory {gib(mem)} ({mem / ours_mem:.2f}x the sample city's; "
+          f"MiB at peak: {timed.last_breakdown})")
 
 
 if __name__ == "__main__":

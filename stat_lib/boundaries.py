@@ -1,7 +1,7 @@
 """Boundary layers: read GeoJSON, Shapefile or GeoPackage in any CRS, and place points in them.
 
-Each layer becomes a GeoDataFrame of ``key, label, geometry`` in WGS84. Points are placed by one
-vectorised spatial query per layer; a point on a shared edge belongs to the polygon with the
+Each layer becomes a GeoDataFrame of ``key, label, geometry`` in WGS84. Points are placed per layer
+by prepared polygons tested on numpy coordinate arrays; a point on a shared edge belongs to the polygon with the
 smallest key (sorted as text), so the answer never depends on file order.
 """
 
@@ -57,33 +57,38 @@ def read_layers(params) -> dict:
 
 
 def place(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """The key of the polygon holding each point (object array; None when outside all).
+    """The key of the polygon holding each point (object array; None when outside all)."""
+    keys = np.full(len(lon), None, dtype=object)
+    idx = place_index(layer, lon, lat)
+    keys[idx >= 0] = layer["key"].to_numpy()[idx[idx >= 0]]
+    return keys
 
-    Bounding boxes narrow the candidates (STRtree); each polygon, prepared once, then tests its
-    candidates. Points exactly on a shared edge touch two polygons; the smallest key wins
-    because the layer is sorted by key and the first hit per point is kept.
+
+def place_index(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The row of ``layer`` holding each point (int array; -1 when outside all).
+
+    Points are sorted by longitude once; each polygon, prepared, tests only the points inside
+    its bounding box (a binary search on longitude, then a latitude mask) that no earlier
+    polygon holds. The layer is sorted by key, so a point on a shared edge, which two polygons
+    hold, goes to the smallest key.
     """
     import shapely
-    keys = np.full(len(lon), None, dtype=object)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    out = np.full(len(lon), -1, dtype=np.int64)
     if len(lon) == 0 or len(layer) == 0:
-        return keys
-    geoms = layer.geometry.values
-    tree = shapely.STRtree(geoms)
-    point_idx, poly_idx = tree.query(shapely.points(lon, lat))
-    if len(point_idx) == 0:
-        return keys
-    order = np.lexsort((point_idx, poly_idx))
-    point_idx, poly_idx = point_idx[order], poly_idx[order]
-    hit = np.zeros(len(point_idx), dtype=bool)
-    starts = np.flatnonzero(np.r_[True, poly_idx[1:] != poly_idx[:-1]])
-    for lo, hi in zip(starts, np.r_[starts[1:], len(poly_idx)]):
-        poly = geoms[poly_idx[lo]]
-        shapely.prepare(poly)
-        pts = point_idx[lo:hi]
-        hit[lo:hi] = shapely.intersects_xy(poly, lon[pts], lat[pts])
-    point_idx, poly_idx = point_idx[hit], poly_idx[hit]
-    order = np.lexsort((poly_idx, point_idx))  # per point, lowest polygon (= smallest key) first
-    point_idx, poly_idx = point_idx[order], poly_idx[order]
-    first = np.unique(point_idx, return_index=True)[1]
-    keys[point_idx[first]] = layer["key"].to_numpy()[poly_idx[first]]
-    return keys
+        return out
+    order = np.argsort(lon, kind="stable")
+    xs, ys = lon[order], lat[order]
+    found = np.full(len(xs), -1, dtype=np.int64)
+    for i, poly in enumerate(layer.geometry.values):
+        if poly is None or poly.is_empty:
+            continue
+        xmin, ymin, xmax, ymax = poly.bounds
+        lo, hi = np.searchsorted(xs, xmin, "left"), np.searchsorted(xs, xmax, "right")
+        cand = lo + np.flatnonzero((found[lo:hi] < 0) & (ys[lo:hi] >= ymin)
+                                   & (ys[lo:hi] <= ymax))
+        if len(cand):
+            shapely.prepare(poly)
+            found[cand[shapely.intersects_xy(poly, xs[cand], ys[cand])]] = i
+    out[order] = found
+    return out

@@ -157,6 +157,9 @@ class Source(Strict):
     columns: ColumnMapping | None = None
     sql: SqlSource | None = None
     encoding: str = "utf-8"
+    max_malformed: float = Field(
+        default=0.05, ge=0, le=1, description="share of CSV lines with the wrong number of "
+                                              "fields kept as rejects before the file is refused")
 
     @model_validator(mode="after")
     def _shape(self):

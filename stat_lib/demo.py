@@ -26,7 +26,21 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     echo("Ingesting the sample city ...")
     echo(ingest(params).summary())
     period = Period.parse(period) if period else latest_complete_month(params)
+    if pdf and not _has_chromium():
+        echo("Chromium not found: writing HTML packets only (install it with "
+             "`apt-get install -y chromium` for PDF packets).")
+        pdf = False
     echo(f"Running {period} for {len(params.departments)} departments + citywide ...")
     result = run_period(params, period, None, workers=workers, pdf=pdf)
     echo(result.summary())
     return params.outputs / str(period) / "index.html", result.ok
+
+
+def _has_chromium() -> bool:
+    from .chromium import find_chromium
+    from .errors import MissingDependency
+    try:
+        find_chromium()
+    except MissingDependency:
+        return False
+    return True

@@ -114,8 +114,9 @@ def outputs_lock(outputs: str | Path, timeout: float = 0):
     except Timeout:
         raise OutputsBusyError(
             f"another stat-lib run is writing this outputs folder ({_holder(outputs)}); "
-            f"waited {timeout:g} s. Wait for it to finish, or run with a longer lock "
-            f"timeout (`stat-lib run --wait SECONDS`)", path=outputs) from None
+            f"waited {timeout:g} s. Let it finish and run again, or give a lock timeout "
+            f"to wait for it (run_period(..., lock_timeout=SECONDS); nightly waits 15 min)",
+            path=outputs) from None
     try:
         (outputs / HOLDER_NAME).write_text(f"pid {os.getpid()} since {time.strftime('%F %T')}")
         yield outputs

@@ -84,6 +84,7 @@ class DepartmentReport:
     def __init__(self, home: str, department: str, period: str, as_of: str | None = None):
         from .store import load_requests
         self.params = load_params(home)
+        _use_branding(self.params)
         self.department = self.params.department(department)
         tz = self.params.city.timezone
         self.period = Period.parse(period, tz)
@@ -329,6 +330,7 @@ class CitywideReport:
         from .figures import cityscore_figures
         from .store import load_requests
         self.params = load_params(home)
+        _use_branding(self.params)
         self.period = Period.parse(period, self.params.city.timezone)
         if as_of:
             self.period = self.period.to_date(as_of)
@@ -451,6 +453,11 @@ def by_district(prep, period: Period, layer: str) -> pd.DataFrame:
                      "on_time_rate": s["on_time_rate"], "backlog_open": s["backlog_open"],
                      "overdue_open": s["overdue_open"]})
     return pd.DataFrame(rows)
+
+
+def _use_branding(params) -> None:
+    from .charts import use_branding
+    use_branding(params.city.branding)
 
 
 def _score(value) -> str:

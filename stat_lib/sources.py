@@ -1,10 +1,12 @@
 """Sources: read a configured source into DuckDB as raw rows with provenance.
 
-Every reader yields one temporary DuckDB table per file with the source's own columns plus
-``__file`` (path relative to the home folder) and ``__row`` (1-based data row). CSV is read by
-DuckDB's ``read_csv`` (streaming, parallel; any size), Parquet by ``read_parquet``, Open311
-JSON by ``read_json``; Excel (openpyxl) and SQL (SQLAlchemy) through pandas. Text formats are
-read as text (``all_varchar``) so nothing is coerced before ingest checks it.
+Every reader yields one temporary DuckDB table per file with the source's own columns, in file
+order; ``RawFile.numbered()`` adds ``__row`` (1-based data row) and ``__rowid`` without copying
+the table. CSV is read by DuckDB's ``read_csv`` (streaming, parallel; any size), Parquet by
+``read_parquet``, Open311 JSON by ``read_json``; Excel (openpyxl) and SQL (SQLAlchemy) through
+pandas. Text formats are read as text (``all_varchar``) so nothing is coerced before ingest
+checks it. A CSV line with the wrong number of fields is kept aside as a malformed line (table
+``RawFile.bad_table``) unless more than the source's ``max_malformed`` share of lines are.
 """
 
 from __future__ import annotations
@@ -19,18 +21,40 @@ from pathlib import Path
 from .errors import SourceError
 
 MAX_LINE = 64 * 1024 * 1024  # a single CSV line up to 64 MB (default DuckDB: 2 MB)
+MALFORMED = ("TOO MANY COLUMNS", "MISSING COLUMNS", "UNQUOTED VALUE")  # DuckDB error types
 NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1",
                         "latin1": "latin-1", "iso-8859-1": "latin-1", "utf-16": "utf-16"}
 
 
 @dataclass
 class RawFile:
-    """One file (or query) read into ``table``."""
+    """One file (or query) read into ``table`` (rows in file order).
+
+    ``rows`` counts every data row, malformed lines included; ``bad_table`` (when some lines
+    were malformed) holds ``source_row, line, detail, raw`` for each of them.
+    """
 
     label: str
     table: str
     rows: int = 0
     content_hash: str = ""
+    base: int = 0
+    malformed: int = 0
+    bad_table: str | None = None
+
+    def numbered(self) -> str:
+        """A FROM-clause subquery: the table's columns plus ``__rowid`` and ``__row``.
+
+        ``__row`` is the 1-based data row in the file; rows after a malformed line are
+        shifted past it (an ASOF join on the malformed lines' positions).
+        """
+        good = f"(t.rowid - {self.base} + 1)"
+        if not self.malformed:
+            return (f"(SELECT t.*, t.rowid AS __rowid, CAST({good} AS BIGINT) AS __row "
+                    f"FROM {self.table} t)")
+        return (f"(SELECT t.*, t.rowid AS __rowid, CAST({good} + coalesce(s.n, 0) AS BIGINT) "
+                f"AS __row FROM {self.table} t ASOF LEFT JOIN {self.bad_table}_shift s "
+                f"ON {good} > s.k)")
 
 
 @dataclass
@@ -100,7 +124,9 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
             rf.content_hash = file_hash(path)
             raw.files.append(rf)
     for rf in raw.files:
-        rf.rows = con.execute(f"SELECT count(*) FROM {rf.table}").fetchall()[0][0]
+        good, rf.base = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM "
+                                    f"{rf.table}").fetchall()[0]
+        rf.rows = good + rf.malformed
         cols = dict(con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
                                 f"WHERE table_name = '{rf.table}'").fetchall())
         for k, v in cols.items():
@@ -116,14 +142,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _number_rows(con, staging: str, table: str, label_: str) -> None:
-    # rowids follow insertion (= file) order; inside a transaction they start at an offset
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT ? AS __file, "
-                f"CAST(rowid - (SELECT min(rowid) FROM {staging}) + 1 AS BIGINT) AS __row, * "
-                f"FROM {staging}", [label_])
-    con.execute(f"DROP TABLE {staging}")
-
-
 # -- CSV -------------------------------------------------------------------------------------
 
 def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
@@ -137,15 +155,51 @@ def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFi
     opts = (f"header=true, all_varchar=true, max_line_size={MAX_LINE}, "
             f"delim='{_delimiter(path)}', quote='\"', escape='\"', "
             f"encoding='{NATIVE_CSV_ENCODINGS.get(enc, 'utf-8')}'")
-    scan = f"read_csv('{_sql_path(path)}', {opts})"
+    scan = f"read_csv('{_sql_path(path)}', {opts}"
+    keeps = (f"{scan}, store_rejects=true, rejects_table='{table}_rej', "
+             f"rejects_scan='{table}_scan')")
     try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan})").fetchall()]
         keep = ", ".join(_q(c) for c in _select(cols, wanted)) or "*"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_s AS SELECT {keep} FROM {scan}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {keeps}")
     except Exception as exc:
         raise _csv_error(exc, path, source) from None
-    _number_rows(con, f"{table}_s", table, label_)
-    return RawFile(label_, table)
+    rf = RawFile(label_, table)
+    _malformed_lines(con, rf, path, source)
+    return rf
+
+
+def _malformed_lines(con, rf: RawFile, path: Path, source) -> None:
+    """Keep lines with the wrong number of fields aside; other bad lines fail the file."""
+    rej = f"{rf.table}_rej"
+    kinds = ", ".join(f"'{k}'" for k in MALFORMED)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.table}_bad AS SELECT line - 1 AS source_row, "
+                f"line, 'line ' || line || ': ' || first(error_message) AS detail, "
+                f"first(csv_line) AS raw FROM {rej} WHERE error_type IN ({kinds}) GROUP BY line")
+    other = con.execute(f"SELECT line, error_type, error_message FROM {rej} WHERE error_type "
+                        f"NOT IN ({kinds}) ORDER BY line LIMIT 1").fetchall()
+    con.execute(f"DROP TABLE {rej}; DROP TABLE {rf.table}_scan")
+    if other:
+        raise _csv_error(Exception(f"{other[0][2]} Line: {other[0][0]}"), path, source)
+    bad = con.execute(f"SELECT count(*), min(line) FROM {rf.table}_bad").fetchall()[0]
+    rf.malformed = bad[0]
+    if not rf.malformed:
+        con.execute(f"DROP TABLE {rf.table}_bad")
+        return
+    good = con.execute(f"SELECT count(*) FROM {rf.table}").fetchall()[0][0]
+    share = rf.malformed / (rf.malformed + good)
+    if share > source.max_malformed:
+        raise SourceError(
+            f"{rf.malformed:,} of {rf.malformed + good:,} data lines ({share:.1%}) do not have "
+            f"the header's number of fields (first: line {bad[1]}); more than max_malformed "
+            f"({source.max_malformed:.0%}) means the file is not in the expected format. Check "
+            f"the delimiter and quoting of the export, or raise 'max_malformed' on this source "
+            f"in city.yaml", path=path, row=bad[1])
+    rf.bad_table = f"{rf.table}_bad"
+    # good rows before the i-th malformed line (i = 1, 2, ...): k = its row - i
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.bad_table}_shift AS SELECT k, max(i) AS n "
+                f"FROM (SELECT source_row - row_number() OVER w AS k, row_number() OVER w AS i "
+                f"FROM {rf.bad_table} WINDOW w AS (ORDER BY source_row)) GROUP BY k")
 
 
 def _delimiter(path: Path) -> str:
@@ -193,19 +247,14 @@ def _transcode(path: Path, encoding: str) -> Path:
 # -- Parquet, JSON, Excel, SQL ---------------------------------------------------------------
 
 def _read_parquet(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
-    scan = f"read_parquet('{_sql_path(path)}', file_row_number=true)"
+    scan = f"read_parquet('{_sql_path(path)}')"
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
-        keep = [c for c in _select([c for c in cols if c != "file_row_number"], wanted)]
-        select = ", ".join(_q(c) for c in keep + ["file_row_number"])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_s AS SELECT {select} FROM {scan}")
+        keep = ", ".join(_q(c) for c in _select(cols, wanted))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {scan}")
     except Exception as exc:
         raise SourceError(f"cannot read as Parquet: {str(exc).splitlines()[0]}",
                           path=path) from None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT ? AS __file, "
-                f"CAST(file_row_number + 1 AS BIGINT) AS __row, * EXCLUDE (file_row_number) "
-                f"FROM {table}_s", [label_])
-    con.execute(f"DROP TABLE {table}_s")
     return RawFile(label_, table)
 
 
@@ -218,11 +267,10 @@ def _read_json(con, path: Path, source, table: str, label_: str, wanted) -> RawF
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
         keep = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in _select(cols, wanted))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_s AS SELECT {keep} FROM {scan}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {scan}")
     except Exception as exc:
         raise SourceError(f"cannot read as an Open311 JSON list: {str(exc).splitlines()[0]}; "
                           f"expected [{{\"service_request_id\": ...}}, ...]", path=path) from None
-    _number_rows(con, f"{table}_s", table, label_)
     return RawFile(label_, table)
 
 
@@ -230,9 +278,8 @@ def _register_frame(con, df, table: str, label_: str, wanted) -> RawFile:
     df = df[_select(list(df.columns), wanted)]
     df = df.astype("string")  # text like the other readers; missing stays NULL
     con.register(f"{table}_df", df)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_s AS SELECT * FROM {table}_df")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_df")
     con.unregister(f"{table}_df")
-    _number_rows(con, f"{table}_s", table, label_)
     return RawFile(label_, table)
 
 
