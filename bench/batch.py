@@ -147,8 +147,8 @@ def kernel_imports(rounds: int = 3) -> None:
     for _ in range(rounds):
         for name in results:
             os.environ["STAT_LIB_FAST_KERNEL"] = "1" if name == "blocked" else "0"
-            km = KernelManager(kernel_name="python3", transport="ipc",
-                               ip=tempfile.mkdtemp(prefix="slk-") + "/k")
+            ipc = tempfile.mkdtemp(prefix="slk-")
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=ipc + "/k")
             t0 = time.perf_counter()
             km.start_kernel(extra_arguments=kernel_args())
             kc = km.client()
@@ -161,6 +161,7 @@ def kernel_imports(rounds: int = 3) -> None:
             results[name].append((ready, float("".join(out).strip())))
             kc.stop_channels()
             km.shutdown_kernel(now=True)
+            shutil.rmtree(ipc, ignore_errors=True)
     os.environ.pop("STAT_LIB_FAST_KERNEL", None)
     for name, rows in results.items():
         ready = sorted(r for r, _ in rows)[len(rows) // 2]

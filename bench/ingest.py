@@ -1,6 +1,8 @@
 """Benchmark: ingest a 1,000,000-request year (MyLA311 CSV) with both LA boundary layers.
 
-Each variant runs in its own subprocess; peak memory is that child's ``ru_maxrss``.
+Each variant runs in its own subprocess; peak memory is that child's ``ru_maxrss``; ``cpu s``
+is the variant's user + system CPU time (on a shared machine, wall time above CPU time / cores
+is time spent waiting for a core).
 
 - ``stat_lib``: ``stat_lib.ingest.ingest`` into a fresh store (read, validate, place, upsert).
 - ``baseline``: ``pandas.read_csv`` + ``geopandas.sjoin`` with both layers, nothing else.
@@ -21,20 +23,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 STAT_LIB = """
-import json, sys, time
+import json, resource, sys, time
+import duckdb
 from stat_lib.config import load_params
 from stat_lib.ingest import ingest
 params = load_params(sys.argv[1])
-t = time.perf_counter()
+t, cpu = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 report = ingest(params)
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": report.rows_read,
-                  "loaded": report.rows_loaded}))
+seconds = time.perf_counter() - t
+cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu
+# sample ids are '1-9' + the 8-digit data row: every row must keep its own row number
+with duckdb.connect(str(params.store_path), read_only=True) as con:
+    misnumbered = con.execute("SELECT count(*) FROM requests WHERE request_id <> '1-9' || "
+                              "lpad(source_row::VARCHAR, 8, '0')").fetchone()[0]
+print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": report.rows_read,
+                  "loaded": report.rows_loaded, "misnumbered": misnumbered}))
 """
 
 BASELINE = """
-import json, sys, time
+import json, resource, sys, time
 import geopandas as gpd, pandas as pd
-t = time.perf_counter()
+t, cpu = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
 df = pd.read_csv(sys.argv[2], dtype=str)
 pts = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(
     pd.to_numeric(df.Longitude, errors="coerce"), pd.to_numeric(df.Latitude, errors="coerce")),
@@ -45,7 +54,8 @@ for name, key in (("la-city-council-districts-2012.json", "name"),
     pts = gpd.sjoin(pts, layer.rename(columns={key: "k_" + name[:2]}), how="left",
                     predicate="within").drop(columns="index_right")
     pts = pts[~pts.index.duplicated()]
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(pts)}))
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(pts),
+                  "cpu": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu}))
 """
 
 
@@ -94,11 +104,12 @@ def main() -> None:
         print(f"{args.rows:,} requests, CSV {csv.stat().st_size / 1e6:.0f} MB, 2 layers")
         ours = run("stat_lib", home)
         base = run("baseline", home, csv, ROOT / "data" / "boundaries")
-    print(f"{'variant':<10} {'seconds':>8} {'rows/s':>10} {'peak MB':>8}")
+    print(f"{'variant':<10} {'seconds':>8} {'cpu s':>6} {'rows/s':>10} {'peak MB':>8}")
     for name, r in (("stat_lib", ours), ("baseline", base)):
-        print(f"{name:<10} {r['seconds']:>8.1f} {r['rows'] / r['seconds']:>10,.0f} "
-              f"{r['peak_mb']:>8.0f}")
-    print(f"ratio stat_lib/baseline time: {ours['seconds'] / base['seconds']:.2f}")
+        print(f"{name:<10} {r['seconds']:>8.1f} {r['cpu']:>6.1f} "
+              f"{r['rows'] / r['seconds']:>10,.0f} {r['peak_mb']:>8.0f}")
+    print(f"ratio stat_lib/baseline time: {ours['seconds'] / base['seconds']:.2f}; "
+          f"stat_lib rows with a wrong source_row: {ours['misnumbered']}")
 
 
 if __name__ == "__main__":

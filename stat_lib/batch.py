@@ -270,8 +270,27 @@ def _meta(params, period) -> dict:
     from . import __version__
     return {"period": period.label, "period_label": period.describe(),
             "as_of": period.as_of.isoformat() if period.as_of is not None else None,
+            "data_as_of": _data_as_of(params, period),
             "city": params.city.name, "generated_at": _now_iso(),
             "stat_lib_version": __version__}
+
+
+def _data_as_of(params, period) -> str | None:
+    """The newest change in the store that a packet of ``period`` can see, in city time."""
+    from .store import connect
+    sql = ("SELECT max(greatest(requested_at, coalesce(updated_at, requested_at), "
+           "coalesce(closed_at, requested_at))) FROM requests WHERE requested_at < ?")
+    try:
+        with connect(params, read_only=True) as con:
+            newest = con.execute(sql, [period.end.to_pydatetime()]).fetchall()[0][0]
+    except Exception as exc:  # the notebooks will report a missing store themselves
+        log.warning("cannot read the data's as-of time: %s", exc)
+        return None
+    if newest is None:
+        return None
+    import pandas as pd
+    newest = pd.Timestamp(newest).tz_convert(params.city.timezone)
+    return newest.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _now_iso() -> str:
@@ -284,7 +303,8 @@ def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool) -> dict:
              else params.departments[entry.department].name)
     return {"department": entry.department, "notebook": entry.template,
             "out_dir": str(period_dir), "parameters": entry.parameters, "params": params,
-            "meta": {**meta, "department": title, "title": f"{title} Stat"}, "pdf": pdf,
+            "meta": {**meta, "department": title, "title": f"{title} Stat",
+                     "period": meta["period_label"], "as_of": meta["data_as_of"]}, "pdf": pdf,
             "cell_timeout": batch.cell_timeout, "notebook_timeout": batch.notebook_timeout,
             "cwd": str(params.home), "kernel_name": None}
 

@@ -1,8 +1,8 @@
 """Boundary layers: read GeoJSON, Shapefile or GeoPackage in any CRS, and place points in them.
 
-Each layer becomes a GeoDataFrame of ``key, label, geometry`` in WGS84. Points are placed per layer
-by prepared polygons tested on numpy coordinate arrays; a point on a shared edge belongs to the polygon with the
-smallest key (sorted as text), so the answer never depends on file order.
+Each layer becomes a GeoDataFrame of ``key, label, geometry`` in WGS84. Points are placed per
+layer by prepared polygons tested on numpy coordinate arrays; a point on a shared edge belongs to
+the polygon with the smallest key (sorted as text), so the answer never depends on file order.
 """
 
 from __future__ import annotations

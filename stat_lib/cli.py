@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from pathlib import Path
 
@@ -16,11 +17,20 @@ def _fail(exc: StatLibError) -> None:
     sys.exit(exc.exit_code)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def handles_errors(fn):
-    """Turn a ``StatLibError`` into a one-line message and its exit code (no traceback)."""
+    """Turn a ``StatLibError`` into a one-line message and its exit code (no traceback).
+
+    SIGTERM (``systemctl stop``, ``kill``) takes the same clean-up path as Ctrl-C: kernels are
+    stopped, temporary files removed, the previous good outputs kept.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        signal.signal(signal.SIGTERM, _terminate)
         try:
             return fn(*args, **kwargs)
         except StatLibError as exc:
@@ -87,9 +97,11 @@ def ingest(ctx: Context):
 @click.option("--pdf", is_flag=True, help="Also write <dept>.pdf beside each HTML packet.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --executor dask.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              metavar="SECONDS", help="Wait this long for another run on the same outputs.")
 @pass_ctx
 @handles_errors
-def run(ctx: Context, period, departments, workers, force, pdf, executor, scheduler):
+def run(ctx: Context, period, departments, workers, force, pdf, executor, scheduler, wait):
     """Execute the period's notebooks and export packets into outputs/<period>/."""
     period = _parse_period(period)
     params = ctx.params
@@ -98,7 +110,7 @@ def run(ctx: Context, period, departments, workers, force, pdf, executor, schedu
         raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     from .batch import run_period
     result = run_period(params, period, selected, workers=workers, force=force, pdf=pdf,
-                        executor=executor, scheduler=scheduler)
+                        executor=executor, scheduler=scheduler, lock_timeout=wait)
     click.echo(result.summary())
     if not result.ok:
         sys.exit(result.exit_code)

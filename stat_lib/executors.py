@@ -112,7 +112,7 @@ def _execute(job: dict, output: Path) -> None:
 
     deadline = time.monotonic() + job["notebook_timeout"]
     job["_deadline"] = deadline
-    ipc_dir = tempfile.mkdtemp(prefix="slk-")
+    ipc_dir = tempfile.mkdtemp(prefix="slk-", dir=job.get("ipc_root"))
     try:
         pm.execute_notebook(
             str(job["notebook"]), str(output), parameters=job["parameters"],
@@ -259,15 +259,36 @@ def local_executor(jobs: list[dict], *, workers: int, **_):
     # workers inherit the light modules already loaded; the batch starts no thread before it.
     fork = sys.platform.startswith("linux")
     warm_up()  # before forking: workers inherit it; spawned workers pay it in the initializer
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                             mp_context=mp.get_context("fork" if fork else "spawn"),
-                             initializer=None if fork else warm_up) as pool:
-        futures = {pool.submit(run_job, job): job for job in jobs}
-        try:
-            yield from _gather(futures)
-        except BaseException:  # Ctrl-C: start nothing new; running jobs clean up after
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    ipc_root = tempfile.mkdtemp(prefix="stat-lib-ipc-")  # removed even if workers are killed
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=mp.get_context("fork" if fork else "spawn"),
+                                 initializer=_worker_init, initargs=(not fork,)) as pool:
+            futures = {pool.submit(run_job, {**job, "ipc_root": ipc_root}): job for job in jobs}
+            try:
+                yield from _gather(futures)
+            except BaseException:  # Ctrl-C: stop now; half-done work stays in temp files only
+                _stop(pool)
+                raise
+    finally:
+        shutil.rmtree(ipc_root, ignore_errors=True)
+
+
+def _worker_init(warm: bool) -> None:
+    """Workers ignore Ctrl-C: the parent stops them (and their kernels exit with them)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if warm:
+        warm_up()
+
+
+def _stop(pool) -> None:
+    """Cancel pending jobs and terminate the workers; each kernel's parent poller (ipykernel)
+    ends it when its worker is gone, and the next run removes the stale temp files."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # no public API < 3.14
+    for proc in procs:
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def dask_executor(jobs: list[dict], *, scheduler=None, **_):

@@ -1,21 +1,22 @@
 """Ingest: read every source, canonicalize, validate, place in districts, upsert atomically.
 
-One call does, inside one DuckDB transaction under the writer lock:
+One call does, under the writer lock:
 
-1. read each source's files into raw tables (``sources``) and map them to canonical text with
-   its profile (``profiles``);
-2. parse timestamps (local time in the source's zone -> UTC; ISO values with an offset keep
-   it), map statuses, map departments to slugs, and reject rows that cannot be loaded, each
-   with its file, row and reason;
-3. keep one version per request id (latest ``updated_at`` wins; the others are rejects with
-   reason ``duplicate``);
-4. place coordinates in every boundary layer with one spatial query per layer, over distinct
-   points (``boundaries``);
-5. upsert into ``requests``: new ids are inserted, changed rows replaced, identical rows left
-   alone, older versions than the store's ignored (``stale``).
+1. read each source's files into raw temp tables (``sources``; malformed CSV lines are set
+   aside there) and map them with its profile (``profiles``) into one ``classified`` table:
+   each used column cleaned once, timestamps parsed once (local time in the source's zone ->
+   UTC; ISO values with an offset keep it), departments mapped to slugs, and a reject reason
+   for rows that cannot be loaded;
+2. keep one version per request id (latest ``updated_at`` wins; the others get reason
+   ``duplicate``) and collect every reject with its file, row, reason and raw columns;
+3. place the distinct coordinates in every boundary layer (``boundaries``, numpy + shapely);
+4. then, in one DuckDB transaction: build the canonical rows with districts, quality flags, a
+   row hash and the upsert action, and write them: new ids inserted, changed rows replaced,
+   identical rows left alone, older versions than the store's ignored (``stale``).
 
-Any error rolls the transaction back, so the store is exactly as it was. The rules for each
-kind of bad row are in docs/architecture.md ("Ingest: bad rows").
+Steps 1-3 only touch temp tables, and any error in step 4 rolls the transaction back, so the
+store is exactly as it was. The rules for each kind of bad row are in docs/architecture.md
+("Ingest: bad rows").
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ REASONS = {
     "unknown_department": "department value not in any department's source_codes",
     "closed_before_created": "closed more than a day before it was created",
     "duplicate": "an older version of a request id that appears again",
+    "malformed_line": "CSV line with the wrong number of fields (raw: the line's text)",
 }
 
 
@@ -129,43 +131,92 @@ def ingest(params) -> IngestReport:
     StoreBusyError
         Another process is ingesting.
     SourceError
-        A source cannot be read or lacks a required column; the store is left unchanged.
+        A source cannot be read, lacks a required column or has more than its
+        ``max_malformed`` share of malformed CSV lines; the store is left unchanged.
     """
     layers = bnd.read_layers(params)
     with store.write_lock(params), store.connect(params, read_only=False) as con:
-        con.execute("BEGIN TRANSACTION")
+        # row order only matters while reading (sources keeps it there): inserts go parallel
+        con.execute("SET preserve_insertion_order = false")
         try:
-            report = _run(con, params, layers)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            # temp tables only: the store is untouched until the transaction below
+            reports, raws = _prepare(con, params, layers)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                report = _commit(con, params, layers, reports, raws)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.execute("RESET preserve_insertion_order")
     return report
 
 
-def _run(con, params, layers) -> IngestReport:
-    store.ensure_schema(con, params)
+def _prepare(con, params, layers) -> tuple[list, list]:
+    """Read, stage and classify every source, mark duplicates, collect rejects, place points."""
     _lookup_tables(con, params)
-    con.execute(_staged_ddl(params))
+    con.execute(_classified_ddl(params))
     reports, raws = [], []
     for i, source in enumerate(params.city.sources):
         profile = profiles.resolve(source)
         raw = sources.read(con, source, params, f"raw{i}", _wanted(profile, source, params))
         reports.append(_stage(con, params, i, source, profile, raw))
         raws.append(raw)
-    _classify(con)
-    _geo(con, params, layers)
+    _mark_duplicates(con)
+    _collect_rejects(con, raws)
+    _geo(con, layers)
+    _service_codes(con, params)
+    return reports, raws
+
+
+def _commit(con, params, layers, reports, raws) -> IngestReport:
+    """The store's writes, inside the caller's transaction."""
+    store.ensure_schema(con, params)
     _build_incoming(con, params)
+    con.execute("DROP TABLE classified; DROP TABLE geo")
     report = IngestReport(str(params.store_path), reports)
     _tally(con, params, report)
     _write_rejects(con, raws)
     _upsert(con, params, report)
     _write_districts(con, layers)
-    _log_ingests(con, raws, reports)
+    _log_ingests(con, raws)
     return report
 
 
-# -- step 1: raw -> staged text ---------------------------------------------------------------
+def preview(con, params, source, rows: int) -> list[tuple]:
+    """Classify the first ``rows`` data rows of one source without touching any store.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A throwaway connection (temp tables are created in it).
+    params : Params
+    source : config.Source
+    rows : int
+        How many data rows to look at.
+
+    Returns
+    -------
+    list of tuple
+        ``(reason, rows, first file, first row)`` per reject reason (duplicates are not
+        looked for), malformed CSV lines included.
+    """
+    profile = profiles.resolve(source)
+    _lookup_tables(con, params)
+    con.execute(_classified_ddl(params))
+    raw = sources.read(con, source, params, "raw0", _wanted(profile, source, params))
+    _stage(con, params, 0, source, profile, raw, limit=rows)
+    bad = " UNION ALL ".join(f"SELECT 'malformed_line', {_lit(rf.label)}, source_row FROM "
+                             f"{rf.bad_table} WHERE source_row <= {int(rows)}"
+                             for rf in raw.files if rf.bad_table)
+    return con.execute(
+        f"SELECT reason, count(*), min(source_file), min(source_row) FROM (SELECT reason, "
+        f"source_file, source_row FROM classified WHERE reason IS NOT NULL"
+        f"{' UNION ALL ' + bad if bad else ''}) GROUP BY 1 ORDER BY 1").fetchall()
+
+
+# -- step 1: raw -> classified rows ----------------------------------------------------------
 
 def _wanted(profile, source, params):
     """Pick the columns ingest uses; a missing required column is a ``SourceError``."""
@@ -187,14 +238,15 @@ def _wanted(profile, source, params):
     return pick
 
 
-def _staged_ddl(params) -> str:
+def _classified_ddl(params) -> str:
     srcs = "".join(f", src_{b.layer} VARCHAR" for b in params.city.boundaries)
-    return ("CREATE OR REPLACE TEMP TABLE staged (source_index INT, source_file VARCHAR, "
-            "source_row BIGINT, request_id VARCHAR, service_name VARCHAR, dept_raw VARCHAR, "
-            "status_raw VARCHAR, requested_text VARCHAR, requested_at TIMESTAMPTZ, "
-            "updated_at TIMESTAMPTZ, closed_at TIMESTAMPTZ, due_at TIMESTAMPTZ, "
-            "address VARCHAR, channel VARCHAR, lat_in DOUBLE, lon_in DOUBLE, x_in DOUBLE, "
-            f"y_in DOUBLE, crs VARCHAR, flags VARCHAR[]{srcs})")
+    return ("CREATE OR REPLACE TEMP TABLE classified (source_index INT, source_file VARCHAR, "
+            "source_row BIGINT, raw_rowid BIGINT, request_id VARCHAR, service_name VARCHAR, "
+            "dept_raw VARCHAR, department VARCHAR, status_raw VARCHAR, requested_text VARCHAR, "
+            "requested_at TIMESTAMPTZ, updated_at TIMESTAMPTZ, closed_at TIMESTAMPTZ, "
+            "due_at TIMESTAMPTZ, address VARCHAR, channel VARCHAR, lat_in DOUBLE, "
+            "lon_in DOUBLE, x_in DOUBLE, y_in DOUBLE, crs VARCHAR, bad_updated_at BOOLEAN, "
+            f"bad_closed_at BOOLEAN, bad_due_at BOOLEAN{srcs}, reason VARCHAR)")
 
 
 def _q(name: str) -> str:
@@ -209,133 +261,240 @@ def _text(col: str | None) -> str:
     return f"NULLIF(trim(CAST({_q(col)} AS VARCHAR)), '')" if col else "NULL::VARCHAR"
 
 
-def _timestamp(col: str | None, dtype: str, tz: str, formats) -> str:
-    """SQL turning one source date column into TIMESTAMPTZ (NULL when absent/unreadable)."""
-    if not col:
-        return "NULL::TIMESTAMPTZ"
+def _timestamp(value: str, dtype: str, tz: str, formats) -> str:
+    """SQL turning one date value into TIMESTAMPTZ (NULL when absent/unreadable).
+
+    ``value`` is the column itself when ``dtype`` is a date or timestamp type, else its
+    cleaned text (``_text``).
+    """
     dtype = dtype.upper()
     if "WITH TIME ZONE" in dtype:
-        return _q(col)
+        return value
     if dtype.startswith(("TIMESTAMP", "DATE")):
-        return f"timezone({_lit(tz)}, CAST({_q(col)} AS TIMESTAMP))"
-    v, fmts = _text(col), "[" + ", ".join(_lit(f) for f in formats) + "]"
-    return (f"CASE WHEN regexp_matches({v}, {_lit(OFFSET_RX)}) THEN try_cast({v} AS TIMESTAMPTZ)"
-            f" ELSE timezone({_lit(tz)}, coalesce(try_strptime({v}, {fmts}), "
-            f"try_cast({v} AS TIMESTAMP))) END")
+        return f"timezone({_lit(tz)}, CAST({value} AS TIMESTAMP))"
+    fmts = "[" + ", ".join(_lit(f) for f in formats) + "]"
+    return (f"CASE WHEN regexp_matches({value}, {_lit(OFFSET_RX)}) THEN try_cast({value} AS "
+            f"TIMESTAMPTZ) ELSE timezone({_lit(tz)}, coalesce(try_strptime({value}, {fmts}), "
+            f"try_cast({value} AS TIMESTAMP))) END")
 
 
-def _stage(con, params, index, source, profile, raw) -> SourceReport:
-    """Insert one source's rows into ``staged`` as canonical values; count what was read."""
+def _typed_date(dtype: str) -> bool:
+    return dtype.upper().startswith(("TIMESTAMP", "DATE"))
+
+
+def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport:
+    """Insert one source's rows into ``classified`` with a reject reason; count what was read.
+
+    Three nested selects: each used source column is cleaned once (``v_<field>``), then
+    dates are parsed once, then flags, department slug and reject reason are derived.
+    """
     report = SourceReport(raw.name, [f.label for f in raw.files])
     found = profile.match(list(raw.columns))
-    tz = profile.timezone or params.city.timezone
-    exprs = [f"{index}", "__file", "__row"]
-    exprs += [_text(found.get(f)) for f in ("request_id", "service_name", "department",
-                                             "status")]
-    exprs.append(_text(found.get("requested_at")))
-    exprs += [_timestamp(found.get(f), raw.columns.get(found.get(f), ""), tz,
-                         profile.date_formats) for f in DATE_FIELDS]
-    exprs += [_text(found.get("address")), _text(found.get("channel"))]
-    exprs += [f"try_cast({_text(found.get(f))} AS DOUBLE)" for f in COORD_FIELDS]
-    exprs.append(_lit(profile.xy_crs))
-    exprs.append(_bad_dates(found, raw.columns, tz, profile.date_formats))
-    exprs += [_district_source(b, raw.columns) for b in params.city.boundaries]
-    where = f" WHERE ({profile.filter})" if profile.filter else ""
+    found.update({f"src_{b.layer}": _source_column(b, raw.columns)
+                  for b in params.city.boundaries})
+    clean = {f: (_q(col) if f in DATE_FIELDS and _typed_date(raw.columns.get(col, ""))
+                 else _text(col)) for f, col in found.items() if col}
+    where = [f"({profile.filter})"] if profile.filter else []
+    where += [f"__row <= {int(limit)}"] if limit is not None else []
     for rf in raw.files:
         report.rows_read += rf.rows
+        first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
+                           "__row AS source_row", "__rowid AS raw_rowid"]
+                          + [f"{e} AS v_{f}" for f, e in clean.items()])
+        sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}), "
+               f"{_bad_dates()}, "
+               f"d.slug AS department, {_REASON} AS reason FROM (SELECT "
+               f"{_canonical(params, profile, raw, found, clean)} FROM (SELECT {first} "
+               f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
+               f"LEFT JOIN dept_map d ON p.dept_raw = d.code")
         try:
-            con.execute(f"INSERT INTO staged SELECT {', '.join(exprs)} FROM {rf.table}{where}")
+            con.execute(sql)
         except Exception as exc:
             raise SourceError(f"cannot apply the source's mapping/filter: "
                               f"{str(exc).splitlines()[0]}", path=rf.label) from None
-    staged = con.execute("SELECT count(*) FROM staged WHERE source_index = ?",
+    staged = con.execute("SELECT count(*) FROM classified WHERE source_index = ?",
                          [index]).fetchall()[0][0]
-    report.filtered = report.rows_read - staged
+    report.filtered = report.rows_read - sum(rf.malformed for rf in raw.files) - staged
+    if limit is not None:
+        report.filtered = 0
     return report
 
 
-def _bad_dates(found, columns, tz, formats) -> str:
-    """A list of ``bad_<field>`` flags for optional dates that have text but do not parse."""
-    items = []
-    for f in DATE_FIELDS[1:]:
-        col = found.get(f)
-        if col and not columns.get(col, "").upper().startswith(("TIMESTAMP", "DATE")):
-            items.append(f"CASE WHEN {_text(col)} IS NOT NULL AND "
-                         f"({_timestamp(col, 'VARCHAR', tz, formats)}) IS NULL "
-                         f"THEN 'bad_{f}' END")
-    return f"list_filter([{', '.join(items)}]::VARCHAR[], lambda x: x IS NOT NULL)" if items else \
-        "[]::VARCHAR[]"
+def _canonical(params, profile, raw, found, clean) -> str:
+    """The middle select: canonical columns from the cleaned ``v_<field>`` values."""
+    tz = profile.timezone or params.city.timezone
+
+    def v(f):
+        return f"v_{f}" if f in clean else "NULL::VARCHAR"
+    cols = {"source_index": "source_index", "source_file": "source_file",
+            "source_row": "source_row", "raw_rowid": "raw_rowid"}
+    cols.update({f: v(f) for f in ("request_id", "service_name", "address", "channel")})
+    cols.update(dept_raw=v("department"), status_raw=v("status"),
+                requested_text=v("requested_at"))
+    for f in DATE_FIELDS:  # parsed once; the text is kept to flag unreadable values
+        dtype = raw.columns.get(found.get(f), "")
+        cols[f] = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
+            "NULL::TIMESTAMPTZ"
+        cols[f"text_{f}"] = v(f) if f in clean and not _typed_date(dtype) else "NULL::VARCHAR"
+    cols.update({f"{f}_in": f"try_cast({v(f)} AS DOUBLE)" for f in COORD_FIELDS})
+    cols["crs"] = _lit(profile.xy_crs)
+    for b in params.city.boundaries:  # numbers read as 10.0 become '10', as the layer's keys
+        x = v(f"src_{b.layer}")
+        cols[f"src_{b.layer}"] = (f"CASE WHEN contains({x}, '.') THEN regexp_replace({x}, "
+                                  f"'\\.0+$', '') ELSE {x} END")
+    return ", ".join(f"{e} AS {k}" for k, e in cols.items())
 
 
-def _district_source(boundary, columns) -> str:
-    col = next((c for c in columns if boundary.source_column and
-                profiles.norm(c) == profiles.norm(boundary.source_column)), None)
-    # numbers read as 10.0 become '10', to match the layer's key text
-    return f"regexp_replace({_text(col)}, '\\.0+$', '')" if col else "NULL::VARCHAR"
+_TEXT_DATES = [f"text_{f}" for f in DATE_FIELDS]
+_REASON = """CASE WHEN p.request_id IS NULL THEN 'missing_request_id'
+    WHEN p.requested_text IS NULL THEN 'missing_requested_at'
+    WHEN p.requested_at IS NULL THEN 'bad_requested_at'
+    WHEN d.slug IS NULL THEN 'unknown_department'
+    WHEN p.closed_at < p.requested_at - INTERVAL 1 DAY THEN 'closed_before_created' END"""
 
 
-# -- step 2: lookups, rejects, duplicates ----------------------------------------------------
+def _bad_dates() -> str:
+    """``bad_<field>``: an optional date has text that does not parse."""
+    return ", ".join(f"(p.text_{f} IS NOT NULL AND p.{f} IS NULL) AS bad_{f}"
+                     for f in DATE_FIELDS[1:])
+
+
+def _source_column(boundary, columns) -> str | None:
+    """The source column holding a layer's key (``boundary.source_column``), if present."""
+    return next((c for c in columns if boundary.source_column and
+                 profiles.norm(c) == profiles.norm(boundary.source_column)), None)
+
 
 def _lookup_tables(con, params) -> None:
-    import pandas as pd
-    depts = pd.DataFrame(list(params.department_for_code().items()),
-                         columns=["code", "slug"], dtype="string")
-    con.register("dept_map_df", depts)
-    con.execute("CREATE OR REPLACE TEMP TABLE dept_map AS SELECT * FROM dept_map_df")
-    con.unregister("dept_map_df")
+    """``dept_map(code, slug)`` and ``status_map(source_index, raw, status)``."""
+    import pyarrow as pa
+    codes = params.department_for_code()
+    statuses = [(i, k.lower(), v) for i, source in enumerate(params.city.sources)
+                for k, v in profiles.resolve(source).status_map.items()]
+    tables = {"dept_map": pa.table({"code": pa.array(list(codes), pa.string()),
+                                    "slug": pa.array(list(codes.values()), pa.string())}),
+              "status_map": pa.table({"source_index": pa.array([s[0] for s in statuses],
+                                                                pa.int32()),
+                                      "raw": pa.array([s[1] for s in statuses], pa.string()),
+                                      "status": pa.array([s[2] for s in statuses],
+                                                         pa.string())})}
+    for name, table in tables.items():
+        _from_arrow(con, name, table)
 
 
-def _classify(con) -> None:
-    """Give every staged row a department slug and a reject reason (NULL: loadable)."""
+def _from_arrow(con, name: str, table) -> None:
+    con.register(f"{name}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+# -- step 2: duplicates and rejects ----------------------------------------------------------
+
+def _mark_duplicates(con) -> None:
+    """Of the loadable rows sharing a request id, all but the latest get reason 'duplicate'."""
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE classified AS
-        SELECT s.*, d.slug AS department,
-          CASE WHEN s.request_id IS NULL THEN 'missing_request_id'
-               WHEN s.requested_text IS NULL THEN 'missing_requested_at'
-               WHEN s.requested_at IS NULL THEN 'bad_requested_at'
-               WHEN d.slug IS NULL THEN 'unknown_department'
-               WHEN s.closed_at < s.requested_at - INTERVAL 1 DAY THEN 'closed_before_created'
-          END AS reason
-        FROM staged s LEFT JOIN dept_map d ON s.dept_raw = d.code""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE ranked AS
-        SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY
-                    coalesce(updated_at, closed_at, requested_at) DESC,
-                    source_index DESC, source_file DESC, source_row DESC) AS version
-        FROM classified WHERE reason IS NULL""")
+        CREATE OR REPLACE TEMP TABLE losers AS
+        WITH ranked AS (
+          SELECT source_index, source_file, source_row, request_id,
+            row_number() OVER (PARTITION BY request_id ORDER BY
+              coalesce(updated_at, closed_at, requested_at) DESC,
+              source_index DESC, source_file DESC, source_row DESC) AS version
+          FROM classified WHERE reason IS NULL AND request_id IN (
+            SELECT request_id FROM classified WHERE reason IS NULL
+            GROUP BY 1 HAVING count(*) > 1))
+        SELECT l.source_index, l.source_file, l.source_row,
+               'superseded by ' || w.source_file || ' row ' || w.source_row AS detail
+        FROM ranked l JOIN ranked w ON w.request_id = l.request_id AND w.version = 1
+        WHERE l.version > 1""")
+    if con.execute("SELECT count(*) FROM losers").fetchall()[0][0]:
+        con.execute("""
+            UPDATE classified SET reason = 'duplicate' FROM losers l
+            WHERE classified.source_index = l.source_index
+              AND classified.source_file = l.source_file
+              AND classified.source_row = l.source_row""")
+
+
+def _collect_rejects(con, raws) -> None:
+    """Every rejected row with its reason, detail and raw columns -> ``new_rejects``.
+
+    The raw tables are dropped afterwards: nothing else needs them.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE new_rejects (source_index INT, source_file "
+                "VARCHAR, source_row BIGINT, request_id VARCHAR, reason VARCHAR, "
+                "detail VARCHAR, raw VARCHAR, department VARCHAR)")
+    for index, raw in enumerate(raws):
+        for rf in raw.files:
+            con.execute(f"""
+                INSERT INTO new_rejects SELECT c.source_index, c.source_file, c.source_row,
+                  c.request_id, c.reason, CASE c.reason
+                    WHEN 'bad_requested_at' THEN 'requested date ' || c.requested_text
+                    WHEN 'unknown_department' THEN 'department value '
+                      || coalesce(c.dept_raw, 'empty')
+                    WHEN 'closed_before_created' THEN 'closed ' || c.closed_at::VARCHAR
+                      || ' < created ' || c.requested_at::VARCHAR
+                    WHEN 'duplicate' THEN l.detail END,
+                  to_json(t)::VARCHAR, c.department
+                FROM classified c JOIN {rf.table} t ON t.rowid = c.raw_rowid
+                LEFT JOIN losers l ON l.source_index = c.source_index
+                  AND l.source_file = c.source_file AND l.source_row = c.source_row
+                WHERE c.reason IS NOT NULL AND c.source_index = {index}
+                  AND c.source_file = {_lit(rf.label)}""")
+            if rf.bad_table:
+                con.execute(f"INSERT INTO new_rejects SELECT {index}, {_lit(rf.label)}, "
+                            f"source_row, NULL, 'malformed_line', detail, raw, NULL "
+                            f"FROM {rf.bad_table}")
+                con.execute(f"DROP TABLE {rf.bad_table}; DROP TABLE {rf.bad_table}_shift")
+            con.execute(f"DROP TABLE {rf.table}")
 
 
 # -- step 3: coordinates and districts -------------------------------------------------------
 
-def _geo(con, params, layers) -> None:
-    """One spatial placement per layer over the distinct input coordinates -> table ``geo``."""
-    pts = store.frame(con, """
-        SELECT DISTINCT crs, lat_in, lon_in, x_in, y_in FROM ranked
-        WHERE version = 1 AND ((lat_in IS NOT NULL AND lon_in IS NOT NULL)
-                               OR (x_in IS NOT NULL AND y_in IS NOT NULL))""")
+NO_COORDINATES, LATLON_SWAPPED, OUTSIDE = 1, 2, 3
+GEO_FLAGS = {NO_COORDINATES: "no_coordinates", LATLON_SWAPPED: "latlon_swapped",
+             OUTSIDE: "outside_boundaries"}
+
+
+def _geo(con, layers) -> None:
+    """One placement per layer over the distinct input coordinates -> table ``geo``."""
+    import pyarrow as pa
+    pts = con.sql("""
+        SELECT crs, lat_in, lon_in, x_in, y_in FROM classified
+        WHERE reason IS NULL AND ((lat_in IS NOT NULL AND lon_in IS NOT NULL)
+                                  OR (x_in IS NOT NULL AND y_in IS NOT NULL))
+        GROUP BY ALL""").to_arrow_table()
     lat, lon = _to_wgs84(pts)
-    lat, lon, flag, keys = _place_all(lat, lon, layers)
-    geo = pts.assign(lat=lat, lon=lon, geo_flag=flag)
-    for layer, k in keys.items():
-        geo[f"d_{layer}"] = k
-    for col in ["geo_flag", *(f"d_{layer}" for layer in keys)]:
-        geo[col] = geo[col].astype("string")
-    con.register("geo_df", geo)
-    con.execute("CREATE OR REPLACE TEMP TABLE geo AS SELECT * FROM geo_df")
-    con.unregister("geo_df")
+    lat, lon, flag, found = _place_all(lat, lon, layers)
+    pts = pts.append_column("lat", pa.array(lat, from_pandas=True))
+    pts = pts.append_column("lon", pa.array(lon, from_pandas=True))
+    pts = pts.append_column("flag", pa.array(flag))
+    for name, idx in found.items():
+        pts = pts.append_column(f"i_{name}", pa.array(idx))
+        _from_arrow(con, f"keys_{name}", pa.table({"idx": pa.array(range(len(layers[name]))),
+                                                   "key": layers[name]["key"].astype(str)}))
+    flags = " ".join(f"WHEN {k} THEN {_lit(v)}" for k, v in GEO_FLAGS.items())
+    keys = "".join(f", k_{n}.key AS d_{n}" for n in found)
+    joins = "".join(f" LEFT JOIN keys_{n} k_{n} ON k_{n}.idx = g.i_{n}" for n in found)
+    con.register("geo_arrow", pts)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE geo AS SELECT g.crs, g.lat_in, g.lon_in, "
+                f"g.x_in, g.y_in, g.lat, g.lon, CASE g.flag {flags} END AS geo_flag{keys} "
+                f"FROM geo_arrow g{joins}")
+    con.unregister("geo_arrow")
+
+
+def _column(table, name: str) -> np.ndarray:
+    return table[name].to_numpy().astype(float)  # NULL -> NaN
 
 
 def _to_wgs84(pts) -> tuple[np.ndarray, np.ndarray]:
     """lat/lon from the lat/lon columns, else from x/y in the source's CRS."""
-    lat = pts["lat_in"].to_numpy(dtype=float, na_value=np.nan, copy=True)
-    lon = pts["lon_in"].to_numpy(dtype=float, na_value=np.nan, copy=True)
-    x = pts["x_in"].to_numpy(dtype=float, na_value=np.nan)
-    y = pts["y_in"].to_numpy(dtype=float, na_value=np.nan)
+    lat, lon = _column(pts, "lat_in"), _column(pts, "lon_in")
+    x, y = _column(pts, "x_in"), _column(pts, "y_in")
     use_xy = ~_usable(lat, lon) & np.isfinite(x) & np.isfinite(y) & ((x != 0) | (y != 0))
-    for crs in pts.loc[use_xy, "crs"].unique():
+    crs = pts["crs"].to_numpy()
+    for name in np.unique(crs[use_xy]):
         from pyproj import Transformer
-        m = use_xy & (pts["crs"] == crs).to_numpy()
-        t = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        m = use_xy & (crs == name)
+        t = Transformer.from_crs(name, "EPSG:4326", always_xy=True)
         lon[m], lat[m] = t.transform(x[m], y[m])
     return lat, lon
 
@@ -347,176 +506,149 @@ def _usable(lat, lon) -> np.ndarray:
 
 
 def _place_all(lat, lon, layers):
-    """Place points; swap lat/lon when only the swapped point lands inside; flag the rest."""
+    """Place points; swap lat/lon when only the swapped point lands inside; flag the rest.
+
+    Returns lat, lon (NaN when not kept), a flag code per point (``GEO_FLAGS``; 0: none) and
+    per layer the row of the polygon holding each point (-1: none).
+    """
     ok = _usable(lat, lon)
-    keys = {name: _place(layer, lat, lon, ok) for name, layer in layers.items()}
-    flag = np.where(ok, None, "no_coordinates").astype(object)
+    found = {name: _place(layer, lat, lon, ok) for name, layer in layers.items()}
+    flag = np.where(ok, 0, NO_COORDINATES).astype(np.int8)
     if not layers:
-        return np.where(ok, lat, np.nan), np.where(ok, lon, np.nan), flag, keys
-    inside = np.zeros(len(lat), dtype=bool)
-    for k in keys.values():
-        inside |= k != None  # noqa: E711 (elementwise)
+        return np.where(ok, lat, np.nan), np.where(ok, lon, np.nan), flag, found
+    inside = np.logical_or.reduce([k >= 0 for k in found.values()])
     retry = ~inside & _usable(lon, lat)
     swapped = {name: _place(layer, lon, lat, retry) for name, layer in layers.items()}
-    fixed = np.zeros(len(lat), dtype=bool)
-    for k in swapped.values():
-        fixed |= k != None  # noqa: E711
-    for name in keys:
-        keys[name] = np.where(fixed, swapped[name], keys[name])
+    fixed = np.logical_or.reduce([k >= 0 for k in swapped.values()])
+    found = {name: np.where(fixed, swapped[name], idx) for name, idx in found.items()}
     lat, lon = np.where(fixed, lon, lat), np.where(fixed, lat, lon)
-    flag[fixed] = "latlon_swapped"
-    outside = ok & ~inside & ~fixed
-    flag[outside] = "outside_boundaries"
+    flag[fixed] = LATLON_SWAPPED
+    flag[ok & ~inside & ~fixed] = OUTSIDE
     keep = (ok & inside) | fixed
-    return np.where(keep, lat, np.nan), np.where(keep, lon, np.nan), flag, keys
+    return np.where(keep, lat, np.nan), np.where(keep, lon, np.nan), flag, found
 
 
 def _place(layer, lat, lon, mask) -> np.ndarray:
-    out = np.full(len(lat), None, dtype=object)
-    out[mask] = bnd.place(layer, lon[mask], lat[mask])
+    out = np.full(len(lat), -1, dtype=np.int64)
+    out[mask] = bnd.place_index(layer, lon[mask], lat[mask])
     return out
 
 
 # -- step 4: canonical rows ------------------------------------------------------------------
 
 def _service_codes(con, params) -> None:
-    import pandas as pd
-    pairs = con.execute("SELECT DISTINCT department, service_name FROM ranked "
-                        "WHERE version = 1").fetchall()
-    rows = []
+    import pyarrow as pa
+    pairs = con.execute("SELECT DISTINCT department, service_name FROM classified "
+                        "WHERE reason IS NULL").fetchall()
+    codes = []
     for dept, name in pairs:
         svc = params.departments[dept].service(name) if name is not None else None
-        rows.append((dept, name, svc.code if svc else slugify(name or "unnamed")))
-    df = pd.DataFrame(rows, columns=["department", "service_name", "service_code"],
-                      dtype="string")
-    con.register("svc_df", df)
-    con.execute("CREATE OR REPLACE TEMP TABLE svc AS SELECT * FROM svc_df")
-    con.unregister("svc_df")
+        codes.append(svc.code if svc else slugify(name or "unnamed"))
+    _from_arrow(con, "svc", pa.table({
+        "department": pa.array([p[0] for p in pairs], pa.string()),
+        "service_name": pa.array([p[1] for p in pairs], pa.string()),
+        "service_code": pa.array(codes, pa.string())}))
 
 
-def _status_table(con, params) -> None:
-    import pandas as pd
-    rows = []
-    for i, source in enumerate(params.city.sources):
-        rows += [(i, k.lower(), v) for k, v in profiles.resolve(source).status_map.items()]
-    df = pd.DataFrame(rows, columns=["source_index", "raw", "status"]).astype(
-        {"raw": "string", "status": "string"})
-    con.register("status_df", df)
-    con.execute("CREATE OR REPLACE TEMP TABLE status_map AS SELECT * FROM status_df")
-    con.unregister("status_df")
+_QUALITY = f"""NULLIF(concat_ws(',',
+    CASE WHEN r.bad_closed_at THEN 'bad_closed_at' END,
+    CASE WHEN r.bad_due_at THEN 'bad_due_at' END,
+    CASE WHEN r.bad_updated_at THEN 'bad_updated_at' END,
+    CASE WHEN r.closed_at < r.requested_at THEN 'closed_before_created' END,
+    CASE WHEN g.geo_flag = 'latlon_swapped' THEN 'latlon_swapped' END,
+    CASE WHEN g.crs IS NULL OR g.geo_flag = 'no_coordinates' THEN 'no_coordinates' END,
+    CASE WHEN g.geo_flag = 'outside_boundaries' THEN 'outside_boundaries' END,
+    CASE WHEN sm.status IS NULL AND r.status_raw IS NOT NULL THEN 'status_unmapped' END,
+    CASE WHEN length(r.address) > {MAX_TEXT} OR length(r.service_name) > {MAX_TEXT}
+         THEN 'truncated' END), '')"""  # flags in text order, as the store has always had
 
 
 def _build_incoming(con, params) -> None:
-    """The loadable rows in canonical shape, with districts, quality flags and a row hash."""
-    _service_codes(con, params)
-    _status_table(con, params)
-    dcols, dmeth = [], []
+    """The loadable rows in canonical shape with districts, flags, a row hash and the upsert
+    action against the store (insert, update, unchanged, stale)."""
+    dcols = []
     for b in params.city.boundaries:
         dcols.append(f"coalesce(g.d_{b.layer}, r.src_{b.layer}, 'unassigned') "
                      f"AS district_{b.layer}")
-        dmeth.append(f"CASE WHEN g.d_{b.layer} IS NOT NULL THEN 'spatial' WHEN r.src_{b.layer} "
-                     f"IS NOT NULL THEN 'source_column' ELSE 'unassigned' END AS how_{b.layer}")
-    flags = ("list_concat(r.flags, [g.geo_flag, "
-             "CASE WHEN g.crs IS NULL THEN 'no_coordinates' END, "
-             "CASE WHEN sm.status IS NULL AND r.status_raw IS NOT NULL THEN 'status_unmapped' END, "
-             "CASE WHEN r.closed_at < r.requested_at THEN 'closed_before_created' END, "
-             f"CASE WHEN length(r.address) > {MAX_TEXT} OR length(r.service_name) > {MAX_TEXT}"
-             " THEN 'truncated' END])")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE incoming AS
-        SELECT r.request_id, sv.service_code, left(r.service_name, {MAX_TEXT}) AS service_name,
-          r.department,
-          coalesce(sm.status, CASE WHEN r.closed_at IS NOT NULL THEN 'closed' ELSE 'open' END)
-            AS status,
-          r.status_raw, r.requested_at, r.updated_at,
-          CASE WHEN r.closed_at < r.requested_at THEN r.requested_at ELSE r.closed_at END
-            AS closed_at,
-          r.due_at, left(r.address, {MAX_TEXT}) AS address, g.lat, g.lon, r.channel,
-          r.source_file, r.source_row, r.source_index,
-          {', '.join(dcols + dmeth) + ',' if dcols else ''}
-          NULLIF(array_to_string(list_sort(list_distinct(list_filter({flags}, lambda x: x IS NOT NULL))), ','),
-                 '') AS quality
-        FROM ranked r
-        LEFT JOIN geo g ON g.crs = r.crs AND g.lat_in IS NOT DISTINCT FROM r.lat_in
-          AND g.lon_in IS NOT DISTINCT FROM r.lon_in AND g.x_in IS NOT DISTINCT FROM r.x_in
-          AND g.y_in IS NOT DISTINCT FROM r.y_in
-        LEFT JOIN svc sv ON sv.department = r.department
-          AND sv.service_name IS NOT DISTINCT FROM r.service_name
-        LEFT JOIN status_map sm ON sm.source_index = r.source_index
-          AND sm.raw = lower(r.status_raw)
-        WHERE r.version = 1""")
+        dcols.append(f"CASE WHEN g.d_{b.layer} IS NOT NULL THEN 'spatial' WHEN "
+                     f"r.src_{b.layer} IS NOT NULL THEN 'source_column' ELSE 'unassigned' END "
+                     f"AS how_{b.layer}")
     hashed = [c for c in store.CANONICAL if c not in ("source_file", "source_row")]
     hashed += store.district_columns(params) + ["quality"]
-    con.execute(f"ALTER TABLE incoming ADD COLUMN row_hash UBIGINT")
-    con.execute(f"UPDATE incoming SET row_hash = hash({', '.join(_q(c) for c in hashed)})")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE incoming AS
+        SELECT n.*, CASE WHEN s.request_id IS NULL THEN 'insert'
+               WHEN s.row_hash = n.row_hash THEN 'unchanged'
+               WHEN coalesce(n.updated_at, n.closed_at, n.requested_at)
+                    >= coalesce(s.updated_at, s.closed_at, s.requested_at)
+                    OR s.requested_at IS NULL THEN 'update'
+               ELSE 'stale' END AS action
+        FROM (SELECT x.*, hash({', '.join('x.' + _q(c) for c in hashed)}) AS row_hash FROM (
+          SELECT r.request_id, sv.service_code, left(r.service_name, {MAX_TEXT}) AS service_name,
+            r.department, coalesce(sm.status, CASE WHEN r.closed_at IS NOT NULL THEN 'closed'
+                                                  ELSE 'open' END) AS status,
+            r.status_raw, r.requested_at, r.updated_at,
+            CASE WHEN r.closed_at < r.requested_at THEN r.requested_at ELSE r.closed_at END
+              AS closed_at,
+            r.due_at, left(r.address, {MAX_TEXT}) AS address, g.lat, g.lon, r.channel,
+            r.source_file, r.source_row, r.source_index, {''.join(c + ', ' for c in dcols)}
+            {_QUALITY} AS quality
+          FROM classified r
+          LEFT JOIN geo g ON g.crs = r.crs AND g.lat_in IS NOT DISTINCT FROM r.lat_in
+            AND g.lon_in IS NOT DISTINCT FROM r.lon_in AND g.x_in IS NOT DISTINCT FROM r.x_in
+            AND g.y_in IS NOT DISTINCT FROM r.y_in
+          LEFT JOIN svc sv ON sv.department = r.department
+            AND sv.service_name IS NOT DISTINCT FROM r.service_name
+          LEFT JOIN status_map sm ON sm.source_index = r.source_index
+            AND sm.raw = lower(r.status_raw)
+          WHERE r.reason IS NULL) x) n
+        LEFT JOIN requests s ON s.request_id = n.request_id""")
 
 
 # -- step 5: counts, rejects, upsert ---------------------------------------------------------
 
 def _tally(con, params, report: IngestReport) -> None:
+    def per_source(sql):
+        out = {}
+        for i, key, n in con.execute(sql).fetchall():
+            out.setdefault(i, {})[key] = n
+        return out
+
+    rejected = per_source("SELECT source_index, reason, count(*) FROM new_rejects "
+                          "GROUP BY ALL ORDER BY ALL")
+    quality = per_source("SELECT source_index, f, count(*) FROM (SELECT source_index, "
+                         "unnest(string_split(quality, ',')) AS f FROM incoming WHERE quality "
+                         "IS NOT NULL) GROUP BY ALL ORDER BY ALL")
+    loaded = dict(con.execute("SELECT source_index, count(*) FROM incoming GROUP BY 1"
+                              ).fetchall())
+    how = {b.layer: per_source(f"SELECT source_index, how_{b.layer}, count(*) FROM incoming "
+                               f"GROUP BY ALL ORDER BY ALL") for b in params.city.boundaries}
     for i, s in enumerate(report.sources):
-        s.rejected = dict(con.execute(
-            "SELECT reason, count(*) FROM (SELECT reason FROM classified WHERE source_index = ? "
-            "AND reason IS NOT NULL UNION ALL SELECT 'duplicate' FROM ranked "
-            "WHERE source_index = ? AND version > 1) GROUP BY reason ORDER BY reason",
-            [i, i]).fetchall())
-        s.loaded = con.execute("SELECT count(*) FROM incoming WHERE source_index = ?",
-                               [i]).fetchall()[0][0]
-        s.quality = dict(con.execute(
-            "SELECT f, count(*) FROM (SELECT unnest(string_split(quality, ',')) AS f FROM "
-            "incoming WHERE source_index = ?) GROUP BY f ORDER BY f", [i]).fetchall())
-        for b in params.city.boundaries:
-            s.districts[b.layer] = dict(con.execute(
-                f"SELECT how_{b.layer}, count(*) FROM incoming WHERE source_index = ? "
-                f"GROUP BY 1 ORDER BY 1", [i]).fetchall())
+        s.rejected, s.quality = rejected.get(i, {}), quality.get(i, {})
+        s.loaded = loaded.get(i, 0)
+        s.districts = {layer: counts.get(i, {}) for layer, counts in how.items()}
 
 
 def _write_rejects(con, raws) -> None:
     """Replace the rejects of every file read with this ingest's."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE new_rejects AS
-        SELECT source_index, source_file, source_row, request_id, reason,
-               CASE reason WHEN 'bad_requested_at' THEN 'requested date ' || requested_text
-                 WHEN 'unknown_department' THEN 'department value ' || coalesce(dept_raw, 'empty')
-                 WHEN 'closed_before_created' THEN 'closed ' || closed_at::VARCHAR
-                   || ' < created ' || requested_at::VARCHAR END AS detail, department
-        FROM classified WHERE reason IS NOT NULL
-        UNION ALL
-        SELECT d.source_index, d.source_file, d.source_row, d.request_id, 'duplicate',
-               'superseded by ' || k.source_file || ' row ' || k.source_row, d.department
-        FROM ranked d JOIN ranked k ON k.request_id = d.request_id AND k.version = 1
-        WHERE d.version > 1""")
     for raw in raws:
         for rf in raw.files:
             con.execute("DELETE FROM rejects WHERE source_file = ?", [rf.label])
-            con.execute(f"""
-                INSERT INTO rejects SELECT n.source_file, n.source_row, n.request_id, n.reason,
-                       n.detail, to_json(t)::VARCHAR, n.department
-                FROM new_rejects n JOIN {rf.table} t ON t.__row = n.source_row
-                WHERE n.source_file = ?""", [rf.label])
+    con.execute("INSERT INTO rejects SELECT source_file, source_row, request_id, reason, detail, "
+                "raw, department FROM new_rejects")
 
 
 def _upsert(con, params, report: IngestReport) -> None:
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE actions AS
-        SELECT i.request_id,
-          CASE WHEN r.request_id IS NULL THEN 'insert'
-               WHEN r.row_hash = i.row_hash THEN 'unchanged'
-               WHEN coalesce(i.updated_at, i.closed_at, i.requested_at)
-                    >= coalesce(r.updated_at, r.closed_at, r.requested_at)
-                    OR r.requested_at IS NULL THEN 'update'
-               ELSE 'stale' END AS action
-        FROM incoming i LEFT JOIN requests r USING (request_id)""")
-    counts = dict(con.execute("SELECT action, count(*) FROM actions GROUP BY 1").fetchall())
+    counts = dict(con.execute("SELECT action, count(*) FROM incoming GROUP BY 1").fetchall())
     report.inserted, report.updated = counts.get("insert", 0), counts.get("update", 0)
     report.unchanged, report.stale = counts.get("unchanged", 0), counts.get("stale", 0)
-    con.execute("DELETE FROM requests WHERE request_id IN "
-                "(SELECT request_id FROM actions WHERE action = 'update')")
-    cols = store.CANONICAL + store.district_columns(params) + ["quality", "row_hash"]
-    names = ", ".join(_q(c) for c in cols)
-    con.execute(f"INSERT INTO requests ({names}) SELECT {', '.join('i.' + _q(c) for c in cols)} "
-                f"FROM incoming i JOIN actions a USING (request_id) "
-                f"WHERE a.action IN ('insert', 'update')")
+    if report.updated:
+        con.execute("DELETE FROM requests WHERE request_id IN "
+                    "(SELECT request_id FROM incoming WHERE action = 'update')")
+    cols = ", ".join(_q(c) for c in store.CANONICAL + store.district_columns(params)
+                     + ["quality", "row_hash"])
+    con.execute(f"INSERT INTO requests ({cols}) SELECT {cols} FROM incoming "
+                f"WHERE action IN ('insert', 'update')")
     report.total_in_store = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
 
 
@@ -533,12 +665,13 @@ def _write_districts(con, layers) -> None:
         con.unregister("districts_df")
 
 
-def _log_ingests(con, raws, reports) -> None:
-    for raw, rep in zip(raws, reports):
+def _log_ingests(con, raws) -> None:
+    loaded = dict(con.execute("SELECT source_file, count(*) FROM incoming GROUP BY 1"
+                              ).fetchall())
+    rejected = dict(con.execute("SELECT source_file, count(*) FROM new_rejects GROUP BY 1"
+                                ).fetchall())
+    for raw in raws:
         for rf in raw.files:
-            loaded, rejected = con.execute(
-                "SELECT (SELECT count(*) FROM incoming WHERE source_file = $f), "
-                "(SELECT count(*) FROM new_rejects WHERE source_file = $f)",
-                {"f": rf.label}).fetchall()[0]
             con.execute("INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?)",
-                        [rf.label, rf.rows, loaded, rejected, rf.content_hash])
+                        [rf.label, rf.rows, loaded.get(rf.label, 0),
+                         rejected.get(rf.label, 0), rf.content_hash])

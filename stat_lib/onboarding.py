@@ -116,20 +116,10 @@ def _check_source(params, source, sample_rows: int) -> list[str]:
     """Ingest a sample of one source into a throwaway in-memory store; report what fails."""
     import duckdb
 
-    from . import ingest, profiles, sources
+    from . import ingest, sources
     try:
-        profile = profiles.resolve(source)
         con = duckdb.connect()
-        raw = sources.read(con, source, params, "raw0", ingest._wanted(profile, source, params))
-        for rf in raw.files:
-            con.execute(f"DELETE FROM {rf.table} WHERE __row > {int(sample_rows)}")
-        con.execute(ingest._staged_ddl(params))
-        ingest._lookup_tables(con, params)
-        ingest._stage(con, params, 0, source, profile, raw)
-        ingest._classify(con)
-        reasons = con.execute("SELECT reason, count(*), min(source_file), min(source_row) FROM "
-                              "classified WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 1"
-                              ).fetchall()
+        reasons = ingest.preview(con, params, source, sample_rows)
     except StatLibError as exc:
         return [str(exc)]
     name = sources.source_name(source)

@@ -82,7 +82,10 @@ def write_json(path: str | Path, data) -> Path:
 def remove_stale_temps(folder: str | Path) -> list[Path]:
     """Delete temporary files left by a killed run in ``folder``; call it holding the lock."""
     folder = Path(folder)
-    stale = [p for p in folder.glob(f".*{TMP_MARK}*") if p.is_file()] if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    # ours (.<stem>.tmp-<pid>-<hex><suffix>) and packets.write_atomic's (.<name>.<rand>.tmp)
+    stale = [p for p in {*folder.glob(f".*{TMP_MARK}*"), *folder.glob(".*.tmp")} if p.is_file()]
     for p in stale:
         p.unlink(missing_ok=True)
     return stale
@@ -114,8 +117,8 @@ def outputs_lock(outputs: str | Path, timeout: float = 0):
     except Timeout:
         raise OutputsBusyError(
             f"another stat-lib run is writing this outputs folder ({_holder(outputs)}); "
-            f"waited {timeout:g} s. Let it finish and run again, or give a lock timeout "
-            f"to wait for it (run_period(..., lock_timeout=SECONDS); nightly waits 15 min)",
+            f"waited {timeout:g} s. Let it finish and run again, or wait for it with "
+            f"`stat-lib run --wait SECONDS` (nightly waits 15 min)",
             path=outputs) from None
     try:
         (outputs / HOLDER_NAME).write_text(f"pid {os.getpid()} since {time.strftime('%F %T')}")

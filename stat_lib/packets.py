@@ -354,7 +354,7 @@ def write_root_index(outputs_dir) -> Path:
         runs = [r for r in doc.get("runs", []) if isinstance(r, dict)]
         city = city or doc.get("city", "")
         periods.append({"name": d.name, "href": f"{d.name}/index.html",
-                        "ok": sum(r.get("status") == "ok" for r in runs),
+                        "ok": sum(r.get("status") in ("ok", "skipped") for r in runs),
                         "failed": sum(r.get("status") == "failed" for r in runs),
                         "as_of": doc.get("as_of", "")})
     page = _index_env().get_template("root_index.html.j2").render(

@@ -92,11 +92,12 @@ def label(path: Path, params) -> str:
 
 
 def file_hash(path: Path) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    """A content hash (sha256, first 32 hex digits); hashlib releases the GIL while hashing."""
+    h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
             h.update(chunk)
-    return h.hexdigest()
+    return h.hexdigest()[:32]
 
 
 def read(con, source, params, prefix: str, wanted=None) -> RawSource:
@@ -114,15 +115,16 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
         only those); default all.
     """
     raw = RawSource(source_name(source))
-    if source.format == "sql":
-        raw.files.append(_read_sql(con, source, f"{prefix}_0", wanted))
-    else:
-        reader = {"csv": _read_csv, "parquet": _read_parquet, "json": _read_json,
-                  "excel": _read_excel}[source.format]
-        for i, path in enumerate(paths(source, params)):
-            rf = reader(con, path, source, f"{prefix}_{i}", label(path, params), wanted)
-            rf.content_hash = file_hash(path)
-            raw.files.append(rf)
+    # row numbers come from rowids, so the readers' inserts must keep the file's order
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        if source.format == "sql":
+            raw.files.append(_read_sql(con, source, f"{prefix}_0", wanted))
+        else:
+            _read_files(con, source, params, prefix, wanted, raw)
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
     for rf in raw.files:
         good, rf.base = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM "
                                     f"{rf.table}").fetchall()[0]
@@ -132,6 +134,19 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
         for k, v in cols.items():
             raw.columns.setdefault(k, v)
     return raw
+
+
+def _read_files(con, source, params, prefix: str, wanted, raw: RawSource) -> None:
+    """Read each file of a file source; its hash is computed in a thread meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+    reader = {"csv": _read_csv, "parquet": _read_parquet, "json": _read_json,
+              "excel": _read_excel}[source.format]
+    with ThreadPoolExecutor(1) as pool:
+        for i, path in enumerate(paths(source, params)):
+            digest = pool.submit(file_hash, path)
+            rf = reader(con, path, source, f"{prefix}_{i}", label(path, params), wanted)
+            rf.content_hash = digest.result()
+            raw.files.append(rf)
 
 
 def _select(columns, wanted) -> list[str]:
@@ -150,16 +165,26 @@ def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFi
                           "Re-export the file or remove it from 'sources' in city.yaml",
                           path=path)
     enc = source.encoding.lower()
-    path = path if enc in NATIVE_CSV_ENCODINGS else _transcode(path, source.encoding)
+    if enc not in NATIVE_CSV_ENCODINGS:
+        utf8 = _transcode(path, source.encoding)
+        try:
+            return _read_csv_file(con, utf8, source, table, label_, wanted, "utf-8")
+        finally:
+            utf8.unlink()
+    return _read_csv_file(con, path, source, table, label_, wanted, NATIVE_CSV_ENCODINGS[enc])
+
+
+def _read_csv_file(con, path: Path, source, table, label_, wanted, encoding) -> RawFile:
     # naming the dialect skips DuckDB's sniffer, which crawls over very long lines
     opts = (f"header=true, all_varchar=true, max_line_size={MAX_LINE}, "
             f"delim='{_delimiter(path)}', quote='\"', escape='\"', "
-            f"encoding='{NATIVE_CSV_ENCODINGS.get(enc, 'utf-8')}'")
+            f"encoding='{encoding}'")
     scan = f"read_csv('{_sql_path(path)}', {opts}"
     keeps = (f"{scan}, store_rejects=true, rejects_table='{table}_rej', "
              f"rejects_scan='{table}_scan')")
     try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan})").fetchall()]
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}, "
+                                          f"ignore_errors=true)").fetchall()]
         keep = ", ".join(_q(c) for c in _select(cols, wanted)) or "*"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {keeps}")
     except Exception as exc:
@@ -174,7 +199,7 @@ def _malformed_lines(con, rf: RawFile, path: Path, source) -> None:
     rej = f"{rf.table}_rej"
     kinds = ", ".join(f"'{k}'" for k in MALFORMED)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.table}_bad AS SELECT line - 1 AS source_row, "
-                f"line, 'line ' || line || ': ' || first(error_message) AS detail, "
+                f"line, arg_min(error_message, column_idx) AS detail, "
                 f"first(csv_line) AS raw FROM {rej} WHERE error_type IN ({kinds}) GROUP BY line")
     other = con.execute(f"SELECT line, error_type, error_message FROM {rej} WHERE error_type "
                         f"NOT IN ({kinds}) ORDER BY line LIMIT 1").fetchall()
@@ -219,7 +244,7 @@ def _csv_error(exc, path, source) -> SourceError:
     text = str(exc)
     line = re.search(r"Line: (\d+)", text)
     row = int(line.group(1)) if line else None
-    if "unicode" in text.lower() or "utf-8" in text.lower():
+    if re.search(r"invalid (unicode|encoding)|byte sequence", text, flags=re.IGNORECASE):
         return SourceError(f"bytes that are not valid {source.encoding} text; set 'encoding' on "
                            f"this source in city.yaml to the file's encoding (e.g. latin-1, "
                            f"cp1252)", path=path, row=row)

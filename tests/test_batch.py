@@ -7,10 +7,12 @@ purpose-named notebooks in tests/notebooks/, so nothing touches the repo's outpu
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -340,3 +342,69 @@ def test_unknown_executor_is_a_usage_error(home, tmp_path):
     from stat_lib.errors import UsageError
     with pytest.raises(UsageError, match="unknown executor 'slurm'; expected one of: dask, local"):
         run(home, notebooks(tmp_path), executor="slurm")
+
+
+# --- kernel start-up: the rfc3987_syntax block changes no output -----------------------------
+
+CHART = """
+import json, sys
+{block}
+import altair as alt, pandas as pd
+df = pd.DataFrame({{"k": ["a", "b"], "v": [1, 2]}})
+spec = alt.Chart(df, title="t").mark_bar().encode(x="k", y="v").to_dict()
+try:
+    alt.Chart(df).mark_bar().encode(x=alt.X("k", bin="yes")).to_dict()
+    bad = "accepted"
+except Exception as exc:
+    bad = type(exc).__name__
+print(json.dumps({{"spec": spec, "bad": bad, "blocked": sys.modules.get("rfc3987_syntax") is None}}))
+"""
+
+
+def test_kernel_import_block_gives_the_same_altair_specs_and_errors():
+    from stat_lib.executors import BLOCK_RFC3987
+    out = {}
+    for name, block in (("plain", ""), ("blocked", BLOCK_RFC3987)):
+        proc = subprocess.run([sys.executable, "-c", CHART.format(block=block)],
+                              capture_output=True, text=True, check=True)
+        out[name] = json.loads(proc.stdout)
+    assert out["blocked"]["blocked"] and not out["plain"]["blocked"]
+    assert out["blocked"]["spec"] == out["plain"]["spec"]
+    assert out["blocked"]["bad"] == out["plain"]["bad"] == "SchemaValidationError"
+
+
+INTERRUPTED = """
+from stat_lib.batch import run_period
+from stat_lib.config import load_params
+run_period(load_params({home!r}), "2026-10", ["sanitation", "street-lighting"],
+           notebooks_dir={nbs!r}, workers=2, progress=False)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tmp_path):
+    import signal
+
+    import psutil
+    out = home / "outputs" / "2026-10"
+    out.mkdir(parents=True)
+    (out / "sanitation.html").write_text("previous good packet")
+    code = INTERRUPTED.format(home=str(home), nbs=str(notebooks(tmp_path, department="slow")))
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    kernels = []
+    for _ in range(600):  # until both kernels run the 120 s sleep (polling, not timing)
+        kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "ipykernel_launcher" in " ".join(p.cmdline())]
+        if len(kernels) == 2:
+            break
+        time.sleep(0.1)
+    assert len(kernels) == 2
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    assert proc.wait(timeout=60) != 0
+    gone, alive = psutil.wait_procs(kernels, timeout=30)
+    assert alive == [], "kernels end with their workers"
+    assert (out / "sanitation.html").read_text() == "previous good packet"
+    assert not (out / "sanitation.ipynb").exists() and not (out / "manifest.json").exists()
+    with outputs_lock(home / "outputs"):  # the lock was released
+        pass
