@@ -302,8 +302,7 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in clean.items()])
         sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}), "
-               f"{_bad_dates()}, "
-               f"d.slug AS department, {_REASON} AS reason FROM (SELECT "
+               f"{_bad_dates()}, d.slug AS department, {_REASON} AS reason FROM (SELECT "
                f"{_canonical(params, profile, raw, found, clean)} FROM (SELECT {first} "
                f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
                f"LEFT JOIN dept_map d ON p.dept_raw = d.code")
@@ -312,11 +311,10 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
         except Exception as exc:
             raise SourceError(f"cannot apply the source's mapping/filter: "
                               f"{str(exc).splitlines()[0]}", path=rf.label) from None
-    staged = con.execute("SELECT count(*) FROM classified WHERE source_index = ?",
-                         [index]).fetchall()[0][0]
-    report.filtered = report.rows_read - sum(rf.malformed for rf in raw.files) - staged
-    if limit is not None:
-        report.filtered = 0
+    if limit is None:  # rows neither staged nor malformed were filtered out
+        staged = con.execute("SELECT count(*) FROM classified WHERE source_index = ?",
+                             [index]).fetchall()[0][0]
+        report.filtered = report.rows_read - sum(rf.malformed for rf in raw.files) - staged
     return report
 
 

@@ -183,14 +183,38 @@ def _base_map(gdf, basemap: str | None, height: int) -> folium.Map:
 
 def _features(gdf, props: list[str], simplify: float) -> dict:
     """A GeoJSON FeatureCollection with only ``props``, simplified, coordinates rounded."""
-    geom = gdf.geometry.simplify(simplify, preserve_topology=True).set_precision(1e-5)
     feats = []
-    for g, (_, row) in zip(geom, gdf[props].iterrows()):
-        if g is None or g.is_empty:
+    # the row values as ``iterrows`` gives them (one dtype per row), without a Series per row
+    for g, values in zip(_geojson_geometries(gdf.geometry, simplify), gdf[props].to_numpy()):
+        if g is None:
             continue
-        feats.append({"type": "Feature", "geometry": g.__geo_interface__,
-                      "properties": {k: _jsonable(row[k]) for k in props}})
+        feats.append({"type": "Feature", "geometry": g,
+                      "properties": {k: _jsonable(v) for k, v in zip(props, values)}})
     return {"type": "FeatureCollection", "features": feats}
+
+
+_GEOMETRY_CACHE: dict = {}
+_GEOMETRY_CACHE_SIZE = 16
+
+
+def _geojson_geometries(geoms, simplify: float) -> list:
+    """Simplified, rounded GeoJSON geometry of each shape (None when empty), computed once per
+    kernel for each boundary layer: cached by content (WKB digest) and tolerance. The dicts are
+    shared between maps; nothing downstream modifies a geometry."""
+    import hashlib
+
+    import shapely
+    arr = np.asarray(geoms.values if hasattr(geoms, "values") else geoms, dtype=object)
+    key = (float(simplify), len(arr),
+           hashlib.blake2b(b"".join(w or b"" for w in shapely.to_wkb(arr))).hexdigest())
+    if key not in _GEOMETRY_CACHE:
+        simple = shapely.set_precision(
+            shapely.simplify(arr, simplify, preserve_topology=True), 1e-5)
+        _GEOMETRY_CACHE[key] = [None if g is None or g.is_empty else g.__geo_interface__
+                                for g in simple]
+        while len(_GEOMETRY_CACHE) > _GEOMETRY_CACHE_SIZE:
+            _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)))
+    return _GEOMETRY_CACHE[key]
 
 
 def _jsonable(v):

@@ -397,6 +397,39 @@ def _summary(prep: Prepared, period: Period) -> dict:
     return out
 
 
+GROUP_COUNTS = ("created", "closed", "on_time_met", "on_time_eligible", "backlog_open",
+                "overdue_open")
+
+
+def counts_by(prep: Prepared, period: Period, column: str) -> tuple[list, dict[str, list]]:
+    """Headline counts of ``period`` per value of ``column`` (e.g. ``district_council``).
+
+    One pass over the prepared arrays, equal to :func:`department_summary` of each group's
+    rows (the same masks as :func:`_summary`, counted per group). Groups are the values
+    present, sorted; missing values form no group (as ``DataFrame.groupby``).
+
+    Returns
+    -------
+    (list, dict)
+        The group values, and for each name of :data:`GROUP_COUNTS` a list of int counts.
+    """
+    a = prep.arrays
+    s, e = (_ns(t) for t in _bounds(period, prep.calendar))
+    created = (a["req"] >= s) & (a["req"] < e)
+    ended = a["has_end"] & np.where(a["pos"], (a["end"] > s) & (a["end"] <= e), created)
+    closed = ended & a["closed"]
+    eligible = closed & ~a["dup"] & ~(ended & a["neg"]) & a["has_due"]
+    open_end = _open(a, e)
+    masks = {"created": created, "closed": closed,
+             "on_time_met": eligible & (a["end"] <= a["due"]), "on_time_eligible": eligible,
+             "backlog_open": open_end, "overdue_open": open_end & (a["due"] < e)}
+    codes, groups = pd.factorize(prep.frame[column], sort=True)
+    ok = codes >= 0
+    counts = {k: [int(x) for x in np.bincount(codes[ok & mask], minlength=len(groups))]
+              for k, mask in masks.items()}
+    return list(groups), counts
+
+
 def _ns(ts) -> int:
     return pd.Timestamp(ts).as_unit("ns").value
 

@@ -60,10 +60,12 @@ def _change_text(value, before, unit: str) -> str:
     if value is None or before is None or pd.isna(value) or pd.isna(before):
         return "n/a"
     if unit == "rate":
-        return f"{(value - before) * 100:+.1f} pts"
+        text = f"{(value - before) * 100:+.1f} pts"
+        return "0.0 pts" if text in ("+0.0 pts", "-0.0 pts") else text
     if before == 0:
         return "n/a"
-    return f"{value / before - 1:+.0%}"
+    text = f"{value / before - 1:+.0%}"
+    return "0%" if text in ("+0%", "-0%") else text
 
 
 class DepartmentReport:
@@ -443,16 +445,22 @@ class CitywideReport:
 
 
 def by_district(prep, period: Period, layer: str) -> pd.DataFrame:
-    """Headline figures per district of ``layer`` for one prepared department."""
-    rows = []
-    for key, sub in prep.frame.groupby(f"district_{layer}", sort=True):
-        part = m.Prepared(sub, prep.department, prep.calendar, prep.as_of)
-        s = m.department_summary(part, prep.department, period, prep.calendar)
-        rows.append({"key": key, "created": s["created"], "closed": s["closed"],
-                     "on_time_met": s["on_time_met"], "count": s["on_time_eligible"],
-                     "on_time_rate": s["on_time_rate"], "backlog_open": s["backlog_open"],
-                     "overdue_open": s["overdue_open"]})
+    """Headline figures per district of ``layer`` for one prepared department.
+
+    One vectorized pass (:func:`stat_lib.metrics.counts_by`), equal to
+    ``department_summary`` of each district's rows.
+    """
+    keys, c = m.counts_by(prep, period, f"district_{layer}")
+    rows = [{"key": key, "created": c["created"][i], "closed": c["closed"][i],
+             "on_time_met": c["on_time_met"][i], "count": c["on_time_eligible"][i],
+             "on_time_rate": _rate(c["on_time_met"][i], c["on_time_eligible"][i]),
+             "backlog_open": c["backlog_open"][i], "overdue_open": c["overdue_open"][i]}
+            for i, key in enumerate(keys)]
     return pd.DataFrame(rows)
+
+
+def _rate(num: int, den: int) -> float | None:
+    return None if den == 0 else num / den
 
 
 def _use_branding(params) -> None:
