@@ -11,7 +11,7 @@ Side by side, in one run, on a temporary copy of the sample city (never the repo
    wall time and peak memory of the whole process tree (batch, workers, kernels, Chromium).
 
 Usage: ``.venv/bin/python bench/batch.py [--period 2026-10] [--no-baseline] [--no-scale]
-[--kernel-ab] [--scale-total 1000000]``
+[--kernel-ab] [--cells] [--scale-total 1000000]``
 """
 
 from __future__ import annotations
@@ -170,6 +170,31 @@ def kernel_imports(rounds: int = 3) -> None:
               f"{imports:.2f} s (median of {rounds})")
 
 
+def cell_times(home: Path, period: str) -> None:
+    """Each notebook once through papermill in this process (batch kernel arguments): its
+    own cells' seconds, as papermill records them, per cell and in total."""
+    import json
+
+    import papermill as pm
+
+    from stat_lib.executors import ipc_kernel_manager, kernel_args
+    for slug in slugs(home) + ["citywide"]:
+        nb = ROOT / "notebooks" / ("citywide.ipynb" if slug == "citywide" else "department.ipynb")
+        params = {"period": period, "home": str(home)}
+        if slug != "citywide":
+            params["department"] = slug
+        out = home / f"cells-{slug}.ipynb"
+        ipc = tempfile.mkdtemp(prefix="slk-")
+        pm.execute_notebook(str(nb), str(out), parameters=params, progress_bar=False,
+                            log_output=False, request_save_on_cell_execute=False,
+                            extra_arguments=kernel_args(), cwd=str(home),
+                            kernel_manager_class=ipc_kernel_manager(ipc))
+        shutil.rmtree(ipc, ignore_errors=True)
+        cells = [c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"]
+        secs = [c["metadata"]["papermill"]["duration"] or 0.0 for c in cells]
+        print(f"  cells {slug}: {sum(secs):.2f} s ({' '.join(f'{x:.2f}' for x in secs)})")
+
+
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
@@ -182,6 +207,8 @@ def main(argv=None) -> int:
     ap.add_argument("--kernel-ab", action="store_true",
                     help="also time ours with STAT_LIB_FAST_KERNEL=0")
     ap.add_argument("--scale-total", type=int, default=1_000_000)
+    ap.add_argument("--cells", action="store_true",
+                    help="also time each notebook's own cells (papermill, one at a time)")
     args = ap.parse_args(argv)
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, period {args.period}")
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -200,6 +227,8 @@ def main(argv=None) -> int:
         print(f"re-run, nothing changed: {noop:.2f} s (whole CLI process; lines above, if any, "
               f"say why a notebook re-ran, e.g. stat_lib sources edited meanwhile)")
         kernel_imports()
+        if args.cells:
+            cell_times(home, args.period)
         if args.kernel_ab:
             env = {**os.environ, "STAT_LIB_FAST_KERNEL": "0"}
             slow, _ = stat_lib(home, "run", "--period", args.period, "--force", env=env)

@@ -56,10 +56,26 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
         requests = load_requests(params, departments=slugs, end=period.end)
     calendar = BusinessCalendar.from_city(params.city)
     as_of = as_of if as_of is not None else m.data_as_of(requests)  # one for all departments
+    return _tidy(_prepare_all(params, slugs, requests, calendar, as_of), period, calendar)
+
+
+def _tidy(preps: dict, period: Period, calendar: BusinessCalendar) -> pd.DataFrame:
     rows = []
-    for slug in slugs:
-        rows += department_rows(requests, params.departments[slug], period, calendar, as_of)
+    for prep in preps.values():
+        rows += department_rows(prep, prep.department, period, calendar)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _prepare_all(params, slugs, requests, calendar, as_of, prepared=None) -> dict:
+    """Each department's requests prepared once, with ``as_of`` (frames of ``prepared``, the
+    same requests already prepared, are reused: only as_of differs)."""
+    out = {}
+    for slug in slugs:
+        dept, done = params.departments[slug], (prepared or {}).get(slug)
+        out[slug] = (m.prepare(requests, dept, calendar, as_of) if done is None else
+                     m.Prepared(done.frame, dept, calendar, m._as_of(done.frame, as_of,
+                                                                     calendar.tz)))
+    return out
 
 
 def department_rows(requests, department, period: Period, calendar: BusinessCalendar,
@@ -92,15 +108,25 @@ def _row(department, period: Period, metric: str, value, summary: dict) -> dict:
 
 
 def cityscore_figures(params, period, departments=None, *, requests=None,
-                      as_of=None) -> pd.DataFrame:
+                      as_of=None, prepared: dict | None = None) -> pd.DataFrame:
     """Tidy figures over the CityScore windows of a month (month, quarter- and year-to-date),
-    with a ``window`` column; feed to :func:`stat_lib.scoring.cityscore`."""
+    with a ``window`` column; feed to :func:`stat_lib.scoring.cityscore`.
+
+    ``prepared`` (optional): slug -> :class:`stat_lib.metrics.Prepared` of these same
+    ``requests``, whose frames are reused instead of preparing each department again.
+    """
     period = _period(period, params.city.timezone)
     if requests is None:
         from .store import load_requests
         requests = load_requests(params, departments=departments, end=period.end)
-    frames = [tidy_figures(params, p, departments, requests=requests, as_of=as_of)
-              .assign(window=name) for name, p in period.windows().items()]
+    slugs = list(departments or params.departments)
+    for slug in slugs:
+        params.department(slug)  # unknown slug: UsageError listing the known ones
+    calendar = BusinessCalendar.from_city(params.city)
+    as_of = as_of if as_of is not None else m.data_as_of(requests)  # as tidy_figures
+    preps = _prepare_all(params, slugs, requests, calendar, as_of, prepared)
+    frames = [_tidy(preps, _period(p, params.city.timezone), calendar).assign(window=name)
+              for name, p in period.windows().items()]
     return pd.concat(frames, ignore_index=True)
 
 

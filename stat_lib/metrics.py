@@ -245,14 +245,23 @@ def _flagged(df: pd.DataFrame, flag: str) -> pd.Series:
     if "quality" not in df.columns:
         return pd.Series(False, index=df.index)
     pattern = rf"(?:^|,)\s*{flag}\s*(?:,|$)"
-    return df["quality"].astype("string").str.contains(pattern, regex=True).fillna(False)
+    return _per_value(df["quality"], lambda s: s.str.contains(pattern, regex=True))
 
 
 def _duplicates(df: pd.DataFrame) -> pd.Series:
     dup = _flagged(df, "duplicate")
     if "status_raw" in df.columns:
-        dup |= df["status_raw"].astype("string").str.contains("duplicate", case=False).fillna(False)
+        dup |= _per_value(df["status_raw"], lambda s: s.str.contains("duplicate", case=False))
     return dup.astype(bool)
+
+
+def _per_value(values: pd.Series, test) -> pd.Series:
+    """``test(values.astype("string")).fillna(False)``, evaluated once per distinct value (a
+    few statuses or flags over many rows); missing values are False."""
+    index, distinct = pd.factorize(values)  # missing: -1
+    hit = test(pd.Series(distinct, dtype=object).astype("string")).fillna(False)
+    return pd.Series(np.append(hit.to_numpy(dtype=bool), False)[index], index=values.index,
+                     dtype=hit.dtype)
 
 
 def data_as_of(requests: pd.DataFrame) -> pd.Timestamp:
@@ -269,17 +278,24 @@ def _as_of(df: pd.DataFrame, as_of, tz: str) -> pd.Timestamp:
 
 def sla_table(requests: pd.DataFrame, department: Department) -> pd.DataFrame:
     """Per row: the params SLA ``amount`` and ``unit`` of its service (NaN/None without one)."""
-    code = requests["service_code"].astype("string").fillna("")
-    name = requests["service_name"].astype("string").fillna("")
-    index, pairs = pd.factorize(code + "\x1f" + name)
+    (ci, codes), (ni, names) = (_distinct(requests[c]) for c in ("service_code", "service_name"))
+    index, pairs = pd.factorize(ci * len(names) + ni)  # each distinct (code, name) once
     slas = []
     for pair in pairs:
-        c, n = str(pair).split("\x1f", 1)
+        c, n = (codes[pair // len(names)] + "\x1f" + names[pair % len(names)]).split("\x1f", 1)
         svc = department.service(c) or department.service(n)
         slas.append(svc.sla if svc else None)
     amount = np.array([x.amount if x else np.nan for x in slas] + [np.nan])
     unit = np.array([x.unit if x else None for x in slas] + [None], dtype=object)
     return pd.DataFrame({"amount": amount[index], "unit": unit[index]}, index=requests.index)
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes ``1..k`` of each row's value (0 when missing) and the ``k + 1`` texts
+    (``astype("string")``, missing as ``""``)."""
+    index, distinct = pd.factorize(values)
+    text = pd.Series(distinct, dtype=object).astype("string").fillna("")
+    return index.astype(np.int64) + 1, [""] + list(text)
 
 
 def due_from_sla(requested: pd.Series, amount: pd.Series, unit: pd.Series,
@@ -375,10 +391,11 @@ def _change(now: int, before: int) -> float | None:
     return None if before == 0 else now / before - 1
 
 
-def _summary(prep: Prepared, period: Period) -> dict:
+def _summary(prep: Prepared, period: Period, a: dict | None = None) -> dict:
     """The headline of one period, on the prepared numpy columns (same rules as the frame
-    masks :func:`created_in`, :func:`ended_in`, :func:`open_at`)."""
-    a = prep.arrays
+    masks :func:`created_in`, :func:`ended_in`, :func:`open_at`); ``a``: a row subset of
+    ``prep.arrays`` (default all rows)."""
+    a = prep.arrays if a is None else a
     s, e = (_ns(t) for t in _bounds(period, prep.calendar))
     created = (a["req"] >= s) & (a["req"] < e)
     ended = a["has_end"] & np.where(a["pos"], (a["end"] > s) & (a["end"] <= e), created)
@@ -530,10 +547,13 @@ def on_time_by_service(requests, department: Department, period: Period,
     df = prep.frame
     codes = list(dict.fromkeys([s.code for s in department.services]
                                + sorted(df["service_code"].dropna().unique())))
+    # each service's rows as a mask on the prepared arrays (no per-service frame)
+    index, present = pd.factorize(df["service_code"])
+    position = {code: i for i, code in enumerate(present)}
     for code in codes:
-        sub = Prepared(df[df["service_code"] == code], department, calendar, prep.as_of)
+        rows_of = index == position.get(code, -2)
         svc = department.service(code)
-        summary = _summary(sub, period)
+        summary = _summary(prep, period, {k: v[rows_of] for k, v in prep.arrays.items()})
         rows.append({"service_code": code, "service_name": svc.name if svc else code,
                      "sla": str(svc.sla) if svc and svc.sla else "no SLA",
                      **{k: summary[k] for k in ("closed", "on_time_met", "on_time_eligible",
@@ -622,10 +642,14 @@ def standards_report(requests, department: Department, period: Period,
 def _standard_row(prep: Prepared, st, period: Period) -> dict:
     df, cal = prep.frame, prep.calendar
     codes = {prep.department.service(s).code for s in st.services if prep.department.service(s)}
-    s, e = _bounds(period, cal)
-    usable = (closed_in(df, s, e) & ~df["_dup"] & ~df["_neg"]
-              & df["service_code"].isin(codes))
-    sub = df[usable]
+    s, e = (_ns(t) for t in _bounds(period, cal))
+    a = prep.arrays  # closed_in(df, s, e) & ~_dup & ~_neg, on the numpy columns
+    ended = a["has_end"] & np.where(a["pos"], (a["end"] > s) & (a["end"] <= e),
+                                    (a["req"] >= s) & (a["req"] < e))
+    usable = (ended & a["closed"] & ~a["dup"] & ~a["neg"]
+              & df["service_code"].isin(codes).to_numpy(dtype=bool))
+    fee = st.redress.fee_column if st.redress and st.redress.fee_column in df.columns else None
+    sub = df.loc[usable, list(dict.fromkeys(["_req", "_end"] + ([fee] if fee else [])))]
     due = due_for(sub["_req"], st.within, cal)
     late = sub["_end"] > due
     dollars, unknown = _redress(sub[late], due[late], st.redress, cal)

@@ -317,7 +317,8 @@ class DepartmentReport:
     def cityscore(self) -> float | None:
         from .figures import cityscore_figures
         figs = cityscore_figures(self.params, self.period, [self.department.slug],
-                                 requests=self.prep.frame)
+                                 requests=self.prep.frame,
+                                 prepared={self.department.slug: self.prep})
         tables = scoring.cityscore(self.params, figs)
         dept = tables["departments"]
         month = dept[dept["period"] == self.period.label]
@@ -338,8 +339,11 @@ class CitywideReport:
             self.period = self.period.to_date(as_of)
         self.calendar = BusinessCalendar.from_city(self.params.city)
         self.requests = load_requests(self.params, end=self.period.end)
+        # each department prepared once: the figures (3 windows), trends and maps reuse it
+        self.prepared = {slug: m.prepare(self.requests, d, self.calendar)
+                         for slug, d in self.params.departments.items()}
         self.figures = cityscore_figures(self.params, self.period, requests=self.requests,
-                                         as_of=as_of)
+                                         as_of=as_of, prepared=self.prepared)
         self.scores = scoring.cityscore(self.params, self.figures)
         self.names = {slug: d.name for slug, d in self.params.departments.items()}
         self.windows = {p.label: self._window_title(name, p)
@@ -349,11 +353,6 @@ class CitywideReport:
     def _window_title(name: str, period: Period) -> str:
         return {"month": period.describe(), "quarter": f"Q{period.number} to date",
                 "year": f"{period.year} to date"}[name]
-
-    @cached_property
-    def prepared(self) -> dict:
-        return {slug: m.prepare(self.requests, d, self.calendar)
-                for slug, d in self.params.departments.items()}
 
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]
@@ -456,7 +455,11 @@ def by_district(prep, period: Period, layer: str) -> pd.DataFrame:
              "on_time_rate": _rate(c["on_time_met"][i], c["on_time_eligible"][i]),
              "backlog_open": c["backlog_open"][i], "overdue_open": c["overdue_open"][i]}
             for i, key in enumerate(keys)]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
+
+
+DISTRICT_COLUMNS = ["key", "created", "closed", "on_time_met", "count", "on_time_rate",
+                    "backlog_open", "overdue_open"]
 
 
 def _rate(num: int, den: int) -> float | None:

@@ -206,11 +206,35 @@ def load_districts(params, layer: str):
         from .errors import UsageError
         raise UsageError(f"unknown boundary layer {layer!r}; city.yaml defines: "
                          f"{', '.join(layers) or 'none'}")
-    with connect(params) as con:
-        df = frame(con, "SELECT key, label, geometry_wkt FROM districts WHERE layer = ? "
-                        "ORDER BY key", [layer])
-    geometry = from_wkt(df.pop("geometry_wkt").to_numpy())
-    return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
+    key = (str(params.store_path), layer, _file_state(params.store_path))
+    if key not in _DISTRICTS:
+        with connect(params) as con:
+            df = frame(con, "SELECT key, label, geometry_wkt FROM districts WHERE layer = ? "
+                            "ORDER BY key", [layer])
+        geometry = from_wkt(df.pop("geometry_wkt").to_numpy())
+        for stale in [k for k in _DISTRICTS if k[0] == key[0] and k[2] != key[2]]:
+            del _DISTRICTS[stale]  # an older state of this store
+        if len(_DISTRICTS) >= 16:
+            _DISTRICTS.clear()
+        _DISTRICTS[key] = gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
+    return _DISTRICTS[key].copy()
+
+
+# Boundary layers read in this process, keyed by store path, layer and the store's file state
+# (a new ingest changes it): a packet reads each layer once, not once per map.
+_DISTRICTS: dict = {}
+
+
+def _file_state(path: Path) -> tuple:
+    """Size and mtime of the store and its write-ahead log (absent: None)."""
+    out = []
+    for p in (Path(path), Path(str(path) + ".wal")):
+        try:
+            st = p.stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
 
 
 def data_fingerprint(params, department: str | None = None, end=None) -> str:

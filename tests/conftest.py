@@ -3,6 +3,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# A shared, loaded 2-core machine: no per-example deadlines (tests never fail on time).
+settings.register_profile("stat_lib", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("stat_lib")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -325,6 +325,7 @@ def test_parquet_rows_keep_their_row_numbers_and_raw_columns(tmp_path):
     assert json.loads(reject.raw)["SRNumber"] == "p2" and "__row" not in reject.raw
 
 
+@pytest.mark.filterwarnings("ignore:Query string argument:Warning")  # sqlite ignores user/pw
 def test_sql_errors_never_show_credentials(tmp_path, monkeypatch):
     monkeypatch.setenv("DB_PASSWORD", "s3cret-pw")
     sources = [{"profile": "myla311", "sql": {

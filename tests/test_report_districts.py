@@ -33,7 +33,9 @@ def frame(rows) -> pd.DataFrame:
     cols = list(zip(*rows)) if rows else [[]] * 6
 
     def local(values):
-        return pd.to_datetime(pd.Series(list(values), dtype="object")).dt.tz_localize(TZ)
+        # generated wall-clock times may fall in a DST gap or the repeated fall-back hour
+        return pd.to_datetime(pd.Series(list(values), dtype="object")).dt.tz_localize(
+            TZ, ambiguous="NaT", nonexistent="shift_forward")
     req, end = local(cols[3]), local(cols[4])
     return pd.DataFrame({
         "request_id": [f"R{i}" for i in range(len(rows))], "service_code": list(cols[1]),
@@ -49,7 +51,7 @@ def reference(prep, period, column: str = "district_council") -> pd.DataFrame:
         part = metrics.Prepared(sub, prep.department, prep.calendar, prep.as_of)
         s = metrics.department_summary(part, prep.department, period, prep.calendar)
         rows.append({"key": key, **{k: s[k] for k in FIGURES}})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["key", *FIGURES])
 
 
 def compare(df: pd.DataFrame, period: Period) -> pd.DataFrame:
