@@ -81,7 +81,7 @@ class PeakMemory:
 
 def _kind(p: psutil.Process) -> str:
     cmd = " ".join(p.cmdline())
-    if "ipykernel" in cmd:
+    if "ipykernel" in cmd or "kernel_fork" in cmd:  # forked kernels: the template's cmdline
         return "kernels"
     if "chrom" in cmd:
         return "chromium"

@@ -7,6 +7,7 @@ Every executor yields the same result dicts, so the batch writes one manifest ei
 
 Kernels use the IPC transport in a private folder (no TCP ports to race for: papermill #239,
 #511), and start with ``jsonschema``'s ``rfc3987_syntax`` import blocked (see ``KERNEL_ARGS``).
+The local executor forks its kernels from a warm template (``stat_lib.kernel_fork``).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def _execute(job: dict, output: Path) -> None:
             request_save_on_cell_execute=False,
             execution_timeout=job["cell_timeout"],
             timeout_func=_cell_timeout(job["cell_timeout"], deadline),
-            kernel_manager_class=ipc_kernel_manager(ipc_dir),
+            kernel_manager_class=ipc_kernel_manager(ipc_dir, job.get("kernel_template")),
             extra_arguments=kernel_args())
     finally:
         shutil.rmtree(ipc_dir, ignore_errors=True)
@@ -139,15 +140,25 @@ def _cell_timeout(cell_timeout: int, deadline: float):
 _IPC_CLASSES: dict[str, type] = {}
 
 
-def ipc_kernel_manager(ipc_dir: str) -> type:
-    """An ``AsyncKernelManager`` subclass whose kernels talk over IPC sockets in ``ipc_dir``."""
+def ipc_kernel_manager(ipc_dir: str, template: str | None = None) -> type:
+    """An ``AsyncKernelManager`` subclass whose kernels talk over IPC sockets in ``ipc_dir``.
+
+    With ``template`` (a ``stat_lib.kernel_fork`` socket), an ipykernel of this interpreter
+    is forked from the warm template instead of started cold.
+    """
     from jupyter_client import AsyncKernelManager
+
+    from . import kernel_fork
 
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = os.path.join(ipc_dir, "k")
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            cmd = super().format_kernel_cmd(extra_arguments)
+            return (template and kernel_fork.stub_cmd(cmd, template)) or cmd
 
     return IpcKernelManager
 
@@ -258,20 +269,30 @@ def local_executor(jobs: list[dict], *, workers: int, **_):
     # fork: no re-import of the caller's __main__ (a script without a main guard works) and
     # workers inherit the light modules already loaded; the batch starts no thread before it.
     fork = sys.platform.startswith("linux")
-    warm_up()  # before forking: workers inherit it; spawned workers pay it in the initializer
     ipc_root = tempfile.mkdtemp(prefix="stat-lib-ipc-")  # removed even if workers are killed
+    template = _start_template(ipc_root)  # its imports overlap with warm_up()
+    warm_up()  # before forking: workers inherit it; spawned workers pay it in the initializer
+    extra = {"ipc_root": ipc_root, "kernel_template": template and template.socket}
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                                  mp_context=mp.get_context("fork" if fork else "spawn"),
                                  initializer=_worker_init, initargs=(not fork,)) as pool:
-            futures = {pool.submit(run_job, {**job, "ipc_root": ipc_root}): job for job in jobs}
+            futures = {pool.submit(run_job, {**job, **extra}): job for job in jobs}
             try:
                 yield from _gather(futures)
             except BaseException:  # Ctrl-C: stop now; half-done work stays in temp files only
                 _stop(pool)
                 raise
     finally:
+        if template:
+            template.close()
         shutil.rmtree(ipc_root, ignore_errors=True)
+
+
+def _start_template(folder: str):
+    """The warm kernel template (``stat_lib.kernel_fork``), or None when it is turned off."""
+    from . import kernel_fork
+    return kernel_fork.Template(folder) if kernel_fork.enabled() else None
 
 
 def _worker_init(warm: bool) -> None:

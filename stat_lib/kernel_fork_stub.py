@@ -1,0 +1,68 @@
+"""Stand-in for ``python -m ipykernel_launcher ARGS`` (see ``stat_lib.kernel_fork``).
+
+``python -I -S kernel_fork_stub.py SOCKET ipykernel_launcher ARGS``: asks the template at
+SOCKET for a kernel with ARGS, this process's stdio, working folder and environment; forwards
+SIGINT/SIGTERM to it; exits when it exits. Without a template (its imports failed, socket
+missing after 30 s or refused) it becomes the cold kernel itself (exec). Standard library only, no site: it starts in a few milliseconds.
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+
+def cold(args):
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
+
+
+def main():
+    sock_path, args = sys.argv[1], sys.argv[3:]
+    end = time.monotonic() + 30  # the kernel manager's start timeout is 60 s
+    while not os.path.exists(sock_path) and time.monotonic() < end:
+        if os.path.exists(sock_path + ".failed"):  # the template could not import
+            cold(args)
+        time.sleep(0.02)
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(sock_path)
+    except OSError:
+        cold(args)
+    request = {"argv": args, "cwd": os.getcwd(), "env": dict(os.environ),
+               "launcher": "ipykernel_launcher"}
+    socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = conn.recv(64)
+        if not chunk:
+            sys.exit(1)  # the kernel died before it started
+        reply += chunk
+    pid = int(reply)
+
+    def forward(signum, _frame):
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, forward)
+    parent = os.getppid()
+    conn.settimeout(1.0)
+    while True:  # the kernel's end closes when it exits
+        try:
+            if not conn.recv(64):
+                break
+        except socket.timeout:
+            if os.getppid() != parent:  # the kernel manager is gone: as ipykernel's poller
+                forward(signal.SIGTERM, None)
+                break
+        except InterruptedError:
+            continue
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Kernels forked from the warm template (stat_lib.kernel_fork) behave like cold kernels."""
+
+import os
+import signal
+import sys
+import time
+
+import nbformat
+import papermill as pm
+import psutil
+import pytest
+
+from stat_lib import kernel_fork
+from stat_lib.executors import ipc_kernel_manager
+
+CODE = ("import os, sys\n"
+        "print(os.getcwd()); print(os.environ.get('SL_FORK_PROBE'))\n"
+        "print(sorted(k for k in globals() if not k.startswith('_')))\n"
+        "print('pandas' in sys.modules, os.getpid())")
+
+
+@pytest.fixture
+def template(tmp_path):
+    tpl = kernel_fork.Template(str(tmp_path))
+    assert kernel_fork.wait_ready(tpl.socket)
+    yield tpl
+    tpl.close()
+
+
+def run(tmp_path, name, socket, env_value):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CODE)])
+    src, out, cwd = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.out.ipynb", tmp_path / name
+    cwd.mkdir()
+    nbformat.write(nb, src)
+    os.environ["SL_FORK_PROBE"] = env_value
+    try:
+        pm.execute_notebook(str(src), str(out), cwd=str(cwd), progress_bar=False,
+                            kernel_name="python3",
+                            kernel_manager_class=ipc_kernel_manager(str(tmp_path), socket))
+    finally:
+        del os.environ["SL_FORK_PROBE"]
+    lines = nbformat.read(out, as_version=4).cells[0].outputs[0]["text"].splitlines()
+    return cwd, lines
+
+
+@pytest.mark.slow
+def test_forked_kernel_has_the_cold_kernels_cwd_env_and_namespace(tmp_path, template):
+    cold_cwd, cold = run(tmp_path, "cold", None, "a")
+    fork_cwd, fork = run(tmp_path, "fork", template.socket, "b")
+    fork2_cwd, fork2 = run(tmp_path, "fork2", template.socket, "c")
+    assert cold[:2] == [str(cold_cwd), "a"]
+    assert fork[:2] == [str(fork_cwd), "b"] and fork2[:2] == [str(fork2_cwd), "c"]
+    # same user namespace as a cold kernel: the template's imports are not in it
+    assert fork[2] == cold[2] == fork2[2]
+    # the forked kernel already has pandas (the point), the cold one not; distinct processes
+    assert (cold[3].split()[0], fork[3].split()[0]) == ("False", "True")
+    assert fork[3].split()[1] != fork2[3].split()[1]
+    # each forked kernel exited after its notebook: only the template remains
+    assert psutil.Process(template.proc.pid).children() == []
+
+
+def test_stub_command_only_for_this_interpreters_ipykernel():
+    cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]
+    stub = kernel_fork.stub_cmd(cmd, "/s")
+    assert stub[3:] == [str(kernel_fork.STUB), "/s", "ipykernel_launcher", "-f", "c.json"]
+    assert kernel_fork.stub_cmd(["/usr/bin/R", "-m", "ipykernel_launcher"], "/s") is None
+    assert kernel_fork.stub_cmd(["/nonexistent/python", "-m", "ipykernel_launcher"],
+                                "/s") is None
+    assert kernel_fork.stub_cmd([sys.executable, "-m", "other_kernel"], "/s") is None
+
+
+@pytest.mark.slow
+def test_killed_stub_ends_its_forked_kernel(tmp_path, template):
+    import subprocess
+    conn = tmp_path / "k.json"
+    stub = subprocess.Popen(kernel_fork.stub_cmd(
+        [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn)], template.socket),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tpl = psutil.Process(template.proc.pid)
+    for _ in range(300):  # until the template forked the kernel (polling, not timing)
+        kernels = tpl.children()
+        if kernels:
+            break
+        time.sleep(0.05)
+    assert len(kernels) == 1
+    os.kill(stub.pid, signal.SIGKILL)
+    stub.wait()
+    gone, alive = psutil.wait_procs(kernels, timeout=30)
+    assert alive == []
+
+
+@pytest.mark.slow
+def test_stub_starts_a_cold_kernel_when_the_template_failed(tmp_path):
+    socket = str(tmp_path / "template.sock")
+    (tmp_path / "template.sock.failed").touch()  # what serve() leaves when an import fails
+    cwd, lines = run(tmp_path, "nofork", socket, "d")
+    assert lines[:2] == [str(cwd), "d"] and lines[3].split()[0] == "False"  # cold: no pandas
