@@ -328,8 +328,9 @@ def write_period_index(period_dir, manifest_entries, params=None, meta: dict | N
     files = [(n, n) for n in ("manifest.json", "metrics.csv") if (period_dir / n).exists()]
     cv = cover(params, None, None)
     page = _index_env().get_template("period_index.html.j2").render(
-        city=cv["city"], period=meta.get("period") or period_dir.name,
-        as_of=meta.get("as_of", ""), notice=cv["notice"], primary=cv["primary"],
+        city=cv["city"], period=meta.get("period_label") or meta.get("period") or period_dir.name,
+        as_of=meta.get("data_as_of") or meta.get("as_of") or "", notice=cv["notice"],
+        primary=cv["primary"],
         accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css())
     return write_atomic(period_dir / "index.html", page)
 
@@ -356,7 +357,7 @@ def write_root_index(outputs_dir) -> Path:
         periods.append({"name": d.name, "href": f"{d.name}/index.html",
                         "ok": sum(r.get("status") in ("ok", "skipped") for r in runs),
                         "failed": sum(r.get("status") == "failed" for r in runs),
-                        "as_of": doc.get("as_of", "")})
+                        "as_of": doc.get("data_as_of") or doc.get("as_of") or ""})
     page = _index_env().get_template("root_index.html.j2").render(
         city=city, periods=periods, css=_index_css())
     return write_atomic(outputs_dir / "index.html", page)

@@ -42,7 +42,7 @@ def load_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
     """Return ``(data, lines)``: the document and a map from key path to its line number."""
     path = Path(path)
     if not path.exists():
-        raise ParamsError(f"file not found. Create it (`stat-lib init` writes a skeleton).",
+        raise ParamsError("file not found. Create it (`stat-lib init` writes a skeleton).",
                           path=path)
     text = path.read_text(encoding="utf-8")
     try:

@@ -6,7 +6,6 @@ stat_lib computes from the store, with no code shown and the sample-data notice 
 
 import html
 import re
-import shutil
 
 import pytest
 
@@ -17,7 +16,7 @@ from stat_lib.periods import Period
 from stat_lib.report import HEADLINE
 from stat_lib.store import load_requests
 
-from conftest import ROOT
+from conftest import sample_home
 
 pytestmark = pytest.mark.slow
 PERIOD, DEPT = "2026-10", "street-lighting"
@@ -27,12 +26,7 @@ PERIOD, DEPT = "2026-10", "street-lighting"
 def city(tmp_path_factory):
     """A home with the sample city's params and data, ingested into a fresh store."""
     from stat_lib.ingest import ingest
-    home = tmp_path_factory.mktemp("city")
-    shutil.copytree(ROOT / "params", home / "params")
-    (home / "data").mkdir()
-    for folder in ("sample", "boundaries"):
-        (home / "data" / folder).symlink_to(ROOT / "data" / folder)
-    params = load_params(home)
+    params = load_params(sample_home(tmp_path_factory.mktemp("city")))
     ingest(params)
     return params
 

@@ -6,7 +6,6 @@ import csv
 import json
 import subprocess
 import sys
-import textwrap
 
 import pandas as pd
 import pytest

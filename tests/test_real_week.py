@@ -5,15 +5,13 @@ The real extract covers 8 days (2017-12-27 to 2018-01-04), so a weekly packet fo
 """
 
 import re
-import shutil
 
 import pytest
-import yaml
 
 from stat_lib.config import load_params
 from stat_lib.periods import Period
 
-from conftest import ROOT
+from conftest import sample_home
 
 pytestmark = pytest.mark.slow
 
@@ -21,16 +19,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def real_city(tmp_path_factory):
     from stat_lib.ingest import ingest
-    home = tmp_path_factory.mktemp("real")
-    shutil.copytree(ROOT / "params", home / "params")
-    (home / "data").mkdir()
-    for folder in ("la311", "boundaries"):
-        (home / "data" / folder).symlink_to(ROOT / "data" / folder)
-    city_file = home / "params" / "city.yaml"
-    city = yaml.safe_load(city_file.read_text())
-    city.update(sample_data=False, data_notice=None,
-                sources=[{"name": "myla311", "path": "data/la311/*.csv", "profile": "myla311"}])
-    city_file.write_text(yaml.safe_dump(city, sort_keys=False))
+    home = sample_home(tmp_path_factory.mktemp("real"), ("la311", "boundaries"),
+                       sample_data=False, data_notice=None,
+                       sources=[{"name": "myla311", "path": "data/la311/*.csv",
+                                 "profile": "myla311"}])
     params = load_params(home)
     report = ingest(params)
     return params, report
