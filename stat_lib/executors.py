@@ -90,7 +90,9 @@ def _execute_with_retry(job: dict, output: Path) -> int:
             exc._stat_lib_attempts = attempt
             if attempt == 2 or not is_kernel_failure(exc):
                 raise
-            log.warning("%s: kernel failed (%s); retrying once", job["department"], exc)
+            log.warning("%s: kernel failed (%s); retrying once with a cold kernel",
+                        job["department"], exc)
+            job = {**job, "kernel_template": None}  # the retry never depends on the template
     raise AssertionError("unreachable")
 
 
