@@ -73,7 +73,8 @@ def _parse_period(text: str):
 
 def _check_departments(params, departments) -> list[str] | None:
     for slug in departments:
-        params.department(slug)  # raises UsageError listing the known ones
+        if slug != "citywide":
+            params.department(slug)  # raises UsageError listing the known ones
     return list(departments) or None
 
 
@@ -90,7 +91,8 @@ def ingest(ctx: Context):
 @main.command()
 @click.option("--period", required=True, help="2026-10 (month), 2026-W42 (ISO week), 2026-Q3.")
 @click.option("--department", "departments", multiple=True, metavar="SLUG",
-              help="Run only this department (repeatable). Default: all, plus citywide.")
+              help="Run only this department (repeatable; `citywide` for the citywide packet). "
+                   "Default: all, plus citywide.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Notebooks run at once (default: params batch.workers, else the core count).")
 @click.option("--force", is_flag=True, help="Re-run notebooks whose inputs did not change.")

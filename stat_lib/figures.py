@@ -116,14 +116,18 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
     ``requests``, whose frames are reused instead of preparing each department again.
     """
     period = _period(period, params.city.timezone)
-    if requests is None:
-        from .store import load_requests
-        requests = load_requests(params, departments=departments, end=period.end)
     slugs = list(departments or params.departments)
     for slug in slugs:
         params.department(slug)  # unknown slug: UsageError listing the known ones
+    covered = prepared is not None and all(s in prepared for s in slugs)
+    if requests is None and not covered:
+        from .store import load_requests
+        requests = load_requests(params, departments=departments, end=period.end)
     calendar = BusinessCalendar.from_city(params.city)
-    as_of = as_of if as_of is not None else m.data_as_of(requests)  # as tidy_figures
+    if as_of is None:  # as tidy_figures: the latest instant in all these requests
+        frames = [requests] if requests is not None else [prepared[s].frame for s in slugs]
+        frames = [f for f in frames if len(f)] or frames[:1]
+        as_of = max(m.data_as_of(f) for f in frames)
     preps = _prepare_all(params, slugs, requests, calendar, as_of, prepared)
     frames = [_tidy(preps, _period(p, params.city.timezone), calendar).assign(window=name)
               for name, p in period.windows().items()]

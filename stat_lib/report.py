@@ -338,12 +338,13 @@ class CitywideReport:
         if as_of:
             self.period = self.period.to_date(as_of)
         self.calendar = BusinessCalendar.from_city(self.params.city)
-        self.requests = load_requests(self.params, end=self.period.end)
-        # each department prepared once: the figures (3 windows), trends and maps reuse it
-        self.prepared = {slug: m.prepare(self.requests, d, self.calendar)
+        # each department loaded (by SQL) and prepared once: the figures (3 windows), trends
+        # and maps reuse it
+        self.prepared = {slug: m.prepare(load_requests(self.params, [slug], end=self.period.end),
+                                         d, self.calendar)
                          for slug, d in self.params.departments.items()}
-        self.figures = cityscore_figures(self.params, self.period, requests=self.requests,
-                                         as_of=as_of, prepared=self.prepared)
+        self.figures = cityscore_figures(self.params, self.period, as_of=as_of,
+                                         prepared=self.prepared)
         self.scores = scoring.cityscore(self.params, self.figures)
         self.names = {slug: d.name for slug, d in self.params.departments.items()}
         self.windows = {p.label: self._window_title(name, p)
