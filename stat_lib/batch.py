@@ -135,11 +135,20 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf)
         meta = _meta(params, period)
         jobs = [_job(params, p, period_dir, meta, pdf) for p in planned if p.status is None]
-        done = _execute(jobs, planned, workers or params.city.batch.workers or os.cpu_count(),
-                        executor, scheduler, progress)
+        # metrics.csv comes from the store, not the notebooks: computed while they run
+        metrics = _Background(_write_metrics, params, period, period_dir) if jobs else None
+        try:
+            done = _execute(jobs, planned,
+                            workers or params.city.batch.workers or os.cpu_count(),
+                            executor, scheduler, progress)
+        except BaseException:
+            if metrics:
+                metrics.stop()
+            raise
         entries = _merge(previous, planned)
         result = RunResult(period.label, period_dir, planned)
-        result.problems = _write_period(params, period, period_dir, entries, meta, done)
+        result.problems = _write_period(params, period, period_dir, entries, meta, done,
+                                        metrics)
     result.seconds = time.monotonic() - t0
     return result
 
@@ -389,13 +398,16 @@ def declared_names(source: str) -> set[str]:
 
 # --- period files ---------------------------------------------------------------------------
 
-def _write_period(params, period, period_dir, entries, meta, ran: int) -> list[str]:
+def _write_period(params, period, period_dir, entries, meta, ran: int,
+                  metrics: _Background | None = None) -> list[str]:
     """manifest.json always; metrics.csv and the index pages when something ran or is missing."""
     from .manifest import manifest_document
     from .outputs_lock import write_json
     problems = []
     fresh = ran or not (period_dir / "metrics.csv").exists()
-    if fresh:
+    if metrics is not None:
+        problems += _attempt("metrics.csv", metrics.result)
+    elif fresh:
         problems += _attempt("metrics.csv", lambda: _write_metrics(params, period, period_dir))
     doc = manifest_document(period.label, entries, meta)
     write_json(period_dir / "manifest.json", doc)
@@ -411,6 +423,38 @@ def _attempt(what: str, fn) -> list[str]:
     except Exception as exc:
         log.error("could not write %s: %s", what, exc)
         return [f"{what}: {type(exc).__name__}: {exc}"]
+
+
+class _Background:
+    """``fn(*args)`` in a forked process; ``result()`` waits and raises what it raised."""
+
+    def __init__(self, fn, *args):
+        import multiprocessing as mp
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_report_to, args=(send, fn, args), daemon=True)
+        self.proc.start()
+        send.close()
+
+    def result(self) -> None:
+        self.proc.join()
+        message = self.recv.recv() if self.recv.poll() else \
+            f"the process computing it exited with code {self.proc.exitcode}"
+        if message:
+            raise RuntimeError(message)
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+
+
+def _report_to(send, fn, args) -> None:
+    try:
+        fn(*args)
+        send.send(None)
+    except BaseException as exc:  # reported to the parent, which records a batch problem
+        send.send(f"{type(exc).__name__}: {exc}")
 
 
 def _write_metrics(params, period, period_dir: Path) -> None:

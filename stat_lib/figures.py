@@ -51,9 +51,12 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
     slugs = list(departments or params.departments)
     for slug in slugs:
         params.department(slug)  # unknown slug: UsageError listing the known ones
-    if requests is None:
-        from .store import load_requests
-        requests = load_requests(params, departments=slugs, end=period.end)
+    if requests is None:  # one department in memory at a time, one as_of for all of them
+        from .store import latest_change, load_requests
+        as_of = as_of if as_of is not None else latest_change(params, slugs, period.end)
+        return pd.concat([tidy_figures(params, period, [slug], as_of=as_of,
+                                       requests=load_requests(params, [slug], end=period.end))
+                          for slug in slugs], ignore_index=True)
     calendar = BusinessCalendar.from_city(params.city)
     as_of = as_of if as_of is not None else m.data_as_of(requests)  # one for all departments
     return _tidy(_prepare_all(params, slugs, requests, calendar, as_of), period, calendar)

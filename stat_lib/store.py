@@ -237,6 +237,19 @@ def _file_state(path: Path) -> tuple:
     return tuple(out)
 
 
+def latest_change(params, departments=None, end=None):
+    """The latest requested/updated/closed instant of the requests with ``requested_at < end``
+    (as :func:`stat_lib.metrics.data_as_of` of ``load_requests(params, departments, end=end)``),
+    in the city's timezone; None when there are none."""
+    import pandas as pd
+    where, args = _where(departments, None, end)
+    sql = ("SELECT max(greatest(requested_at, coalesce(updated_at, requested_at), "
+           f"coalesce(closed_at, requested_at))) FROM requests{where}")
+    with connect(params) as con:
+        value = con.execute(sql, args).fetchall()[0][0]
+    return None if value is None else pd.Timestamp(value).tz_convert(params.city.timezone)
+
+
 def data_fingerprint(params, department: str | None = None, end=None) -> str:
     """A cheap content hash of the rows that can affect a packet.
 

@@ -382,6 +382,15 @@ run_period(load_params({home!r}), "2026-10", ["sanitation", "street-lighting"],
 
 
 @pytest.mark.slow
+def _cmdline(process) -> str:
+    """A child's command line; "" for one that just ended (e.g. the metrics.csv process)."""
+    import psutil
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return ""
+
+
 def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tmp_path):
     import signal
 
@@ -395,7 +404,7 @@ def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tm
     kernels = []
     for _ in range(600):  # until both kernels run the 120 s sleep (polling, not timing)
         kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                   if "ipykernel_launcher" in " ".join(p.cmdline())]
+                   if "ipykernel_launcher" in _cmdline(p)]
         if len(kernels) == 2:
             break
         time.sleep(0.1)
