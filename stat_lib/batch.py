@@ -286,20 +286,13 @@ def _meta(params, period) -> dict:
 
 def _data_as_of(params, period) -> str | None:
     """The newest change in the store that a packet of ``period`` can see, in city time."""
-    from .store import connect
-    sql = ("SELECT max(greatest(requested_at, coalesce(updated_at, requested_at), "
-           "coalesce(closed_at, requested_at))) FROM requests WHERE requested_at < ?")
+    from .store import latest_change
     try:
-        with connect(params, read_only=True) as con:
-            newest = con.execute(sql, [period.end.to_pydatetime()]).fetchall()[0][0]
+        newest = latest_change(params, None, period.end)
     except Exception as exc:  # the notebooks will report a missing store themselves
         log.warning("cannot read the data's as-of time: %s", exc)
         return None
-    if newest is None:
-        return None
-    import pandas as pd
-    newest = pd.Timestamp(newest).tz_convert(params.city.timezone)
-    return newest.strftime("%Y-%m-%d %H:%M %Z")
+    return None if newest is None else newest.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _now_iso() -> str:
