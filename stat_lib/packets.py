@@ -20,9 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import mimetypes
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -205,19 +203,10 @@ def render_html(nb, params=None, meta: dict | None = None, *, static: bool = Fal
 
 
 def write_atomic(path: str | Path, text: str | bytes) -> Path:
-    """Write via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write via a temporary sibling and ``os.replace`` (``stat_lib.outputs_lock``), so a reader
+    never sees half a packet and ``remove_stale_temps`` cleans up after a killed run."""
+    from .outputs_lock import write_bytes
+    return write_bytes(path, text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def export_html(notebook_path, html_path, params=None, meta: dict | None = None, *,

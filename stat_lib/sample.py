@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -474,14 +473,12 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from .outputs_lock import atomic_path
     table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd", compression_level=9,
-                   row_group_size=1_000_000, write_statistics=True)
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", compression_level=9,
+                       row_group_size=1_000_000, write_statistics=True)
+    return Path(path)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
@@ -502,17 +499,15 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from .outputs_lock import atomic_path
     table = pa.Table.from_pandas(df, preserve_index=False)
     for c in DATE_COLUMNS:
         if c in table.column_names:
             text = pc.strftime(table[c].cast(pa.timestamp("s")), format=REAL_DATE_FORMAT)
             table = table.set_column(table.column_names.index(c), c, text)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pcsv.write_csv(table, tmp, pcsv.WriteOptions(quoting_style="needed"))
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        pcsv.write_csv(table, tmp, pcsv.WriteOptions(quoting_style="needed"))
+    return Path(path)
 
 
 def main(argv: list[str] | None = None) -> int:
