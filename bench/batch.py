@@ -7,7 +7,7 @@ Side by side, in one run, on a temporary copy of the sample city (never the repo
 2. ours: ``stat-lib run --period P --force``; ratio baseline / ours;
 3. a re-run with nothing changed (``stat-lib run --period P``);
 4. optional: ours with the kernel import trick off (``STAT_LIB_FAST_KERNEL=0``);
-5. scale: a 1,000,000-request year from ``stat_lib.sample``, ingested, then the same batch:
+5. scale: a 1,000,000-request year from ``stat_lib.ingest.sample_city``, ingested, then the same batch:
    wall time and peak memory of the whole process tree (batch, workers, kernels, Chromium).
 
 Usage: ``.venv/bin/python bench/batch.py [--period 2026-10] [--no-baseline] [--no-scale]
@@ -142,7 +142,7 @@ def kernel_imports(rounds: int = 3) -> None:
     and without the rfc3987_syntax block, interleaved so machine load hits both alike."""
     from jupyter_client import KernelManager
 
-    from stat_lib.executors import kernel_args
+    from stat_lib.run.executors import kernel_args
     results = {"blocked": [], "plain": []}
     for _ in range(rounds):
         for name in results:
@@ -177,7 +177,7 @@ def cell_times(home: Path, period: str) -> None:
 
     import papermill as pm
 
-    from stat_lib.executors import ipc_kernel_manager, kernel_args
+    from stat_lib.run.executors import ipc_kernel_manager, kernel_args
     for slug in slugs(home) + ["citywide"]:
         nb = ROOT / "notebooks" / ("citywide.ipynb" if slug == "citywide" else "department.ipynb")
         params = {"period": period, "home": str(home)}
@@ -240,8 +240,8 @@ def main(argv=None) -> int:
 
 def scale(tmp: Path, period: str, total: int, ours: float, ours_mem: int) -> None:
     """A year of ``total`` requests ending with ``period``'s month, then the same batch."""
-    from stat_lib.periods import Period
-    from stat_lib.sample import generate
+    from stat_lib.core.periods import Period
+    from stat_lib.ingest.sample_city import generate
     p = Period.parse(period, tz="America/Los_Angeles")
     start = p.shift(-11).first_day.isoformat()
     end = (p.next().first_day - __import__("datetime").timedelta(days=1)).isoformat()

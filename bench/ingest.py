@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STAT_LIB = """
 import json, resource, sys, time
 import duckdb
-from stat_lib.config import load_params
+from stat_lib.params import load_params
 from stat_lib.ingest import ingest
 params = load_params(sys.argv[1])
 t, cpu = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
@@ -60,7 +60,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(pts),
 
 
 def make_home(tmp: Path, rows: int) -> Path:
-    from stat_lib import sample
+    from stat_lib.ingest import sample_city as sample
     csv = tmp / "data" / "year.csv"
     sample.write_csv(sample.generate("2025-01-01", "2025-12-31", total=rows), csv)
     params = tmp / "params"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from .errors import StatLibError, UsageError
+from .core.errors import StatLibError, UsageError
+from .run.executors import EXECUTORS
 
 
 def _fail(exc: StatLibError) -> None:
@@ -47,7 +48,7 @@ class Context:
     @property
     def params(self):
         if self._params is None:
-            from .config import load_params
+            from .params import load_params
             self._params = load_params(self.home)
         return self._params
 
@@ -67,7 +68,7 @@ def main(ctx, home: Path):
 
 
 def _parse_period(text: str):
-    from .periods import Period
+    from .core.periods import Period
     return Period.parse(text)
 
 
@@ -97,7 +98,8 @@ def ingest(ctx: Context):
               help="Notebooks run at once (default: params batch.workers, else the core count).")
 @click.option("--force", is_flag=True, help="Re-run notebooks whose inputs did not change.")
 @click.option("--pdf", is_flag=True, help="Also write <dept>.pdf beside each HTML packet.")
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(list(EXECUTORS)), default="local", show_default=True,
+              help="Where notebooks run (registered executors).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --executor dask.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               metavar="SECONDS", help="Wait this long for another run on the same outputs.")
@@ -110,7 +112,7 @@ def run(ctx: Context, period, departments, workers, force, pdf, executor, schedu
     selected = _check_departments(params, departments)
     if executor == "dask" and not scheduler:
         raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-    from .batch import run_period
+    from .run.batch import run_period
     result = run_period(params, period, selected, workers=workers, force=force, pdf=pdf,
                         executor=executor, scheduler=scheduler, lock_timeout=wait)
     click.echo(result.summary())
@@ -129,7 +131,7 @@ def metrics(ctx: Context, period, departments, fmt):
     """Print every metric of every department as tidy rows (for spreadsheets, open data)."""
     period = _parse_period(period)
     selected = _check_departments(ctx.params, departments)
-    from .figures import tidy_figures, to_csv, to_json
+    from .metrics.tidy import tidy_figures, to_csv, to_json
     table = tidy_figures(ctx.params, period, selected)
     click.echo((to_csv if fmt == "csv" else to_json)(table), nl=False)
 
@@ -138,18 +140,26 @@ def metrics(ctx: Context, period, departments, fmt):
 @handles_errors
 def profiles():
     """List the built-in source profiles and the columns each expects."""
-    from .profiles import describe
+    from .ingest.profiles import describe
     click.echo(describe())
 
 
 @main.command()
-@click.option("--force", is_flag=True, help="Overwrite existing params files.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--notebooks", "customise", is_flag=True,
+              help="Also copy the packaged notebooks and templates into --home to customise "
+                   "them (a home's own notebooks/ and templates/ override the packaged ones).")
 @pass_ctx
 @handles_errors
-def init(ctx: Context, force):
+def init(ctx: Context, force, customise):
     """Write a commented params skeleton into --home."""
-    from .onboarding import init as write_skeleton
-    for path in write_skeleton(ctx.home, force=force):
+    from .params.skeleton import init as write_skeleton
+    paths = [] if customise and (ctx.home / "params" / "city.yaml").exists() and not force \
+        else write_skeleton(ctx.home, force=force)
+    if customise:
+        from .present.resources import copy_into
+        paths += copy_into(ctx.home, force=force)
+    for path in paths:
         click.echo(f"wrote {path}")
 
 
@@ -158,7 +168,7 @@ def init(ctx: Context, force):
 @handles_errors
 def validate(ctx: Context):
     """Check params and sources; list every problem at once."""
-    from .onboarding import validate as check
+    from .ingest.validate import validate as check
     problems = check(ctx.home)
     if problems:
         for p in problems:
@@ -176,7 +186,7 @@ def validate(ctx: Context):
 @handles_errors
 def nightly(ctx: Context, now, workers, pdf):
     """Ingest, run the month to date, and re-finalize last month early in a month."""
-    from .nightly import run_nightly
+    from .run.nightly import run_nightly
     code = run_nightly(ctx.params, now=now, workers=workers, pdf=pdf)
     sys.exit(code)
 
@@ -189,7 +199,7 @@ def nightly(ctx: Context, now, workers, pdf):
 @handles_errors
 def demo(ctx: Context, period, pdf, workers):
     """Build the store from the bundled sample and run the latest complete month."""
-    from .demo import run_demo
+    from .run.demo import run_demo
     index, ok = run_demo(ctx.params, period=period, pdf=pdf, workers=workers,
                          echo=click.echo)
     click.echo(f"\nPackets: {index}")

@@ -1,6 +1,6 @@
 """Headless Chromium for tests: what a page did (requests, console errors, DOM, screenshots).
 
-Built on ``stat_lib.chromium.Chromium`` (DevTools protocol over ``--remote-debugging-pipe``):
+Built on ``stat_lib.present.chromium.Chromium`` (DevTools protocol over ``--remote-debugging-pipe``):
 every request the page makes is logged, and every one not for ``file:``/``data:`` is failed
 before it leaves (Fetch domain), with a proxy to a closed port as a second wall.
 """
@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from stat_lib.chromium import Chromium
+from stat_lib.present.chromium import Chromium
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -112,7 +112,8 @@ SETUP = f'''
 import sys, warnings
 import numpy as np, pandas as pd, geopandas as gpd
 from IPython.display import HTML, Markdown, display
-from stat_lib import charts, maps
+from stat_lib.present import charts
+from stat_lib.present import maps
 ROOT = {str(ROOT)!r}
 EVIL = {EVIL!r}
 print("noise for stderr", file=sys.stderr)
@@ -193,8 +194,8 @@ def executed_packet() -> dict:
         import nbformat
         import papermill as pm
 
-        from stat_lib import packets
-        from stat_lib.config import load_params
+        from stat_lib.present import packets
+        from stat_lib.params import load_params
         out = Path(tempfile.mkdtemp(prefix="stat-lib-packet-"))
         atexit.register(shutil.rmtree, out, True)
         nbformat.write(build_notebook(), out / "input.ipynb")

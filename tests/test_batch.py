@@ -19,10 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib.batch import check_parameters, declared_names, run_period
-from stat_lib.config import load_params
-from stat_lib.errors import OutputsBusyError
-from stat_lib.outputs_lock import atomic_path, outputs_lock, remove_stale_temps, write_bytes
+from stat_lib.run.batch import run_period
+from stat_lib.run.parameters import check_parameters, declared_names
+from stat_lib.params import load_params
+from stat_lib.core.errors import OutputsBusyError
+from stat_lib.core.atomic_write import atomic_path, remove_stale_temps, write_bytes
+from stat_lib.run.outputs_lock import outputs_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
@@ -46,7 +48,7 @@ def make_home(tmp: Path) -> Path:
 
 def add_requests(home: Path, rows) -> None:
     """Insert ``(request_id, department, requested_at local)`` rows into the home's store."""
-    from stat_lib.config import load_params
+    from stat_lib.params import load_params
     from stat_lib.store import connect, ensure_schema
     params = load_params(home)
     with connect(params, read_only=False) as con:
@@ -289,7 +291,7 @@ def test_a_writer_that_fails_midway_leaves_the_previous_file(tmp_path_factory, o
 def test_sigkill_mid_write_keeps_previous_packet_and_next_run_cleans_up(tmp_path):
     path = tmp_path / "sanitation.html"
     path.write_text("previous good packet")
-    code = (f"import os, signal\nfrom stat_lib.outputs_lock import atomic_path\n"
+    code = (f"import os, signal\nfrom stat_lib.core.atomic_write import atomic_path\n"
             f"with atomic_path({str(path)!r}) as tmp:\n"
             f"    tmp.write_text('half a packet')\n"
             f"    os.kill(os.getpid(), signal.SIGKILL)\n")
@@ -303,7 +305,7 @@ def test_sigkill_mid_write_keeps_previous_packet_and_next_run_cleans_up(tmp_path
 
 def test_second_run_gets_outputs_busy_error(home, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time\nfrom stat_lib.outputs_lock import outputs_lock\n"
+        "import sys, time\nfrom stat_lib.run.outputs_lock import outputs_lock\n"
         f"with outputs_lock({str(home / 'outputs')!r}):\n"
         "    print('held', flush=True)\n    sys.stdin.read()\n")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -339,7 +341,7 @@ def test_second_run_waits_for_the_lock_when_asked(home, tmp_path):
 
 
 def test_unknown_executor_is_a_usage_error(home, tmp_path):
-    from stat_lib.errors import UsageError
+    from stat_lib.core.errors import UsageError
     with pytest.raises(UsageError, match="unknown executor 'slurm'; expected one of: dask, local"):
         run(home, notebooks(tmp_path), executor="slurm")
 
@@ -362,7 +364,7 @@ print(json.dumps({{"spec": spec, "bad": bad, "blocked": sys.modules.get("rfc3987
 
 
 def test_kernel_import_block_gives_the_same_altair_specs_and_errors():
-    from stat_lib.executors import BLOCK_RFC3987
+    from stat_lib.run.executors import BLOCK_RFC3987
     out = {}
     for name, block in (("plain", ""), ("blocked", BLOCK_RFC3987)):
         proc = subprocess.run([sys.executable, "-c", CHART.format(block=block)],
@@ -374,8 +376,8 @@ def test_kernel_import_block_gives_the_same_altair_specs_and_errors():
 
 
 INTERRUPTED = """
-from stat_lib.batch import run_period
-from stat_lib.config import load_params
+from stat_lib.run.batch import run_period
+from stat_lib.params import load_params
 run_period(load_params({home!r}), "2026-10", ["sanitation", "street-lighting"],
            notebooks_dir={nbs!r}, workers=2, progress=False)
 """

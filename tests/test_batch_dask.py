@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from test_batch import make_home, notebooks, runs
-from stat_lib.batch import run_period
-from stat_lib.config import load_params
+from stat_lib.run.batch import run_period
+from stat_lib.params import load_params
 
 
 @pytest.mark.slow
@@ -27,7 +27,7 @@ def test_dask_local_cluster_runs_the_period_into_one_manifest(tmp_path):
 
 
 def test_dask_without_a_scheduler_is_a_usage_error(tmp_path):
-    from stat_lib.errors import UsageError
+    from stat_lib.core.errors import UsageError
     home = make_home(tmp_path)
     with pytest.raises(UsageError, match="needs a scheduler address"):
         run_period(load_params(home), "2026-10", notebooks_dir=notebooks(tmp_path),

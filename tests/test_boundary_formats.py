@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 import yaml
 
-from stat_lib.config import load_params
+from stat_lib.params import load_params
 from stat_lib.ingest import ingest
 from stat_lib.store import connect
 

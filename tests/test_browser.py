@@ -8,7 +8,7 @@ department packet and of an index page to outputs/screenshots/ for a person to l
 
 import pytest
 
-from stat_lib import packets
+from stat_lib.present import index_pages, packets
 
 from browser import CHARTS_DRAWN, CHROMIUM, EVIL, ROOT, Browser, executed_packet
 from conftest import needs_ci_tool
@@ -98,7 +98,7 @@ def test_data_text_shows_literally_and_runs_nothing(report):
 
 def test_screenshots_of_a_packet_and_an_index(browser, report, packet):
     shot = report.screenshot(SHOTS / "department-packet.png")
-    index = packets.write_period_index(packet["dir"], [{
+    index = index_pages.write_period_index(packet["dir"], [{
         "department": "sanitation", "notebook": "sanitation.ipynb", "status": "ok",
         "html": "sanitation.html", "pdf": None, "error": None,
         "summary": {"met": 3, "near": 1, "missed": 2, "cityscore": 1.05}}],

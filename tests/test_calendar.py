@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib.calendar import BusinessCalendar
-from stat_lib.config import City
-from stat_lib.errors import ParamsError
+from stat_lib.core.business_calendar import BusinessCalendar
+from stat_lib.params import City
+from stat_lib.core.errors import ParamsError
 
 TZ = "America/Los_Angeles"
 CAL = BusinessCalendar(TZ, "US", "CA", ("2026-10-12",))

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib import charts
-from stat_lib.errors import StatLibError
+from stat_lib.present import charts
+from stat_lib.core.errors import StatLibError
 
 EVIL = "<script>window.__pwned=1</script>"
 

@@ -9,11 +9,11 @@ import re
 
 import pytest
 
-from stat_lib.calendar import BusinessCalendar
-from stat_lib.config import load_params
+from stat_lib.core.business_calendar import BusinessCalendar
+from stat_lib.params import load_params
 from stat_lib.metrics import department_summary, format_value, metric_def
-from stat_lib.periods import Period
-from stat_lib.report import HEADLINE
+from stat_lib.core.periods import Period
+from stat_lib.present.reports import HEADLINE
 from stat_lib.store import load_requests
 
 from conftest import sample_home
@@ -33,7 +33,7 @@ def city(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def packet(city):
-    from stat_lib.batch import run_period
+    from stat_lib.run.batch import run_period
     result = run_period(city, Period.parse(PERIOD), [DEPT], workers=1, force=True)
     assert result.ok, result.summary()
     return (city.outputs / PERIOD / f"{DEPT}.html").read_text(encoding="utf-8")

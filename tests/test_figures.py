@@ -8,10 +8,12 @@ import json
 import pandas as pd
 import pytest
 
-from stat_lib import figures, scoring, store
-from stat_lib.config import load_params
-from stat_lib.errors import UsageError
-from stat_lib.periods import Period
+from stat_lib import store
+from stat_lib.metrics import tidy as figures
+from stat_lib.metrics import scoring
+from stat_lib.params import load_params
+from stat_lib.core.errors import UsageError
+from stat_lib.core.periods import Period
 from test_metrics import DEPT, hand_requests
 
 SANITATION = """\

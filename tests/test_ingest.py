@@ -13,10 +13,10 @@ from fixtures.homes import SQUARES, make_home
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stat_lib import ingest as ingest_mod
+from stat_lib.ingest import requests as ingest_mod
 from stat_lib import store
-from stat_lib.config import load_params
-from stat_lib.errors import SourceError, StoreBusyError
+from stat_lib.params import load_params
+from stat_lib.core.errors import SourceError, StoreBusyError
 from stat_lib.ingest import ingest
 
 COLUMNS = ["SRNumber", "CreatedDate", "UpdatedDate", "Owner", "RequestType", "Status",
@@ -376,7 +376,7 @@ def test_a_failed_ingest_leaves_the_store_as_it_was(tmp_path, monkeypatch):
 
 LOCK_HOLDER = """
 import sys, time
-from stat_lib.config import load_params
+from stat_lib.params import load_params
 from stat_lib import store
 with store.write_lock(load_params(sys.argv[1])):
     print("locked", flush=True)
@@ -400,7 +400,7 @@ def test_a_second_writer_gets_store_busy_with_the_pid(tmp_path):
 
 READER = """
 import sys, time
-from stat_lib.config import load_params
+from stat_lib.params import load_params
 from stat_lib import store
 params = load_params(sys.argv[1])
 with store.connect(params, read_only=True) as con:

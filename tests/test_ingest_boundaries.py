@@ -9,8 +9,8 @@ from fixtures.homes import LA_BOUNDARIES, SQUARES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib import boundaries as bnd
-from stat_lib.config import Boundary
+from stat_lib.ingest import boundaries as bnd
+from stat_lib.params import Boundary
 
 
 class _Home:

@@ -11,7 +11,7 @@ import pytest
 from fixtures.homes import LA_CSVS, make_home
 
 from stat_lib import store
-from stat_lib.config import load_params
+from stat_lib.params import load_params
 from stat_lib.ingest import ingest
 
 

@@ -1,4 +1,4 @@
-"""Kernels forked from the warm template (stat_lib.kernel_fork) behave like cold kernels."""
+"""Kernels forked from the warm template (stat_lib.run.kernel_fork) behave like cold kernels."""
 
 import os
 import signal
@@ -10,8 +10,8 @@ import papermill as pm
 import psutil
 import pytest
 
-from stat_lib import kernel_fork
-from stat_lib.executors import ipc_kernel_manager
+from stat_lib.run import kernel_fork
+from stat_lib.run.executors import ipc_kernel_manager
 
 CODE = ("import os, sys\n"
         "print(os.getcwd()); print(os.environ.get('SL_FORK_PROBE'))\n"

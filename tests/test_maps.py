@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib import maps
-from stat_lib.errors import StatLibError
+from stat_lib.present import maps
+from stat_lib.core.errors import StatLibError
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = "<script>window.__pwned=1</script>"

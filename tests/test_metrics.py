@@ -38,10 +38,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stat_lib import metrics
-from stat_lib.calendar import BusinessCalendar
-from stat_lib.config import Department
-from stat_lib.errors import MetricError
-from stat_lib.periods import Period
+from stat_lib.core.business_calendar import BusinessCalendar
+from stat_lib.params import Department
+from stat_lib.core.errors import MetricError
+from stat_lib.core.periods import Period
 
 TZ = "America/Los_Angeles"
 CAL = BusinessCalendar(TZ, "US", "CA", ("2026-10-12",))
@@ -393,7 +393,7 @@ def _real_la311() -> pd.DataFrame:
 
 
 def test_real_la311_week():
-    from stat_lib.config import load_params
+    from stat_lib.params import load_params
     from pathlib import Path
     params = load_params(Path(__file__).resolve().parents[1])
     real = _real_la311()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from test_batch import ROOT, make_home, notebooks, runs
-from stat_lib.config import load_params
-from stat_lib.nightly import nightly_periods, prune_logs, run_nightly
+from stat_lib.params import load_params
+from stat_lib.run.nightly import nightly_periods, prune_logs, run_nightly
 
 
 def _real_source(home: Path, rows: int = 300) -> None:
@@ -68,7 +68,7 @@ def test_nightly_on_a_fixed_clock(tmp_path):
 
 def test_nightly_periods_follow_the_refinalize_window(tmp_path):
     params = load_params(make_home(tmp_path))  # refinalize_days: 5
-    from stat_lib.nightly import city_now
+    from stat_lib.run.nightly import city_now
     first = nightly_periods(params, city_now(params, "2026-12-05T01:00"))
     assert [(str(p), p.is_to_date) for p in first] == [("2026-11", False), ("2026-12", True)]
     later = nightly_periods(params, city_now(params, "2026-12-06T01:00"))

@@ -8,9 +8,10 @@ import pytest
 import yaml
 from fixtures.homes import FIXTURES
 
-from stat_lib.config import load_params
-from stat_lib.errors import ParamsError
-from stat_lib.onboarding import init, validate
+from stat_lib.params import load_params
+from stat_lib.core.errors import ParamsError
+from stat_lib.ingest.validate import validate
+from stat_lib.params.skeleton import init
 
 
 def test_init_writes_a_skeleton_that_loads_and_refuses_to_overwrite(tmp_path):

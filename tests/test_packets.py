@@ -9,10 +9,13 @@ import nbformat
 import pytest
 from nbformat.v4 import (new_code_cell, new_markdown_cell, new_notebook, new_output)
 
-from stat_lib import assets, charts, maps, packets
-from stat_lib.config import load_params
-from stat_lib.errors import StatLibError
-from stat_lib.manifest import Entry
+from stat_lib.present import assets
+from stat_lib.present import charts
+from stat_lib.present import maps
+from stat_lib.present import index_pages, packets
+from stat_lib.params import load_params
+from stat_lib.core.errors import StatLibError
+from stat_lib.core.manifest import Entry
 
 from browser import CHROMIUM, EVIL, SCORECARD, executed_packet
 from conftest import needs_ci_tool
@@ -170,7 +173,7 @@ def _entries():
 
 def test_period_index_lists_runs_counts_and_links(tmp_path, params):
     (tmp_path / "manifest.json").write_text("{}")
-    page = packets.write_period_index(tmp_path, _entries(), params,
+    page = index_pages.write_period_index(tmp_path, _entries(), params,
                                       {"period": "2026-01", "as_of": "2026-02-01"}).read_text()
     assert "Stat packets: 2026-01" in page and "2 ready" in page and "1 failed" in page
     assert "&#34;" not in page  # the inlined CSS is not HTML-escaped
@@ -196,7 +199,7 @@ def test_root_index_lists_periods_newest_first(tmp_path):
                                         for i in range(runs)]}
         (tmp_path / name / "manifest.json").write_text(json.dumps(doc))
     (tmp_path / "screenshots").mkdir()  # not a period: no manifest, no index
-    page = packets.write_root_index(tmp_path).read_text()
+    page = index_pages.write_root_index(tmp_path).read_text()
     # starts: W42 = 2026-10-12, 10 = 2026-10-01, 09 = 2026-09-01, Q3 = 2026-07-01
     assert re.findall(r'<a href="([^"]+)/index.html">', page) == [
         "2026-W42", "2026-10", "2026-09", "2026-Q3"]

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stat_lib.errors import UsageError
-from stat_lib.periods import Period
+from stat_lib.core.errors import UsageError
+from stat_lib.core.periods import Period
 
 TZ = "America/Los_Angeles"
 

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 from fixtures.homes import FIXTURES, make_home
 
-from stat_lib import profiles, store
-from stat_lib.config import load_params
-from stat_lib.errors import SourceError
+from stat_lib import store
+from stat_lib.ingest import profiles
+from stat_lib.params import load_params
+from stat_lib.core.errors import SourceError
 from stat_lib.ingest import ingest
 
 

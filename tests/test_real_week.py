@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from stat_lib.config import load_params
-from stat_lib.periods import Period
+from stat_lib.params import load_params
+from stat_lib.core.periods import Period
 
 from conftest import sample_home
 
@@ -35,7 +35,7 @@ def test_real_rows_are_all_accounted_for(real_city):
 
 
 def test_weekly_packet_on_real_rows(real_city):
-    from stat_lib.batch import run_period
+    from stat_lib.run.batch import run_period
     params, _ = real_city
     result = run_period(params, Period.parse("2018-W01"), ["sanitation"], workers=1, force=True)
     assert result.ok, result.summary()

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stat_lib import metrics
-from stat_lib.calendar import BusinessCalendar
-from stat_lib.config import Department
-from stat_lib.periods import Period
-from stat_lib.report import by_district
+from stat_lib.core.business_calendar import BusinessCalendar
+from stat_lib.params import Department
+from stat_lib.core.periods import Period
+from stat_lib.metrics import by_district
 
 TZ = "America/Los_Angeles"
 CAL = BusinessCalendar(TZ, "US", "CA")
@@ -133,7 +133,7 @@ def test_by_district_on_the_sample_store(period):
     """The real sample store, when present: every layer, every department of the sample."""
     from pathlib import Path
 
-    from stat_lib.config import load_params
+    from stat_lib.params import load_params
     from stat_lib.store import load_requests
     home = Path(__file__).resolve().parents[1]
     params = load_params(home)

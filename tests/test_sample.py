@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib import sample
-from stat_lib.errors import SourceError, UsageError
+from stat_lib.ingest import sample_city as sample
+from stat_lib.core.errors import SourceError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DIR = ROOT / "data" / "la311"

@@ -7,7 +7,8 @@ import pytest
 from test_ingest import DEPTS, home_with, row, write
 
 from stat_lib import store
-from stat_lib.errors import StoreError, UsageError
+from stat_lib.core.errors import StoreError, UsageError
+from stat_lib.present.reports import quality_note
 from stat_lib.ingest import ingest
 
 
@@ -54,7 +55,7 @@ def test_fingerprint_moves_only_when_relevant_rows_change(params, tmp_path):
 
 def test_quality_note_counts(params):
     # 3 rows; 'c' has no coordinates and no CD -> unassigned, flagged no_coordinates
-    assert store.quality_note(params, "bos") == (
+    assert quality_note(params, "bos") == (
         "3 requests for Sanitation; 1 (33.3%) without usable coordinates (placed by the "
         "source's district columns where given); 1 not placed in at least one district layer; "
         "1 carry a data-quality flag; 0 source rows rejected (see the rejects table).")

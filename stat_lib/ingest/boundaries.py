@@ -1,0 +1,94 @@
+"""Boundary layers: read GeoJSON, Shapefile or GeoPackage in any CRS, and place points in them.
+
+Each layer becomes a GeoDataFrame of ``key, label, geometry`` in WGS84. Points are placed per
+layer by prepared polygons tested on numpy coordinate arrays; a point on a shared edge belongs to
+the polygon with the smallest key (sorted as text), so the answer never depends on file order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import SourceError
+
+
+def read_layer(boundary, params):
+    """Read one ``Boundary`` from city.yaml as a GeoDataFrame (key, label, geometry), EPSG:4326.
+
+    Raises
+    ------
+    SourceError
+        The file is missing or unreadable, or lacks the key/label columns.
+    """
+    import geopandas as gpd
+    path = params.path(boundary.path)
+    if not path.exists():
+        raise SourceError(f"boundary file not found for layer {boundary.layer!r}; fix "
+                          f"'boundaries[].path' in city.yaml", path=path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise SourceError(f"cannot read boundary layer {boundary.layer!r} ({exc}); expected "
+                          f"GeoJSON, Shapefile or GeoPackage", path=path) from None
+    for what, col in (("key", boundary.key), ("label", boundary.label)):
+        if col not in gdf.columns:
+            found = ", ".join(c for c in gdf.columns if c != "geometry")
+            raise SourceError(f"layer {boundary.layer!r} has no {what} column {col!r}; found: "
+                              f"{found}. Fix 'boundaries[].{what}' in city.yaml", path=path)
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    out = gdf[[boundary.key, boundary.label, "geometry"]].to_crs("EPSG:4326")
+    out.columns = ["key", "label", "geometry"]
+    out["key"] = out["key"].map(_key_text)
+    out["label"] = out["label"].astype(str)
+    return out.sort_values("key", kind="stable").reset_index(drop=True)
+
+
+def _key_text(value) -> str:
+    """Keys are text; ``10.0`` from a numeric column becomes ``'10'``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_layers(params) -> dict:
+    """Every layer in city.yaml: ``{layer: GeoDataFrame}``."""
+    return {b.layer: read_layer(b, params) for b in params.city.boundaries}
+
+
+def place(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The key of the polygon holding each point (object array; None when outside all)."""
+    keys = np.full(len(lon), None, dtype=object)
+    idx = place_index(layer, lon, lat)
+    keys[idx >= 0] = layer["key"].to_numpy()[idx[idx >= 0]]
+    return keys
+
+
+def place_index(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The row of ``layer`` holding each point (int array; -1 when outside all).
+
+    Points are sorted by longitude once; each polygon, prepared, tests only the points inside
+    its bounding box (a binary search on longitude, then a latitude mask) that no earlier
+    polygon holds. The layer is sorted by key, so a point on a shared edge, which two polygons
+    hold, goes to the smallest key.
+    """
+    import shapely
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    out = np.full(len(lon), -1, dtype=np.int64)
+    if len(lon) == 0 or len(layer) == 0:
+        return out
+    order = np.argsort(lon, kind="stable")
+    xs, ys = lon[order], lat[order]
+    found = np.full(len(xs), -1, dtype=np.int64)
+    for i, poly in enumerate(layer.geometry.values):
+        if poly is None or poly.is_empty:
+            continue
+        xmin, ymin, xmax, ymax = poly.bounds
+        lo, hi = np.searchsorted(xs, xmin, "left"), np.searchsorted(xs, xmax, "right")
+        cand = lo + np.flatnonzero((found[lo:hi] < 0) & (ys[lo:hi] >= ymin)
+                                   & (ys[lo:hi] <= ymax))
+        if len(cand):
+            shapely.prepare(poly)
+            found[cand[shapely.intersects_xy(poly, xs[cand], ys[cand])]] = i
+    out[order] = found
+    return out

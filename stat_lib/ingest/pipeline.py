@@ -1,0 +1,58 @@
+"""``stat-lib ingest``: every source read, checked and stored in one transaction.
+
+Steps 1-3 (read, classify, place) only touch temp tables; step 4 writes the store inside one
+transaction, so a failed ingest leaves it exactly as it was (see :mod:`stat_lib.ingest.requests`).
+"""
+
+from __future__ import annotations
+
+from .. import store
+from ..params.kinds import configured
+from . import boundaries as bnd
+from .kinds import INGESTS
+from .report import IngestReport
+from .requests import preview  # noqa: F401  (onboarding's sample check)
+
+
+def ingest(params) -> IngestReport:
+    """Load every source in city.yaml into the store; return what happened.
+
+    Parameters
+    ----------
+    params : Params
+
+    Returns
+    -------
+    IngestReport
+        Per source: rows read, loaded, rejected by reason, quality flags, how districts were
+        assigned; for the store: new, updated, unchanged and stale rows.
+
+    Raises
+    ------
+    StoreBusyError
+        Another process is ingesting.
+    SourceError
+        A source cannot be read, lacks a required column or has more than its
+        ``max_malformed`` share of malformed CSV lines; the store is left unchanged.
+    """
+    layers = bnd.read_layers(params)
+    with store.write_lock(params), store.connect(params, read_only=False) as con:
+        # row order only matters while reading (sources keeps it there): inserts go parallel
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            # temp tables only: the store is untouched until the transaction below
+            kinds = [k for k in INGESTS.values() if configured(params, k.kind)]
+            prepared = {k.kind: k.prepare(con, params, layers) for k in kinds}
+            con.execute("BEGIN TRANSACTION")
+            try:
+                reports = {k.kind: k.commit(con, params, layers, *prepared[k.kind])
+                           for k in kinds}
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            con.execute("RESET preserve_insertion_order")
+    return reports["requests"]
+
+

@@ -1,0 +1,402 @@
+"""Source readers: a configured source read into DuckDB as raw rows with provenance.
+
+Every reader yields one temporary DuckDB table per file with the source's own columns, in file
+order; ``RawFile.numbered()`` adds ``__row`` (1-based data row) and ``__rowid`` without copying
+the table. CSV is read by DuckDB's ``read_csv`` (streaming, parallel; any size), Parquet by
+``read_parquet``, Open311 JSON by ``read_json``; Excel (openpyxl) and SQL (SQLAlchemy) through
+pandas. Text formats are read as text (``all_varchar``) so nothing is coerced before ingest
+checks it. A CSV line with the wrong number of fields is kept aside as a malformed line (table
+``RawFile.bad_table``) unless more than the source's ``max_malformed`` share of lines are.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import SourceError
+
+MAX_LINE = 64 * 1024 * 1024  # a single CSV line up to 64 MB (default DuckDB: 2 MB)
+MALFORMED = ("TOO MANY COLUMNS", "MISSING COLUMNS", "UNQUOTED VALUE")  # DuckDB error types
+NATIVE_CSV_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1",
+                        "latin1": "latin-1", "iso-8859-1": "latin-1", "utf-16": "utf-16"}
+
+
+@dataclass
+class RawFile:
+    """One file (or query) read into ``table`` (rows in file order).
+
+    ``rows`` counts every data row, malformed lines included; ``bad_table`` (when some lines
+    were malformed) holds ``source_row, line, detail, raw`` for each of them.
+    """
+
+    label: str
+    table: str
+    rows: int = 0
+    content_hash: str = ""
+    base: int = 0
+    malformed: int = 0
+    bad_table: str | None = None
+
+    def numbered(self) -> str:
+        """A FROM-clause subquery: the table's columns plus ``__rowid`` and ``__row``.
+
+        ``__row`` is the 1-based data row in the file; rows after a malformed line are
+        shifted past it (an ASOF join on the malformed lines' positions).
+        """
+        good = f"(t.rowid - {self.base} + 1)"
+        if not self.malformed:
+            return (f"(SELECT t.*, t.rowid AS __rowid, CAST({good} AS BIGINT) AS __row "
+                    f"FROM {self.table} t)")
+        return (f"(SELECT t.*, t.rowid AS __rowid, CAST({good} + coalesce(s.n, 0) AS BIGINT) "
+                f"AS __row FROM {self.table} t ASOF LEFT JOIN {self.bad_table}_shift s "
+                f"ON {good} > s.k)")
+
+
+@dataclass
+class RawSource:
+    """A source's files, read; ``columns`` maps column name -> DuckDB type (shared by files)."""
+
+    name: str
+    files: list[RawFile] = field(default_factory=list)
+    columns: dict = field(default_factory=dict)
+
+
+def paths(source, params) -> list[Path]:
+    """The files a source names (a glob may name several), sorted; none -> ``SourceError``."""
+    pattern = str(params.path(source.path))
+    found = sorted(Path(p) for p in glob.glob(pattern)) if glob.has_magic(pattern) else [
+        Path(pattern)]
+    found = [p for p in found if p.exists()]
+    if not found:
+        raise SourceError(f"no file matches source {source_name(source)!r}; fix 'path' in "
+                          f"city.yaml (relative paths start at the home folder {params.home})",
+                          path=pattern)
+    return found
+
+
+def source_name(source) -> str:
+    return source.name or (Path(source.path).stem if source.path else "sql")
+
+
+def label(path: Path, params) -> str:
+    """A file's provenance label: its path relative to the home folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(params.home))
+    except ValueError:
+        return str(path)
+
+
+def file_hash(path: Path) -> str:
+    """A content hash (sha256, first 32 hex digits); hashlib releases the GIL while hashing."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()[:32]
+
+
+def read(con, source, params, prefix: str, wanted=None) -> RawSource:
+    """Read every file of ``source`` into temp tables ``<prefix>_<i>``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+    source : config.Source
+    params : Params
+    prefix : str
+        Table-name prefix.
+    wanted : callable, optional
+        ``wanted(columns) -> list`` picks the columns to keep from those the file has (CSV reads
+        only those); default all.
+    """
+    raw = RawSource(source_name(source))
+    # row numbers come from rowids, so the readers' inserts must keep the file's order
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        reader = READERS[format_of(source)]
+        if reader.files:
+            _read_files(con, source, params, prefix, wanted, raw, reader.read)
+        else:
+            raw.files.append(reader.read(con, source, f"{prefix}_0", wanted))
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
+    for rf in raw.files:
+        good, rf.base = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM "
+                                    f"{rf.table}").fetchall()[0]
+        rf.rows = good + rf.malformed
+        cols = dict(con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
+                                f"WHERE table_name = '{rf.table}'").fetchall())
+        for k, v in cols.items():
+            raw.columns.setdefault(k, v)
+    return raw
+
+
+def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader) -> None:
+    """Read each file of a file source; its hash is computed in a thread meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        for i, path in enumerate(paths(source, params)):
+            digest = pool.submit(file_hash, path)
+            rf = reader(con, path, source, f"{prefix}_{i}", label(path, params), wanted)
+            rf.content_hash = digest.result()
+            raw.files.append(rf)
+
+
+def _select(columns, wanted) -> list[str]:
+    return list(wanted(columns)) if wanted else list(columns)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
+    if path.stat().st_size == 0:
+        raise SourceError("file is empty (0 bytes); expected a header row and data rows. "
+                          "Re-export the file or remove it from 'sources' in city.yaml",
+                          path=path)
+    enc = source.encoding.lower()
+    if enc not in NATIVE_CSV_ENCODINGS:
+        utf8 = _transcode(path, source.encoding)
+        try:
+            return _read_csv_file(con, utf8, source, table, label_, wanted, "utf-8")
+        finally:
+            utf8.unlink()
+    return _read_csv_file(con, path, source, table, label_, wanted, NATIVE_CSV_ENCODINGS[enc])
+
+
+def _read_csv_file(con, path: Path, source, table, label_, wanted, encoding) -> RawFile:
+    # naming the dialect skips DuckDB's sniffer, which crawls over very long lines
+    opts = (f"header=true, all_varchar=true, max_line_size={MAX_LINE}, "
+            f"delim='{_delimiter(path)}', quote='\"', escape='\"', "
+            f"encoding='{encoding}'")
+    scan = f"read_csv('{_sql_path(path)}', {opts}"
+    keeps = (f"{scan}, store_rejects=true, rejects_table='{table}_rej', "
+             f"rejects_scan='{table}_scan')")
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}, "
+                                          f"ignore_errors=true)").fetchall()]
+        keep = ", ".join(_q(c) for c in _select(cols, wanted)) or "*"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {keeps}")
+    except Exception as exc:
+        raise _csv_error(exc, path, source) from None
+    rf = RawFile(label_, table)
+    _malformed_lines(con, rf, path, source)
+    return rf
+
+
+def _malformed_lines(con, rf: RawFile, path: Path, source) -> None:
+    """Keep lines with the wrong number of fields aside; other bad lines fail the file."""
+    rej = f"{rf.table}_rej"
+    kinds = ", ".join(f"'{k}'" for k in MALFORMED)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.table}_bad AS SELECT line - 1 AS source_row, "
+                f"line, arg_min(error_message, column_idx) AS detail, "
+                f"first(csv_line) AS raw FROM {rej} WHERE error_type IN ({kinds}) GROUP BY line")
+    other = con.execute(f"SELECT line, error_type, error_message FROM {rej} WHERE error_type "
+                        f"NOT IN ({kinds}) ORDER BY line LIMIT 1").fetchall()
+    con.execute(f"DROP TABLE {rej}; DROP TABLE {rf.table}_scan")
+    if other:
+        raise _csv_error(Exception(f"{other[0][2]} Line: {other[0][0]}"), path, source)
+    bad = con.execute(f"SELECT count(*), min(line) FROM {rf.table}_bad").fetchall()[0]
+    rf.malformed = bad[0]
+    if not rf.malformed:
+        con.execute(f"DROP TABLE {rf.table}_bad")
+        return
+    good = con.execute(f"SELECT count(*) FROM {rf.table}").fetchall()[0][0]
+    share = rf.malformed / (rf.malformed + good)
+    if share > source.max_malformed:
+        raise SourceError(
+            f"{rf.malformed:,} of {rf.malformed + good:,} data lines ({share:.1%}) do not have "
+            f"the header's number of fields (first: line {bad[1]}); more than max_malformed "
+            f"({source.max_malformed:.0%}) means the file is not in the expected format. Check "
+            f"the delimiter and quoting of the export, or raise 'max_malformed' on this source "
+            f"in city.yaml", path=path, row=bad[1])
+    rf.bad_table = f"{rf.table}_bad"
+    # good rows before the i-th malformed line (i = 1, 2, ...): k = its row - i
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.bad_table}_shift AS SELECT k, max(i) AS n "
+                f"FROM (SELECT source_row - row_number() OVER w AS k, row_number() OVER w AS i "
+                f"FROM {rf.bad_table} WINDOW w AS (ORDER BY source_row)) GROUP BY k")
+
+
+def _delimiter(path: Path) -> str:
+    """The header line's most frequent of comma, tab, semicolon, pipe (comma on a tie)."""
+    with open(path, "rb") as f:
+        head = f.readline(1 << 20)
+    counts = {d: head.count(d.encode()) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return "\\t" if best == "\t" else best
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _csv_error(exc, path, source) -> SourceError:
+    text = str(exc)
+    line = re.search(r"Line: (\d+)", text)
+    row = int(line.group(1)) if line else None
+    if re.search(r"invalid (unicode|encoding)|byte sequence", text, flags=re.IGNORECASE):
+        return SourceError(f"bytes that are not valid {source.encoding} text; set 'encoding' on "
+                           f"this source in city.yaml to the file's encoding (e.g. latin-1, "
+                           f"cp1252)", path=path, row=row)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return SourceError(f"cannot read as CSV: {first}; check the file is a comma/tab separated "
+                       f"export with one header row", path=path, row=row)
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    """Copy a file in an encoding DuckDB lacks (cp1252, ...) to a UTF-8 temp file, streaming."""
+    import codecs
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r}; use a Python codec name such as "
+                          f"utf-8, latin-1, cp1252", path=path, key="encoding") from None
+    out = Path(tempfile.mkstemp(suffix=".csv", prefix="stat-lib-")[1])
+    with open(path, encoding=encoding, errors="strict", newline="") as src, \
+            open(out, "w", encoding="utf-8", newline="") as dst:
+        for chunk in iter(lambda: src.read(1 << 20), ""):
+            dst.write(chunk)
+    return out
+
+
+# -- Parquet, JSON, Excel, SQL ---------------------------------------------------------------
+
+def _read_parquet(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
+    scan = f"read_parquet('{_sql_path(path)}')"
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        keep = ", ".join(_q(c) for c in _select(cols, wanted))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {scan}")
+    except Exception as exc:
+        raise SourceError(f"cannot read as Parquet: {str(exc).splitlines()[0]}",
+                          path=path) from None
+    return RawFile(label_, table)
+
+
+def _read_json(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
+    """Open311 GeoReport v2: a JSON array of request objects."""
+    if path.stat().st_size == 0:
+        raise SourceError("file is empty (0 bytes); expected a JSON list of requests",
+                          path=path)
+    scan = f"read_json('{_sql_path(path)}', format='array', records=true)"
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+        keep = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in _select(cols, wanted))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {scan}")
+    except Exception as exc:
+        raise SourceError(f"cannot read as an Open311 JSON list: {str(exc).splitlines()[0]}; "
+                          f"expected [{{\"service_request_id\": ...}}, ...]", path=path) from None
+    return RawFile(label_, table)
+
+
+def _register_frame(con, df, table: str, label_: str, wanted) -> RawFile:
+    df = df[_select(list(df.columns), wanted)]
+    df = df.astype("string")  # text like the other readers; missing stays NULL
+    con.register(f"{table}_df", df)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_df")
+    con.unregister(f"{table}_df")
+    return RawFile(label_, table)
+
+
+def _read_excel(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
+    import pandas as pd
+    try:
+        df = pd.read_excel(path, dtype=str, engine="openpyxl")
+    except Exception as exc:
+        raise SourceError(f"cannot read as an Excel workbook (.xlsx): {exc}", path=path) from None
+    df.columns = [str(c) for c in df.columns]
+    return _register_frame(con, df, table, label_, wanted)
+
+
+def _read_sql(con, source, table: str, wanted) -> RawFile:
+    import pandas as pd
+    import sqlalchemy as sa
+    shown = safe_url(source.sql.url)
+    try:
+        engine = sa.create_engine(source.sql.resolved_url())
+        with engine.connect() as conn:
+            df = pd.read_sql(sa.text(source.sql.query), conn)
+        engine.dispose()
+    except Exception as exc:
+        msg = _scrub(str(exc).splitlines()[0], source.sql.resolved_url())
+        raise SourceError(f"SQL source failed ({type(exc).__name__}: {msg}); check the URL "
+                          f"and the query; credentials come from ${{VAR}} environment "
+                          f"variables", path=shown) from None
+    df.columns = [str(c) for c in df.columns]
+    rf = _register_frame(con, df, table, shown, wanted)
+    rf.content_hash = hashlib.blake2b(source.sql.query.encode(), digest_size=16).hexdigest()
+    return rf
+
+
+def safe_url(url: str) -> str:
+    """A SQLAlchemy URL fit for logs: ``${VAR}`` placeholders kept, any password masked."""
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+def _scrub(text: str, resolved: str) -> str:
+    import sqlalchemy as sa
+    try:
+        pw = sa.make_url(resolved).password
+    except Exception:
+        pw = None
+    text = text.replace(resolved, safe_url(resolved))
+    return text.replace(pw, "***") if pw else text
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reader:
+    """A source format: ``read`` fills a temp table; ``files`` readers take a path (globs
+    allowed) and declare the ``suffixes`` they are chosen for, others (SQL) take the source."""
+
+    name: str
+    read: Callable
+    description: str
+    suffixes: tuple[str, ...] = ()
+    files: bool = True
+
+
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(reader: Reader) -> Reader:
+    """Add a source format (the one place formats are listed)."""
+    READERS[reader.name] = reader
+    return reader
+
+
+def format_of(source) -> str:
+    """The reader of a source: its ``format``, else the one registered for its suffix."""
+    if source.format is not None:
+        if source.format not in READERS:
+            raise SourceError(f"unknown format {source.format!r}; expected one of "
+                              f"{', '.join(READERS)}", key="sources[].format",
+                              path=source.path)
+        return source.format
+    suffix = Path(source.path).suffix.lower()
+    for reader in READERS.values():
+        if suffix in reader.suffixes:
+            return reader.name
+    known = ", ".join(f"{r.name} ({' '.join(r.suffixes)})" for r in READERS.values() if r.files)
+    raise SourceError(f"cannot tell the format of {source.path!r} from its suffix; set "
+                      f"'format' on the source in city.yaml to one of: {known}",
+                      key="sources[].format", path=source.path)
+
+
+register_reader(Reader("csv", _read_csv, "CSV or TSV text, read by DuckDB (streaming)",
+                       (".csv", ".txt", ".gz")))
+register_reader(Reader("parquet", _read_parquet, "Apache Parquet", (".parquet", ".pq")))
+register_reader(Reader("json", _read_json, "Open311 GeoReport v2 JSON list", (".json",)))
+register_reader(Reader("excel", _read_excel, "Excel workbook (first sheet)", (".xlsx", ".xls")))
+register_reader(Reader("sql", _read_sql, "a SQLAlchemy URL and query", files=False))

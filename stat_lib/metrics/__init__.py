@@ -1,0 +1,31 @@
+"""Metrics: every Stat number, defined once and computed here, never in a report.
+
+- :mod:`~stat_lib.metrics.registry`: the metric registry (id, label, unit, good direction,
+  definition, computation), ``format_value``;
+- :mod:`~stat_lib.metrics.windows`: the period window and "open" rules, written once;
+- :mod:`~stat_lib.metrics.prepare`: a department's requests prepared once (end, due, flags);
+- :mod:`~stat_lib.metrics.requests`: the ``requests`` kind's metrics and views;
+- :mod:`~stat_lib.metrics.standards`: customer service standards and redress;
+- :mod:`~stat_lib.metrics.scoring`: targets, status, trends, scorecards, CityScore, what moved;
+- :mod:`~stat_lib.metrics.tidy`: every metric as tidy rows (``metrics.csv``).
+"""
+
+from .prepare import Prepared, data_as_of, due_for, due_from_sla, prepare, sla_table
+from .registry import METRICS, Metric, check, format_value, metric_def, rate, rate_parts, tiles
+from .requests import (DAY_BUCKETS, GROUP_COUNTS, SLA_BUCKETS, aging, by_district,
+                       combine_districts, counts_by, created_requests, department_summary,
+                       on_time_by_service, open_ages, open_requests, overdue_requests, summary,
+                       time_to_close_distribution, trend)
+from .standards import standards_report
+from .windows import closed_in, created_in, ended_in, open_at
+
+check()
+RATE_PARTS = rate_parts()
+
+__all__ = ["Prepared", "data_as_of", "due_for", "due_from_sla", "prepare", "sla_table",
+           "METRICS", "Metric", "format_value", "metric_def", "rate", "rate_parts", "tiles",
+           "DAY_BUCKETS", "GROUP_COUNTS", "SLA_BUCKETS", "aging", "by_district",
+           "combine_districts", "counts_by", "created_requests", "department_summary",
+           "on_time_by_service", "open_ages", "open_requests", "overdue_requests", "summary",
+           "time_to_close_distribution", "trend", "standards_report", "closed_in",
+           "created_in", "ended_in", "open_at", "RATE_PARTS"]

@@ -1,0 +1,45 @@
+"""Where each dataset kind is configured in params (the params part of a kind).
+
+``configured(params, kind)`` gives the kind's configured inputs (for ``requests``: the
+``sources:`` of city.yaml, each a :class:`~stat_lib.params.models.Source`). A new kind adds its
+models to ``models.py`` and one ``register`` call here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from ..core.kinds import get_kind
+from .models import Params, Source
+
+
+@dataclass(frozen=True)
+class KindParams:
+    """A kind's params: the model of one configured input, where it lives, how to get them."""
+
+    kind: str
+    model: type[BaseModel]
+    where: str
+    inputs: Callable[[Params], list]
+
+
+KIND_PARAMS: dict[str, KindParams] = {}
+
+
+def register(part: KindParams) -> KindParams:
+    get_kind(part.kind)  # the kind must be named in stat_lib.core.kinds first
+    KIND_PARAMS[part.kind] = part
+    return part
+
+
+def configured(params: Params, kind: str) -> list:
+    """The configured inputs of ``kind`` in ``params`` (empty when the kind has no params)."""
+    part = KIND_PARAMS.get(kind)
+    return list(part.inputs(params)) if part else []
+
+
+register(KindParams("requests", Source, "city.yaml `sources:` (one entry per export)",
+                    lambda params: params.city.sources))

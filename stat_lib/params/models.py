@@ -1,0 +1,286 @@
+"""Typed models of params/city.yaml, params/departments/<slug>.yaml and params/results.yaml.
+
+Unknown keys are errors (``extra="forbid"``); :mod:`stat_lib.params.loading` turns every
+validation problem into a ``ParamsError`` naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..core.errors import UsageError
+from ..core.text import slugify
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Sla(Strict):
+    """A service level: ``5 business days``, ``3 calendar days`` (or ``3 days``), ``48 hours``."""
+
+    amount: float = Field(gt=0)
+    unit: Literal["calendar_days", "business_days", "hours"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value):
+        if isinstance(value, str):
+            return parse_sla(value)
+        return value
+
+    def __str__(self) -> str:
+        amount = int(self.amount) if float(self.amount).is_integer() else self.amount
+        return f"{amount} {self.unit.replace('_', ' ')}"
+
+
+def parse_sla(text: str) -> dict:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(business\s+days?|calendar\s+days?|days?|hours?)\s*",
+                     text, flags=re.I)
+    if not m:
+        raise ValueError(f"expected an SLA like '5 business days', '3 calendar days' or "
+                         f"'48 hours', got {text!r}")
+    word = m.group(2).lower().split()[0]
+    unit = {"business": "business_days", "calendar": "calendar_days", "day": "calendar_days",
+            "days": "calendar_days", "hour": "hours", "hours": "hours"}[word]
+    return {"amount": float(m.group(1)), "unit": unit}
+
+
+class Service(Strict):
+    """A request type a department answers for, with its SLA (none: reported as 'no SLA')."""
+
+    name: str
+    code: str | None = None
+    sla: Sla | None = None
+    aliases: list[str] = []
+
+    @model_validator(mode="after")
+    def _code(self):
+        self.code = self.code or slugify(self.name)
+        return self
+
+
+class Target(Strict):
+    """A metric's target. ``tolerance`` is the amber band as a fraction of the target."""
+
+    target: float
+    direction: Literal["higher", "lower"] = "higher"
+    tolerance: float = Field(default=0.05, ge=0)
+
+
+class Redress(Strict):
+    """What is owed when a standard is missed: a share of the fee per unit of lateness, capped."""
+
+    per_business_day_late: float | None = Field(default=None, ge=0)
+    per_calendar_day_late: float | None = Field(default=None, ge=0)
+    cap: float = Field(default=1.0, ge=0)
+    fee: float | None = Field(default=None, ge=0, description="flat fee when the data has none")
+    fee_column: str | None = None
+
+
+class Standard(Strict):
+    """A customer service standard: a promise ("processed within 5 business days") + redress."""
+
+    id: str = Field(pattern=SLUG)
+    promise: str
+    services: list[str] = Field(min_length=1)
+    within: Sla
+    target: float | None = Field(default=None, ge=0, le=1)
+    redress: Redress | None = None
+
+
+class Department(Strict):
+    slug: str = Field(pattern=SLUG)
+    name: str
+    source_codes: list[str] = Field(min_length=1, description="department values in the source")
+    result: str | None = None
+    liaison: str | None = None
+    services: list[Service] = []
+    targets: dict[str, Target] = {}
+    standards: list[Standard] = []
+
+    def service(self, name_or_code: str) -> Service | None:
+        for s in self.services:
+            if name_or_code in (s.name, s.code, *s.aliases):
+                return s
+        return None
+
+
+class Coordinates(Strict):
+    """Where a source's coordinates are: lat/lon columns, or x/y in a named CRS."""
+
+    kind: Literal["latlon", "xy"] = "latlon"
+    lat: str | None = None
+    lon: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: str = "EPSG:4326"
+
+
+class ColumnMapping(Strict):
+    """A custom source shape: canonical column -> source column, plus parsing rules."""
+
+    rename: dict[str, str] = {}
+    date_format: str | list[str] | None = None
+    timezone: str | None = None
+    status_map: dict[str, Literal["open", "closed", "cancelled"]] = {}
+    department_column: str | None = None
+    coordinates: Coordinates | None = None
+    filter: str | None = None
+
+
+class SqlSource(Strict):
+    url: str = Field(description="SQLAlchemy URL; ${VAR} is read from the environment")
+    query: str
+
+    def resolved_url(self) -> str:
+        return re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), self.url)
+
+
+class Source(Strict):
+    name: str | None = None
+    path: str | None = None
+    format: str | None = Field(default=None, description="a registered reader (`stat-lib "
+                                "profiles` lists them); default: from the file's suffix")
+    profile: str | None = None
+    columns: ColumnMapping | None = None
+    sql: SqlSource | None = None
+    encoding: str = "utf-8"
+    max_malformed: float = Field(
+        default=0.05, ge=0, le=1, description="share of CSV lines with the wrong number of "
+                                              "fields kept as rejects before the file is refused")
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if (self.path is None) == (self.sql is None):
+            raise ValueError("a source needs exactly one of 'path' or 'sql'")
+        if self.profile is None and self.columns is None:
+            raise ValueError("a source needs a 'profile' (see `stat-lib profiles`) or a "
+                             "'columns' mapping")
+        if self.format is None and self.sql is not None:
+            self.format = "sql"
+        return self
+
+
+class Boundary(Strict):
+    """A boundary layer; requests get a ``district_<layer>`` column from one spatial join."""
+
+    layer: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    path: str
+    key: str
+    label: str
+    source_column: str | None = Field(
+        default=None, description="source column holding the key, used when a row has no "
+                                  "coordinates")
+
+
+class Branding(Strict):
+    primary_color: str = "#1f3b5c"
+    accent_color: str = "#d9822b"
+    logo: str | None = None
+
+
+class BatchSettings(Strict):
+    workers: int | None = Field(default=None, ge=1)
+    cell_timeout: int = Field(default=600, ge=1)
+    notebook_timeout: int = Field(default=1800, ge=1)
+    refinalize_days: int = Field(default=5, ge=0)
+    log_keep: int = Field(default=14, ge=1)
+
+
+class City(Strict):
+    name: str
+    slug: str = Field(pattern=SLUG)
+    timezone: str
+    country: str = "US"
+    subdivision: str | None = None
+    extra_holidays: list[str] = []
+    sample_data: bool = False
+    data_notice: str | None = None
+    store: str = "data/stat.duckdb"
+    records: str = Field(default="data/records.duckdb", description="what people enter "
+                         "(submissions, sessions, commitments); never rebuilt or cleaned")
+    sources: list[Source] = Field(min_length=1)
+    boundaries: list[Boundary] = []
+    branding: Branding = Branding()
+    basemap: str | None = None
+    batch: BatchSettings = BatchSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name such as "
+                             f"'America/Los_Angeles'") from None
+        return value
+
+    @field_validator("extra_holidays")
+    @classmethod
+    def _dates(cls, values: list[str]) -> list[str]:
+        import datetime as dt
+        for v in values:
+            try:
+                dt.date.fromisoformat(str(v))
+            except ValueError:
+                raise ValueError(f"expected dates written YYYY-MM-DD, got {v!r}") from None
+        return [str(v) for v in values]
+
+
+class Result(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+
+
+class Results(Strict):
+    cityscore_cap: float = Field(default=1.25, gt=0)
+    results: list[Result] = []
+
+
+class Params(BaseModel):
+    """Everything under params/, validated; ``home`` is the folder holding params/, data/, outputs/."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    home: Path
+    city: City
+    departments: dict[str, Department]
+    results: Results
+    files: list[Path] = []
+
+    def department(self, slug: str) -> Department:
+        if slug not in self.departments:
+            known = ", ".join(sorted(self.departments)) or "none"
+            raise UsageError(f"unknown department {slug!r}; known departments: {known}")
+        return self.departments[slug]
+
+    def path(self, relative: str | Path) -> Path:
+        """A path from params, resolved against the home folder."""
+        p = Path(relative)
+        return p if p.is_absolute() else self.home / p
+
+    @property
+    def store_path(self) -> Path:
+        return self.path(self.city.store)
+
+    @property
+    def records_path(self) -> Path:
+        return self.path(self.city.records)
+
+    @property
+    def outputs(self) -> Path:
+        return self.home / "outputs"
+
+    def department_for_code(self) -> dict[str, str]:
+        """Source department value -> department slug."""
+        return {code: d.slug for d in self.departments.values() for code in d.source_codes}

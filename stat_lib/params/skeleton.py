@@ -1,0 +1,83 @@
+"""Onboarding without code: a commented params skeleton for a new city (``stat-lib init``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import ParamsError
+
+CITY = """\
+# city.yaml: your city, its 311 sources and boundary layers.
+# Paths are relative to this home folder (the one holding params/, data/, outputs/).
+name: Example City
+slug: example-city              # lowercase letters, digits, dashes
+timezone: America/New_York      # IANA name; local times in the sources are read in it
+country: US
+subdivision: PA                 # state holidays from the `holidays` package
+extra_holidays: []              # city-only closures, YYYY-MM-DD
+store: data/stat.duckdb
+
+sources:
+  # A built-in profile (`stat-lib profiles` lists them and their columns) ...
+  - name: requests
+    path: data/requests-*.csv   # a glob may name several extracts
+    profile: open311            # myla311, open311, philly311, nyc311, chicago311
+    encoding: utf-8
+  # ... or your own column names:
+  # - name: legacy
+  #   path: data/legacy.xlsx
+  #   columns:
+  #     rename: {request_id: Case ID, requested_at: Opened, service_name: Type, status: State}
+  #     department_column: Dept
+  #     date_format: "%m/%d/%Y %H:%M"
+  #     status_map: {Done: closed, Working: open, Void: cancelled}
+  #     coordinates: {kind: xy, x: X, y: Y, crs: "EPSG:2272"}
+  #     filter: "Type <> 'Information Only'"
+  # - name: warehouse
+  #   sql: {url: "postgresql://${DB_USER}:${DB_PASSWORD}@db/311", query: "SELECT * FROM requests"}
+  #   profile: open311
+
+boundaries: []
+  # - layer: council              # requests get a district_council column
+  #   name: Council district
+  #   path: data/council.geojson  # GeoJSON, Shapefile or GeoPackage, any CRS
+  #   key: district               # property holding the district key
+  #   label: name
+  #   source_column: council_district   # used when a request has no coordinates
+"""
+
+DEPARTMENT = """\
+# departments/<slug>.yaml: one department; the file name is its slug.
+name: Example Department
+source_codes: [Public Works]    # the department values in the sources that mean this one
+services:
+  - {name: Pothole, sla: 3 business days}
+  - {name: Graffiti, sla: 72 hours}
+targets:
+  on_time_rate: {target: 0.9, direction: higher, tolerance: 0.05}
+"""
+
+RESULTS = """\
+# results.yaml: strategic results departments report under (`result:` in a department file).
+cityscore_cap: 1.25
+results:
+  - {id: customer-service, name: Customer service}
+"""
+
+
+def init(home, force: bool = False) -> list[Path]:
+    """Write a commented params skeleton under ``home/params``; return the files written.
+
+    Existing files are kept unless ``force``; ``ParamsError`` names them otherwise.
+    """
+    pdir = Path(home) / "params"
+    files = {pdir / "city.yaml": CITY, pdir / "departments" / "example.yaml": DEPARTMENT,
+             pdir / "results.yaml": RESULTS}
+    existing = [p for p in files if p.exists()]
+    if existing and not force:
+        raise ParamsError("params already exist; pass --force to overwrite them",
+                          path=existing[0])
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return list(files)

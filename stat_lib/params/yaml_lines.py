@@ -1,0 +1,63 @@
+"""YAML without surprises: safe loading, dates kept as strings, line numbers for every key.
+
+papermill #345: a YAML date became a ``datetime`` and broke serialization. Here every scalar
+stays what it looks like to a person (a string, number or bool), and each key's line is kept so
+validation errors can point at ``file, line N``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ..core.errors import ParamsError
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without the timestamp resolver: `2026-10-01` stays a string."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _key_lines(node, prefix=(), out=None) -> dict[tuple, int]:
+    out = {} if out is None else out
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = prefix + (key_node.value,)
+            out[path] = key_node.start_mark.line + 1
+            _key_lines(value_node, path, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[prefix + (i,)] = item.start_mark.line + 1
+            _key_lines(item, prefix + (i,), out)
+    return out
+
+
+def load_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
+    """Return ``(data, lines)``: the document and a map from key path to its line number."""
+    path = Path(path)
+    if not path.exists():
+        raise ParamsError("file not found. Create it (`stat-lib init` writes a skeleton).",
+                          path=path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ParamsError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                          row=mark.line + 1 if mark else None) from None
+    return (data if data is not None else {}), _key_lines(node)
+
+
+def line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    """The line of the deepest key of ``loc`` that the file has."""
+    for end in range(len(loc), 0, -1):
+        if tuple(loc[:end]) in lines:
+            return lines[tuple(loc[:end])]
+    return None

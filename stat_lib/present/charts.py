@@ -1,0 +1,207 @@
+"""Charts for packets: altair with one shared theme, offline in HTML, SVG for print.
+
+Importing this module registers the ``stat_lib`` theme and renderer. The renderer displays a
+chart as the vega-lite mimetype (JupyterLab draws it) plus a static SVG from ``vl_convert``;
+``stat_lib.packets`` turns it into a div + JSON spec that uses the vega bundle inlined once per
+packet. Every function takes data already aggregated (a few rows per period, service or bucket),
+so the page carries summaries, never request rows.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..core.errors import StatLibError
+
+VL_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "6.4"
+# JupyterLab 4 ships a vega-lite v5 renderer; it draws these specs too.
+LAB_MIME = "application/vnd.vegalite.v5+json"
+STATUS_COLORS = {"met": "#2e7d32", "near": "#f9a825", "missed": "#c62828"}
+AGE_EDGES = (0, 7, 14, 30, 60, 90)
+_BRANDING = {"primary": "#1f3b5c", "accent": "#d9822b"}
+
+
+def theme() -> dict:
+    """The shared theme: branding colours, readable fonts, quiet axes."""
+    # One metric-compatible family for the browser and vl_convert, so static SVG text fits.
+    font = "Liberation Sans, Arial, Helvetica, sans-serif"
+    return {"config": {
+        "font": font, "background": "white",
+        "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 240},
+        "range": {"category": [_BRANDING["primary"], _BRANDING["accent"], "#5b8db8",
+                               "#9c9c9c", "#7a5195"]},
+        "mark": {"color": _BRANDING["primary"]},
+        "axis": {"labelFontSize": 12, "titleFontSize": 12, "gridColor": "#e6e6e6",
+                 "domainColor": "#888", "tickColor": "#888"},
+        "title": {"fontSize": 15, "anchor": "start", "color": "#222"},
+        "legend": {"labelFontSize": 12, "titleFontSize": 12}}}
+
+
+def use_branding(branding=None) -> None:
+    """Apply ``city.branding`` (a ``config.Branding`` or dict) to the shared theme."""
+    if branding is not None:
+        get = branding.get if isinstance(branding, dict) else lambda k: getattr(branding, k)
+        _BRANDING.update(primary=get("primary_color"), accent=get("accent_color"))
+    alt.theme.register("stat_lib", enable=True)(theme)
+
+
+def spec_svg(spec: dict) -> str:
+    """Static SVG of a vega-lite spec (``vl_convert``)."""
+    import vl_convert as vlc
+    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """Static SVG of an altair chart, for PDF and other static use."""
+    return spec_svg(chart.to_dict())
+
+
+def _renderer(spec: dict, **_):
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    return {LAB_MIME: spec, "image/svg+xml": spec_svg(spec),
+            "text/plain": f"<chart: {title or 'untitled'}>"}
+
+
+alt.renderers.register("stat_lib", _renderer)
+alt.renderers.enable("stat_lib")
+use_branding()
+
+
+def _need(df: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        found = ", ".join(map(str, df.columns))
+        raise StatLibError(f"{what} needs columns {', '.join(map(repr, columns))}; missing "
+                           f"{', '.join(map(repr, missing))} (found {found})")
+
+
+def trend_chart(df: pd.DataFrame, *, period: str = "period", value: str = "value",
+                target: float | None = None, title: str = "", value_title: str = "",
+                fmt: str = ".0%", periods: int = 13) -> alt.LayerChart:
+    """The last ``periods`` periods as a line, the target as a dashed rule.
+
+    Parameters
+    ----------
+    df : one row per period (``period`` label, ``value``), any order.
+    target : drawn as a horizontal rule and in the tooltip; None draws no rule.
+    fmt : d3 format of the value axis and tooltips (``.0%``, ``,.0f``, ``.1f``).
+    """
+    _need(df, [period, value], "trend_chart")
+    data = df[[period, value]].sort_values(period).tail(periods)
+    data = data.assign(**{period: data[period].astype(str)})
+    x = alt.X(f"{period}:O", title=None, sort=None, axis=alt.Axis(labelAngle=-40))
+    y = alt.Y(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt))
+    tip = [alt.Tooltip(f"{period}:O", title="Period"),
+           alt.Tooltip(f"{value}:Q", title=value_title or "Value", format=fmt)]
+    line = alt.Chart(data).mark_line(point=True, strokeWidth=2.5).encode(x=x, y=y, tooltip=tip)
+    layers = [line]
+    if target is not None:
+        rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
+            y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)])
+        layers.append(rule)
+    return alt.layer(*layers).properties(title=title, width=560, height=220)
+
+
+def ontime_by_service(df: pd.DataFrame, *, service: str = "service_name",
+                      on_time: str = "on_time_rate", closed: str = "closed",
+                      target: float | None = None, title: str = "On time by service type"
+                      ) -> alt.LayerChart:
+    """Horizontal bars of the on-time rate per service type, worst first; target as a rule."""
+    _need(df, [service, on_time, closed], "ontime_by_service")
+    data = df[[service, on_time, closed]].sort_values(on_time)
+    y = alt.Y(f"{service}:N", title=None, sort=None)
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{on_time}:Q", title="Closed on time", axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1])), y=y,
+        tooltip=[alt.Tooltip(f"{service}:N", title="Service"),
+                 alt.Tooltip(f"{on_time}:Q", title="On time", format=".1%"),
+                 alt.Tooltip(f"{closed}:Q", title="Closed", format=",")])
+    layers = [bars]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(x="target:Q"))
+    height = max(60, 24 * len(data))
+    return alt.layer(*layers).properties(title=title, width=480, height=height)
+
+
+def histogram(values, edges) -> pd.DataFrame:
+    """Counts of ``values`` in ``[edges[i], edges[i+1])``; the last bin is open (``edge+``).
+
+    NaN values are not counted (an open request has no time to close). Values below the first
+    edge (a negative duration is a data problem) get their own first bucket, never dropped.
+    """
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna().to_numpy()
+    edges = np.asarray(edges, dtype=float)
+    idx = np.searchsorted(edges, v, side="right") - 1
+    counts = np.bincount(idx[idx >= 0], minlength=len(edges))[:len(edges)]
+    labels = [f"{_num(a)}–{_num(b)}" for a, b in zip(edges[:-1], edges[1:])]
+    labels.append(f"{_num(edges[-1])}+")
+    below = int((idx < 0).sum())
+    if below:
+        labels, counts = [f"< {_num(edges[0])}"] + labels, np.concatenate([[below], counts])
+    return pd.DataFrame({"bucket": labels, "count": counts.astype(int),
+                         "order": range(len(labels))})
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def time_to_close_chart(days, *, edges=(0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 60),
+                        sla_days: float | None = None, title: str = "Time to close (days)"
+                        ) -> alt.Chart:
+    """Distribution of days to close, binned in Python (the page carries counts only)."""
+    data = histogram(days, edges)
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("bucket:N", sort=None, title="Days to close", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("count:Q", title="Requests"),
+        tooltip=[alt.Tooltip("bucket:N", title="Days"), alt.Tooltip("count:Q", format=",")])
+    subtitle = f"SLA: {_num(sla_days)} days" if sla_days is not None else ""
+    return bars.properties(title=alt.TitleParams(title, subtitle=subtitle), width=560, height=200)
+
+
+def aging_chart(ages_days, *, edges=AGE_EDGES, title: str = "Open requests by age (days)"
+                ) -> alt.Chart:
+    """Open requests counted per age bucket; older buckets in the accent colour."""
+    data = histogram(ages_days, edges)
+    data["older"] = data["order"] >= len(data) - 3
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("bucket:N", sort=None, title="Age (days)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("count:Q", title="Open requests"),
+        color=alt.Color("older:N", legend=None, scale=alt.Scale(
+            domain=[False, True], range=[_BRANDING["primary"], _BRANDING["accent"]])),
+        tooltip=[alt.Tooltip("bucket:N", title="Age"), alt.Tooltip("count:Q", format=",")],
+    ).properties(title=title, width=480, height=200)
+
+
+def status_bars(counts: dict, *, title: str = "Measures by status") -> alt.Chart:
+    """Met / near / missed counts as coloured bars (the scorecard's summary)."""
+    data = pd.DataFrame({"status": list(STATUS_COLORS),
+                         "count": [int(counts.get(s, 0)) for s in STATUS_COLORS]})
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("count:Q", title="Measures"), y=alt.Y("status:N", sort=None, title=None),
+        color=alt.Color("status:N", legend=None, scale=alt.Scale(
+            domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))),
+        tooltip=["status:N", "count:Q"]).properties(title=title, width=360, height=90)
+
+
+def cityscore_chart(df: pd.DataFrame, *, name: str = "name", score: str = "score",
+                    title: str = "CityScore by department") -> alt.LayerChart:
+    """Horizontal bars of scores (1.00 = on target, drawn as a rule), lowest first."""
+    _need(df, [name, score], "cityscore_chart")
+    data = df[[name, score]].sort_values(score)
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{score}:Q", title="Score (1.00 = on target)"),
+        y=alt.Y(f"{name}:N", title=None, sort=None),
+        color=alt.condition(alt.datum[score] >= 1, alt.value(_BRANDING["primary"]),
+                            alt.value(_BRANDING["accent"])),
+        tooltip=[alt.Tooltip(f"{name}:N", title="Department"),
+                 alt.Tooltip(f"{score}:Q", title="Score", format=".2f")])
+    rule = alt.Chart(pd.DataFrame({"on_target": [1.0]})).mark_rule(
+        color="#444", strokeDash=[4, 3]).encode(x="on_target:Q")
+    return alt.layer(bars, rule).properties(title=title, width=480,
+                                            height=max(60, 26 * len(data)))

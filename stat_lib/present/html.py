@@ -1,0 +1,66 @@
+"""HTML pieces the reports are made of; every string from data is escaped here.
+
+Reports arrange and display: they take their numbers from :mod:`stat_lib.metrics` and turn
+them into escaped HTML with these helpers (charts and maps escape their own strings).
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+STATUS_BADGE = {"met": ("#2e7d32", "met"), "near": ("#f9a825", "near"),
+                "missed": ("#c62828", "missed"), "n/a": ("#9e9e9e", "n/a")}
+TREND_ARROW = {"improving": "▲ improving", "worsening": "▼ worsening", "steady": "► steady",
+               "n/a": "n/a"}
+
+
+def HTML(text: str):
+    from IPython.display import HTML as _HTML
+    return _HTML(text)
+
+
+def esc(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def badge(status: str) -> str:
+    color, text = STATUS_BADGE.get(status, STATUS_BADGE["n/a"])
+    return f'<span class="stat-badge" style="background:{color}">{esc(text)}</span>'
+
+
+def table(rows: pd.DataFrame, columns: dict[str, str], *, raw: tuple = (),
+          caption: str = "") -> str:
+    """An HTML table of ``rows``; cells are escaped unless their column is in ``raw``."""
+    head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
+    body = []
+    for _, row in rows.iterrows():
+        cells = "".join(f"<td>{row[c] if c in raw else esc(row[c])}</td>" for c in columns)
+        body.append(f"<tr>{cells}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (f'<table class="stat-table">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _change_text(value, before, unit: str) -> str:
+    if value is None or before is None or pd.isna(value) or pd.isna(before):
+        return "n/a"
+    if unit == "rate":
+        text = f"{(value - before) * 100:+.1f} pts"
+        return "0.0 pts" if text in ("+0.0 pts", "-0.0 pts") else text
+    if before == 0:
+        return "n/a"
+    text = f"{value / before - 1:+.0%}"
+    return "0%" if text in ("+0%", "-0%") else text
+
+
+def score_text(value) -> str:
+    """A CityScore as ``0.97`` (``n/a`` when missing)."""
+    return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
+def use_branding(params) -> None:
+    """Apply the city's branding colours to the charts' shared theme."""
+    from .charts import use_branding as apply
+    apply(params.city.branding)

@@ -1,0 +1,106 @@
+"""Index pages: a period's runs with their status and links, and the list of every period.
+
+Both read the batch's manifests (:mod:`stat_lib.core.manifest`) and use the packet template's
+CSS, so they look like the packets and work offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.manifest import read_manifest
+from ..core.periods import Period
+from .packets import TEMPLATE_NAME, cover, write_atomic
+from .resources import template_dirs
+
+
+def _index_env(home=None):
+    import jinja2
+    folders = [str(d / TEMPLATE_NAME) for d in template_dirs(home)]
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True)
+
+
+def _index_css(home=None) -> str:
+    for d in template_dirs(home):
+        css = d / TEMPLATE_NAME / "static" / "packet.css"
+        if css.exists():
+            return css.read_text(encoding="utf-8")
+    return ""
+
+
+def _entry(e) -> dict:
+    return e.to_dict() if hasattr(e, "to_dict") else dict(e)
+
+
+def _run_row(entry: dict, params) -> dict:
+    slug = entry.get("department", "")
+    name = (params.departments[slug].name if params is not None and slug in
+            params.departments else slug.replace("-", " ").title())
+    summary = entry.get("summary") or {}
+    score = summary.get("cityscore")
+    links = [(label, entry[k]) for label, k in (("HTML", "html"), ("PDF", "pdf"))
+             if entry.get(k)]
+    if entry.get("status") == "failed":
+        links += [(label, entry[k]) for label, k in (("failed notebook", "failed_notebook"),
+                                                     ("failed notebook (HTML)", "failed_html"))
+                  if entry.get(k)]
+        if not entry.get("failed_notebook") and entry.get("notebook"):
+            links.append(("failed notebook", entry["notebook"]))
+    err = entry.get("error") or ""
+    return {"name": name, "status": entry.get("status", "?"), "links": links,
+            "error": err if len(err) <= 400 else err[:400] + "…",
+            "met": summary.get("met", "–"), "near": summary.get("near", "–"),
+            "missed": summary.get("missed", "–"),
+            "cityscore": f"{score:.2f}" if isinstance(score, (int, float)) else "–"}
+
+
+def write_period_index(period_dir, manifest_entries, params=None, meta: dict | None = None
+                       ) -> Path:
+    """Write ``<period_dir>/index.html``: every run with its status counts and links.
+
+    ``manifest_entries`` are ``manifest.Entry`` objects or their dicts; an entry's ``summary``
+    (``met``, ``near``, ``missed``, ``cityscore``) may be missing. ``meta`` may hold
+    ``period`` and ``as_of``.
+    """
+    period_dir = Path(period_dir)
+    meta = meta or {}
+    entries = [_entry(e) for e in manifest_entries]
+    rows = sorted((_run_row(e, params) for e in entries),
+                  key=lambda r: (r["name"] != "Citywide", r["name"]))
+    counts = {s: sum(e.get("status") == s for e in entries) for s in ("ok", "failed", "skipped")}
+    files = [(n, n) for n in ("manifest.json", "metrics.csv") if (period_dir / n).exists()]
+    cv = cover(params, None, None)
+    home = params.home if params is not None else None
+    page = _index_env(home).get_template("period_index.html.j2").render(
+        city=cv["city"], period=meta.get("period_label") or meta.get("period") or period_dir.name,
+        as_of=meta.get("data_as_of") or meta.get("as_of") or "", notice=cv["notice"],
+        primary=cv["primary"],
+        accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css(home))
+    return write_atomic(period_dir / "index.html", page)
+
+
+def _period_key(name: str):
+    try:
+        return (1, str(Period.parse(name, tz="UTC").start), name)
+    except Exception:
+        return (0, "", name)
+
+
+def write_root_index(outputs_dir, home=None) -> Path:
+    """Write ``<outputs_dir>/index.html`` listing every period folder, newest first."""
+    outputs_dir = Path(outputs_dir)
+    periods, city = [], ""
+    dirs = [d for d in outputs_dir.iterdir() if d.is_dir() and not d.name.startswith(".")
+            and ((d / "index.html").exists() or (d / "manifest.json").exists())]
+    for d in sorted(dirs, key=lambda d: _period_key(d.name), reverse=True):
+        doc = read_manifest(d)
+        runs = [r for r in doc.get("runs", []) if isinstance(r, dict)]
+        city = city or doc.get("city", "")
+        periods.append({"name": d.name, "href": f"{d.name}/index.html",
+                        "ok": sum(r.get("status") in ("ok", "skipped") for r in runs),
+                        "failed": sum(r.get("status") == "failed" for r in runs),
+                        "as_of": doc.get("data_as_of") or doc.get("as_of") or ""})
+    page = _index_env(home).get_template("root_index.html.j2").render(
+        city=city, periods=periods, css=_index_css(home))
+    return write_atomic(outputs_dir / "index.html", page)

@@ -1,0 +1,451 @@
+"""Maps for packets: folium (Leaflet) offline, plus a static vega-lite geoshape SVG for print.
+
+Every map is a :class:`PacketMap`. In JupyterLab it displays as a self-contained frame (Leaflet
+inlined); ``stat_lib.packets`` instead places its div and script in the packet page, where
+Leaflet is inlined once for all maps. Polygons are simplified and coordinates rounded to about
+1 m before they reach the page; requests are aggregated into grid cells or clustered.
+Every data string (district names, services, addresses) is HTML-escaped before it reaches a
+tooltip, popup or legend.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from functools import cached_property
+
+import altair as alt
+import branca.element
+import folium
+import numpy as np
+import pandas as pd
+from folium.plugins import FastMarkerCluster
+
+from . import assets
+from ..core.errors import StatLibError
+
+MAP_MIME = "application/vnd.stat-lib.map+json"
+NO_DATA = "#d9d9d9"
+# Colour-blind-safe ramps (ColorBrewer): worse -> better, and low -> high volume.
+PERFORMANCE = ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"]
+VOLUME = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+LEGEND_CSS = """<style>
+.stat-legend { background: #fff; padding: 6px 8px; border: 1px solid #bbb; border-radius: 4px;
+  font: 12px/1.5 system-ui, sans-serif; color: #222; }
+.stat-legend i { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
+  vertical-align: -2px; border: 1px solid #888; }
+.stat-legend-title { font-weight: 600; margin-bottom: 2px; }
+.stat-map-note { font-size: .85em; color: #555; }
+.folium-map.leaflet-container { background: #f7f7f4; }
+</style>"""
+
+
+# --- classes and colours --------------------------------------------------------------------
+
+def class_edges(values, n: int = 5) -> np.ndarray:
+    """``n + 1`` equal-interval edges over the non-null values (one class when all are equal)."""
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna()
+    if v.empty:
+        return np.array([])
+    lo, hi = float(v.min()), float(v.max())
+    return np.array([lo, hi]) if lo == hi else np.linspace(lo, hi, n + 1)
+
+
+def classify(values, edges: np.ndarray) -> np.ndarray:
+    """Class index of each value (``-1`` for missing); the top edge falls in the last class."""
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").to_numpy()
+    if len(edges) < 2:
+        return np.full(len(v), -1)
+    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+    return np.where(np.isnan(v), -1, idx)
+
+
+def _palette(colors: list[str], k: int) -> list[str]:
+    """``k`` colours spread over a ramp (k=1 takes its middle)."""
+    if k == 1:
+        return [colors[len(colors) // 2]]
+    return [colors[round(i * (len(colors) - 1) / (k - 1))] for i in range(k)]
+
+
+def _fmt(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    return format(value, fmt)
+
+
+def class_labels(edges: np.ndarray, fmt: str) -> list[str]:
+    return [f"{_fmt(a, fmt)} – {_fmt(b, fmt)}" for a, b in zip(edges[:-1], edges[1:])]
+
+
+# --- the map object -------------------------------------------------------------------------
+
+class _Legend(branca.element.MacroElement):
+    """A Leaflet control holding pre-escaped legend HTML."""
+
+    _template = branca.element.Template("""{% macro script(this, kwargs) %}
+    (function () {
+      var legend = L.control({position: "bottomright"});
+      legend.onAdd = function () {
+        var div = L.DomUtil.create("div", "stat-legend");
+        div.innerHTML = {{ this.html_json }};
+        return div;
+      };
+      legend.addTo({{ this._parent.get_name() }});
+    })();
+    {% endmacro %}""")
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self.html_json = assets.json_for_script(html_text)
+
+
+def legend_html(title: str, labels: list[str], colors: list[str]) -> str:
+    """Legend rows (labels escaped here, so callers pass raw text)."""
+    rows = "".join(f'<div><i style="background:{c}"></i>{html.escape(lab)}</div>'
+                   for lab, c in zip(labels, colors))
+    return f'<div class="stat-legend-title">{html.escape(title)}</div>{rows}'
+
+
+class PacketMap:
+    """A folium map with its static twin; displays offline in JupyterLab and in packets."""
+
+    def __init__(self, fmap: folium.Map, static: StaticMap | alt.TopLevelMixin, title: str,
+                 note: str = ""):
+        self.map, self.static, self.title, self.note = fmap, static, title, note
+
+    @cached_property
+    def parts(self) -> dict:
+        """``header`` (styles), ``html`` (the div) and ``script`` of the map, no library tags."""
+        for el in _walk(self.map):
+            if hasattr(el, "default_js"):
+                el.default_js, el.default_css = [], []
+        fig = self.map.get_root()
+        for child in fig._children.values():
+            child.render()
+        return {"header": _clean_header(fig.header.render()), "html": fig.html.render(),
+                "script": fig.script.render()}
+
+    def svg(self) -> str:
+        from .charts import chart_svg
+        return chart_svg(self.static)
+
+    def payload(self) -> dict:
+        """What ``stat_lib.packets`` places in the page (``MAP_MIME``)."""
+        caption = f'<figcaption><strong>{html.escape(self.title)}</strong>'
+        if self.note:
+            caption += f' <span class="stat-map-note">{html.escape(self.note)}</span>'
+        caption += "</figcaption>"
+        p = self.parts
+        return {"title": self.title, "caption": caption, "css": LEGEND_CSS,
+                "html": p["header"] + p["html"], "script": p["script"], "svg": self.svg()}
+
+    def standalone_html(self) -> str:
+        """A complete offline page of this map (Leaflet inlined)."""
+        p = self.parts
+        return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                + assets.style_tag(assets.leaflet_css()) + LEGEND_CSS
+                + assets.script_tag(assets.leaflet_js()) + p["header"]
+                + "</head><body style='margin:0'>" + p["html"]
+                + assets.script_tag(p["script"]) + "</body></html>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        frame = (f'<iframe srcdoc="{html.escape(self.standalone_html())}" '
+                 f'style="width:100%;height:500px;border:none"></iframe>')
+        return {MAP_MIME: self.payload(), "text/html": frame,
+                "text/plain": f"<map: {self.title}>"}
+
+
+def _walk(el):
+    yield el
+    for child in getattr(el, "_children", {}).values():
+        yield from _walk(child)
+
+
+def _clean_header(text: str) -> str:
+    """Drop folium's page-level rules (viewport, ``html, body`` size, ``#map``): a packet page
+    holds several maps and its own layout."""
+    import re
+    text = re.sub(r"<meta name=\"viewport\"[^>]*>", "", text)
+    return re.sub(r"<style>\s*(html, body|#map)\s*\{[^}]*\}\s*</style>", "", text)
+
+
+# --- building blocks ------------------------------------------------------------------------
+
+def _base_map(gdf, basemap: str | None, height: int) -> folium.Map:
+    m = folium.Map(tiles=None, height=height, control_scale=True, prefer_canvas=False)
+    m.options.update(maxZoom=18, zoomSnap=0.25)  # markercluster needs maxZoom without tiles
+    if basemap:
+        folium.TileLayer(tiles=basemap, attr="Basemap").add_to(m)
+    minx, miny, maxx, maxy = gdf.total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _features(gdf, props: list[str], simplify: float) -> dict:
+    """A GeoJSON FeatureCollection with only ``props``, simplified, coordinates rounded."""
+    feats = []
+    # the row values as ``iterrows`` gives them (one dtype per row), without a Series per row
+    for g, values in zip(_geojson_geometries(gdf.geometry, simplify), gdf[props].to_numpy()):
+        if g is None:
+            continue
+        feats.append({"type": "Feature", "geometry": g,
+                      "properties": {k: _jsonable(v) for k, v in zip(props, values)}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+_GEOMETRY_CACHE: dict = {}
+_GEOMETRY_CACHE_SIZE = 16
+
+
+def _geojson_geometries(geoms, simplify: float) -> list:
+    """Simplified, rounded GeoJSON geometry of each shape (None when empty), computed once per
+    kernel for each boundary layer: cached by content (WKB digest) and tolerance. The dicts are
+    shared between maps; nothing downstream modifies a geometry."""
+    import hashlib
+
+    import shapely
+    arr = np.asarray(geoms.values if hasattr(geoms, "values") else geoms, dtype=object)
+    key = (float(simplify), len(arr),
+           hashlib.blake2b(b"".join(w or b"" for w in shapely.to_wkb(arr))).hexdigest())
+    if key not in _GEOMETRY_CACHE:
+        simple = shapely.set_precision(
+            shapely.simplify(arr, simplify, preserve_topology=True), 1e-5)
+        _GEOMETRY_CACHE[key] = [None if g is None or g.is_empty else g.__geo_interface__
+                                for g in simple]
+        while len(_GEOMETRY_CACHE) > _GEOMETRY_CACHE_SIZE:
+            _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)))
+    return _GEOMETRY_CACHE[key]
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if math.isnan(v) else float(v)
+    return v if isinstance(v, (int, str, bool)) or v is None else str(v)
+
+
+def _polygons(fmap, fc: dict, legend: str, weight: float = 1) -> None:
+    folium.GeoJson(
+        fc, style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555",
+                                      "weight": weight, "fillOpacity": 0.8},
+        highlight_function=lambda f: {"weight": 3, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(fmap)
+    fmap.add_child(_Legend(legend))
+
+
+class StaticMap:
+    """The vega-lite geoshape twin of a map (see :func:`_static`); ``to_dict()`` gives the spec.
+
+    The polygons go into the spec as plain GeoJSON: built through altair they would be walked
+    and validated object by object (about 0.1 s per 10,000 coordinates); the spec is the same.
+    """
+
+    def __init__(self, chart: alt.TopLevelMixin, features: list):
+        self.chart, self.features = chart, features
+
+    def to_dict(self) -> dict:
+        spec = self.chart.to_dict()
+        spec["layer"][0]["data"] = {"values": _plain(self.features)}
+        return spec
+
+
+def _plain(value):
+    """JSON-like copy with lists for tuples (what altair's ``to_dict`` makes of GeoJSON)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _static(fc: dict, title: str, labels: list[str], colors: list[str], points=None,
+            line_weight: float = 0.5) -> StaticMap:
+    """Vega-lite geoshape of the classified polygons (and optional points), for SVG."""
+    data = alt.Data(values=[])  # the features are set in the spec by StaticMap.to_dict
+    shapes = alt.Chart(data).mark_geoshape(stroke="#555", strokeWidth=line_weight,
+                                           aria=False).encode(
+        color=alt.Color("properties.cls:N", title=title,
+                        scale=alt.Scale(domain=labels, range=colors),
+                        legend=alt.Legend(orient="right", titleLimit=0, labelLimit=0,
+                                          symbolType="square")
+                        if labels else None))
+    layers = [shapes]
+    if points is not None and len(points):
+        layers.append(alt.Chart(points).mark_circle(size=14, color="#b2182b", opacity=0.7,
+                                                    aria=False)
+                      .encode(longitude="lon:Q", latitude="lat:Q"))
+    chart = alt.layer(*layers).properties(width=560, height=460).project(type="mercator")
+    return StaticMap(chart, fc["features"])
+
+
+def _tip(label: str, lines: list[tuple[str, str]]) -> str:
+    rows = "".join(f"<br>{html.escape(k)}: {html.escape(v)}" for k, v in lines)
+    return f"<strong>{html.escape(str(label))}</strong>{rows}"
+
+
+# --- the maps -------------------------------------------------------------------------------
+
+def choropleth(districts, values: pd.DataFrame, *, value: str, title: str, key: str = "key",
+               label: str = "label", fmt: str = ".0%", value_title: str = "",
+               count: str | None = None, higher_is_better: bool | None = True,
+               basemap: str | None = None, classes: int = 5, simplify: float = 0.0003,
+               height: int = 460, line_weight: float = 1, tips: list[str] | None = None
+               ) -> PacketMap:
+    """Districts coloured by ``value`` (on-time rate, volume...), with a legend.
+
+    Parameters
+    ----------
+    districts : GeoDataFrame with ``key``, ``label`` and polygon geometry (WGS84), e.g.
+        ``stat_lib.store.load_districts(params, layer)``.
+    values : one row per district ``key`` with ``value`` (and optional ``count``). Districts
+        with no row show as "no data"; value rows for keys not in ``districts`` (such as
+        ``unassigned``) are counted in the map's note.
+    higher_is_better : True red->green, False green->red, None a volume ramp (blues).
+    tips : tooltip HTML per district row (already escaped); default: label, value, count.
+    """
+    _need(districts, [key, label, "geometry"], "choropleth districts")
+    _need(values, [key, value] + ([count] if count else []), "choropleth values")
+    cols = [key, value] + ([count] if count else [])
+    gdf = districts[[key, label, "geometry"]].merge(values[cols], on=key, how="left")
+    unknown = values.loc[~values[key].isin(districts[key]), key]
+    note = (f"{len(unknown)} value row(s) for keys not on this map "
+            f"({', '.join(map(str, unknown[:5]))}) are not drawn." if len(unknown) else "")
+    edges = class_edges(gdf[value], classes)
+    ramp = VOLUME if higher_is_better is None else (
+        PERFORMANCE if higher_is_better else PERFORMANCE[::-1])
+    colors = _palette(ramp, max(len(edges) - 1, 1))
+    labels = class_labels(edges, fmt) if len(edges) else []
+    idx = classify(gdf[value], edges)
+    gdf["fill"] = [colors[i] if i >= 0 else NO_DATA for i in idx]
+    gdf["cls"] = [labels[i] if i >= 0 else "no data" for i in idx]
+    gdf["tip"] = tips if tips is not None else [
+        _tip(lab, [(value_title or value, _fmt(v, fmt))]
+             + ([("Requests", f"{c:,.0f}" if pd.notna(c) else "0")] if count else []))
+        for lab, v, c in zip(gdf[label], gdf[value], gdf[count] if count else [None] * len(gdf))]
+    if (idx < 0).any():
+        labels, colors = labels + ["no data"], colors + [NO_DATA]
+    fmap = _base_map(gdf, basemap, height)
+    _polygons(fmap, _features(gdf, ["tip", "fill"], simplify),
+              legend_html(value_title or value, labels, colors), line_weight)
+    static = _static(_features(gdf, ["cls"], simplify), value_title or value, labels, colors,
+                     line_weight=min(line_weight, 0.5))
+    return PacketMap(fmap, static, title, note)
+
+
+def grid_cells(points: pd.DataFrame, cell_m: float = 1000.0, lat: str = "lat",
+               lon: str = "lon"):
+    """Count points per square grid cell of about ``cell_m`` metres (aggregated in Python).
+
+    Returns a GeoDataFrame (``key``, ``label``, ``count``, geometry); ``attrs["missing"]``
+    counts the points without coordinates, which are not placed.
+    """
+    import geopandas as gpd
+    from shapely.geometry import box
+    _need(points, [lat, lon], "grid_cells")
+    xy = points[[lat, lon]].apply(pd.to_numeric, errors="coerce")
+    ok = xy.notna().all(axis=1)
+    xy = xy[ok]
+    lat0 = float(xy[lat].mean()) if len(xy) else 0.0
+    dlat = cell_m / 111_320.0
+    dlon = cell_m / (111_320.0 * max(math.cos(math.radians(lat0)), 0.01))
+    cells = pd.DataFrame({"i": np.floor(xy[lat] / dlat).astype(int),
+                          "j": np.floor(xy[lon] / dlon).astype(int)})
+    counts = cells.value_counts().rename("count").reset_index()
+    geoms = [box(j * dlon, i * dlat, (j + 1) * dlon, (i + 1) * dlat)
+             for i, j in zip(counts["i"], counts["j"])]
+    out = gpd.GeoDataFrame({"key": [f"{i}:{j}" for i, j in zip(counts["i"], counts["j"])],
+                            "label": "Grid cell", "count": counts["count"].astype(int)},
+                           geometry=geoms, crs="EPSG:4326")
+    out.attrs["missing"] = int((~ok).sum())
+    return out
+
+
+def density_map(points: pd.DataFrame, *, title: str = "Where requests came from",
+                cell_m: float = 1000.0, basemap: str | None = None, height: int = 460
+                ) -> PacketMap:
+    """Requests per grid cell of about ``cell_m`` metres (no marker per request)."""
+    cells = grid_cells(points, cell_m)
+    if cells.empty:
+        raise StatLibError(f"density_map has no requests with coordinates to place "
+                           f"({cells.attrs['missing']} without); expected columns lat/lon with "
+                           f"WGS84 values")
+    pmap = choropleth(cells, cells[["key", "count"]], value="count", title=title,
+                      fmt=",.0f", value_title="Requests per cell", higher_is_better=None,
+                      basemap=basemap, simplify=0, height=height, line_weight=0,
+                      tips=[f"{c:,} requests" for c in cells["count"]])
+    if cells.attrs["missing"]:
+        pmap.note = f"{cells.attrs['missing']:,} request(s) without coordinates are not shown."
+    return pmap
+
+
+_CLUSTER_CALLBACK = """function (row) {
+  var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+      {radius: 6, color: "#7f0000", weight: 1, fillColor: "#d7301f", fillOpacity: 0.85});
+  marker.bindPopup(row[2]);
+  return marker;
+}"""
+
+
+def overdue_map(requests: pd.DataFrame, *, districts=None, title: str = "Overdue open requests",
+                max_points: int = 1500, basemap: str | None = None, height: int = 460
+                ) -> PacketMap:
+    """Overdue open requests, clustered (Leaflet.markercluster), with escaped popups.
+
+    ``requests`` needs ``lat``, ``lon``, ``request_id``, ``service_name``, ``address``,
+    ``days_overdue``; the most overdue ``max_points`` are drawn and the rest counted in the note.
+    """
+    cols = ["lat", "lon", "request_id", "service_name", "address", "days_overdue"]
+    _need(requests, cols, "overdue_map")
+    df = requests[cols].copy()
+    df[["lat", "lon"]] = df[["lat", "lon"]].apply(pd.to_numeric, errors="coerce")
+    located = df.dropna(subset=["lat", "lon"]).sort_values("days_overdue", ascending=False)
+    shown = located.head(max_points)
+    notes = []
+    if len(df) - len(located):
+        notes.append(f"{len(df) - len(located):,} without coordinates")
+    if len(located) > len(shown):
+        notes.append(f"{len(located) - len(shown):,} less overdue not drawn")
+    note = f"{len(shown):,} of {len(df):,} shown" + (f" ({'; '.join(notes)})." if notes else ".")
+    frame = districts if districts is not None else _bbox(shown)
+    fmap = _base_map(frame, basemap, height)
+    fc = {"type": "FeatureCollection", "features": []}
+    if districts is not None:
+        outl = districts.assign(tip=[_tip(x, []) for x in districts["label"]], fill="#ffffff",
+                                cls="district")
+        fc = _features(outl, ["tip", "fill", "cls"], 0.0003)
+        folium.GeoJson(fc, style_function=lambda f: {"fillColor": "#ffffff", "color": "#777",
+                                                     "weight": 1, "fillOpacity": 0.3},
+                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(fmap)
+    rows = [[round(r.lat, 5), round(r.lon, 5), _popup(r)] for r in shown.itertuples()]
+    FastMarkerCluster(rows, callback=_CLUSTER_CALLBACK).add_to(fmap)
+    fmap.add_child(_Legend(legend_html("Overdue open requests", ["one request (clustered)"],
+                                       ["#d7301f"])))
+    static = _static(fc, "District", ["district"] if districts is not None else [], ["#f4f4f4"],
+                     shown[["lat", "lon"]])
+    return PacketMap(fmap, static, title, note)
+
+
+def _popup(r) -> str:
+    days = f"{float(r.days_overdue):,.1f}" if pd.notna(r.days_overdue) else "?"
+    return _tip(r.service_name, [("Request", str(r.request_id)), ("Address", str(r.address)),
+                                 ("Days overdue", days)])
+
+
+def _bbox(points: pd.DataFrame):
+    import geopandas as gpd
+    from shapely.geometry import box
+    if points.empty:
+        raise StatLibError("overdue_map has nothing to frame: no districts were given and no "
+                           "request has coordinates; pass districts=load_districts(...)")
+    b = box(points["lon"].min(), points["lat"].min(), points["lon"].max(), points["lat"].max())
+    return gpd.GeoDataFrame(geometry=[b.buffer(0.01)], crs="EPSG:4326")
+
+
+def _need(df, columns, what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise StatLibError(f"{what} needs columns {', '.join(map(repr, columns))}; missing "
+                           f"{', '.join(map(repr, missing))} (found "
+                           f"{', '.join(map(str, df.columns))})")

@@ -1,0 +1,77 @@
+"""Notebook kinds: the packets a period produces, each a packaged notebook plus its report.
+
+A kind names its notebook (``<kind>.ipynb``, packaged), the report class the notebook uses and
+the runs it makes in a period (``department``: one per department; ``citywide``: one). Which
+notebook a run executes, first found:
+
+1. ``<notebooks>/<slug>.ipynb``: a home's notebook for that one department (or citywide);
+2. ``<notebooks>/<kind>.ipynb``: a home's notebook for every run of the kind;
+3. the packaged ``<kind>.ipynb``.
+
+``<notebooks>`` is the home's ``notebooks/`` folder (or the folder a caller names). Each step
+stands alone: a home may override one department without copying the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import UsageError
+from .resources import packaged
+
+
+@dataclass(frozen=True)
+class NotebookKind:
+    """A kind of packet: its name, report class and the run slugs it makes for a home."""
+
+    name: str
+    report: str
+    description: str
+    runs: Callable  # params -> list of run slugs (department slugs, or the kind's own name)
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+NOTEBOOK_KINDS: dict[str, NotebookKind] = {}
+
+
+def register(kind: NotebookKind) -> NotebookKind:
+    """Add a notebook kind (the one place kinds are listed); runs happen in this order."""
+    NOTEBOOK_KINDS[kind.name] = kind
+    return kind
+
+
+def plan(params) -> list[tuple[str, NotebookKind]]:
+    """Every run of a period for this home: ``(slug, kind)`` in batch order."""
+    return [(slug, kind) for kind in NOTEBOOK_KINDS.values() for slug in kind.runs(params)]
+
+
+def kind_of(params, slug: str) -> NotebookKind:
+    """The kind a run slug belongs to; unknown -> ``UsageError`` listing the known slugs."""
+    for run, kind in plan(params):
+        if run == slug:
+            return kind
+    known = ", ".join(s for s, _ in plan(params))
+    raise UsageError(f"unknown department {slug!r}; known: {known}")
+
+
+def notebook_for(slug: str, kind: NotebookKind, notebooks_dir=None) -> Path:
+    """The notebook one run executes (see the module docstring for the order)."""
+    if notebooks_dir is not None:
+        for name in (f"{slug}.ipynb", kind.notebook):
+            own = Path(notebooks_dir) / name
+            if own.exists():
+                return own
+    return packaged("notebooks") / kind.notebook
+
+
+register(NotebookKind("department", "stat_lib.present.reports.DepartmentReport",
+                      "one department's packet for one period",
+                      lambda params: sorted(params.departments)))
+register(NotebookKind("citywide", "stat_lib.present.reports.CitywideReport",
+                      "every department at a glance, CityScore, what moved",
+                      lambda params: ["citywide"]))

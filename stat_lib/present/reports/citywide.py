@@ -1,0 +1,133 @@
+"""The citywide packet: every department's headline, CityScore, what moved, a city map.
+
+Department figures are computed the same way as in the department packets (it reads no other
+notebook), so all notebooks of a period run in parallel.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ... import metrics as m
+from ...core.business_calendar import BusinessCalendar
+from ...core.periods import Period
+from ...metrics import scoring
+from ...metrics.registry import format_value, metric_def
+from ...metrics.tidy import cityscore_figures
+from ...params import load_params
+from ...store import load_districts, load_requests
+from ..html import HTML, esc, score_text, table, use_branding
+from ..summary import publish_summary
+from .department import HEADLINE
+
+
+class CitywideReport:
+    """The citywide packet: every department's headline, CityScore, what moved, a city map."""
+
+    def __init__(self, home: str, period: str, as_of: str | None = None):
+        self.params = load_params(home)
+        use_branding(self.params)
+        self.period = Period.parse(period, self.params.city.timezone)
+        if as_of:
+            self.period = self.period.to_date(as_of)
+        self.calendar = BusinessCalendar.from_city(self.params.city)
+        # each department loaded (by SQL) and prepared once: the figures (3 windows), trends
+        # and maps reuse it
+        self.prepared = {slug: m.prepare(load_requests(self.params, [slug], end=self.period.end),
+                                         d, self.calendar)
+                         for slug, d in self.params.departments.items()}
+        self.figures = cityscore_figures(self.params, self.period, as_of=as_of,
+                                         prepared=self.prepared)
+        self.scores = scoring.cityscore(self.params, self.figures)
+        self.names = {slug: d.name for slug, d in self.params.departments.items()}
+        self.windows = {p.label: self._window_title(name, p)
+                        for name, p in self.period.windows().items()}
+
+    @staticmethod
+    def _window_title(name: str, period: Period) -> str:
+        return {"month": period.describe(), "quarter": f"Q{period.number} to date",
+                "year": f"{period.year} to date"}[name]
+
+    def headline_table(self):
+        month = self.figures[self.figures["window"] == "month"]
+        wide = month.pivot_table(index=["department", "department_name"], columns="metric",
+                                 values="display", aggfunc="first").reset_index()
+        cols = {"department_name": "Department"}
+        cols.update({k: label for k, label in HEADLINE if k in wide.columns})
+        return HTML(table(wide, cols))
+
+    def cityscore(self):
+        from ..charts import cityscore_chart
+        parts = []
+        city = self.scores["city"]
+        if not city.empty:
+            cells = " · ".join(f"{esc(self.windows.get(r.period, r.period))}: "
+                               f"<strong>{score_text(r.score)}</strong>" for r in city.itertuples())
+            parts.append(HTML(f'<p class="stat-lede">CityScore — {cells}. 1.00 means on target; '
+                              f'each measure counts at most '
+                              f'{self.params.results.cityscore_cap:.2f}.</p>'))
+        month = self.scores["departments"]
+        month = month[month["period"] == self.period.label]
+        if not month.empty:
+            data = month.assign(name=month["department"].map(self.names))[["name", "score"]]
+            parts.append(cityscore_chart(data.dropna(subset=["score"])))
+        for name, label in (("departments", "Department"), ("results", "Strategic result")):
+            tbl = self.scores[name]
+            if tbl.empty:
+                continue
+            key = "department" if name == "departments" else "name"
+            tbl = tbl.assign(text=[score_text(v) for v in tbl["score"]])
+            if key == "department":
+                tbl[key] = tbl[key].map(self.names)
+            wide = tbl.pivot_table(index=key, columns="period", values="text",
+                                   aggfunc="first").reset_index()
+            order = [p for p in self.windows if p in wide.columns]
+            parts.append(HTML(table(wide, {key: label, **{p: self.windows[p] for p in order}})))
+        return parts
+
+    def what_moved(self, top: int = 10):
+        frames = [m.trend(prep, self.params.departments[slug], self.period, self.calendar)
+                  for slug, prep in self.prepared.items()]
+        moved = scoring.what_moved(pd.concat(frames, ignore_index=True),
+                                   self.params.departments)
+        flagged = moved[moved["flagged"]].head(top)
+        if flagged.empty:
+            return HTML("<p>No measure moved outside its normal range of the last twelve "
+                        "periods.</p>")
+        rows = flagged.assign(
+            rank_text=flagged["rank"].astype(int).astype(str),
+            name=flagged["department"].map(self.names),
+            now=[format_value(v, metric_def(k).unit) for v, k in zip(flagged["value"],
+                                                                    flagged["metric"])],
+            normal=[f"{format_value(lo, metric_def(k).unit)} – "
+                    f"{format_value(hi, metric_def(k).unit)}"
+                    for lo, hi, k in zip(flagged["low"], flagged["high"], flagged["metric"])])
+        return HTML(table(rows, {"rank_text": "#", "name": "Department", "label": "Measure",
+                                 "now": "This period", "normal": "Normal range (12 periods)",
+                                 "moved": "Moved", "assessment": "Assessment"}))
+
+    def by_district(self, layer: str) -> pd.DataFrame:
+        """City-wide figures per district: departments' numerators and denominators summed."""
+        return m.combine_districts([m.by_district(prep, self.period, layer)
+                                    for prep in self.prepared.values()])
+
+    def maps(self):
+        from ..maps import choropleth
+        if not self.params.city.boundaries:
+            return [HTML("<p>No boundary layer is configured (city.yaml "
+                         "<code>boundaries:</code>).</p>")]
+        b = self.params.city.boundaries[0]
+        values = self.by_district(b.layer)
+        return [choropleth(load_districts(self.params, b.layer), values, value="value",
+                           count="count", title=f"Closed on time, all departments, by "
+                                                f"{b.name.lower()}", value_title="On time",
+                           basemap=self.params.city.basemap)]
+
+    def publish(self):
+        city = self.scores["city"]
+        month = city[city["period"] == self.period.label]
+        score = None if month.empty or pd.isna(month["score"].iloc[0]) else \
+            round(float(month["score"].iloc[0]), 3)
+        counts = self.figures.loc[self.figures["window"] == "month", "status"].value_counts()
+        publish_summary({"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
+                         "missed": int(counts.get("missed", 0)), "cityscore": score})

@@ -1,0 +1,289 @@
+"""The department packet: one method per section, every number from :mod:`stat_lib.metrics`.
+
+Notebooks stay short (a parameters cell, then one call per section), so a liaison reading
+``department.ipynb`` in JupyterLab sees the same figures the packet shows. This module only
+arranges and displays; every string from data is HTML-escaped here or by the chart and map
+modules.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import pandas as pd
+
+from ... import metrics as m
+from ...core.business_calendar import BusinessCalendar
+from ...core.periods import Period
+from ...metrics import scoring
+from ...metrics.registry import format_value, metric_def, tiles
+from ...metrics.tidy import cityscore_figures
+from ...params import load_params
+from ...store import load_districts, load_requests, quality_counts
+from ..html import HTML, TREND_ARROW, _change_text, badge, esc, table, use_branding
+from ..summary import publish_summary
+
+HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
+
+
+class DepartmentReport:
+    """Everything one department's packet shows for one period.
+
+    Parameters
+    ----------
+    home : str
+        The folder holding params/, data/ and outputs/.
+    department : str
+        Department slug.
+    period : str
+        ``2026-10``, ``2026-W42`` or ``2026-Q3``.
+    as_of : str, optional
+        ISO timestamp: a period to date (nightly month-to-date runs).
+    """
+
+    def __init__(self, home: str, department: str, period: str, as_of: str | None = None):
+        self.params = load_params(home)
+        use_branding(self.params)
+        self.department = self.params.department(department)
+        tz = self.params.city.timezone
+        self.period = Period.parse(period, tz)
+        if as_of:
+            self.period = self.period.to_date(as_of)
+        self.calendar = BusinessCalendar.from_city(self.params.city)
+        requests = load_requests(self.params, [department], end=self.period.end)
+        self.prep = m.prepare(requests, self.department, self.calendar, as_of)
+        self.card, self.trend = scoring.department_scorecard(
+            self.prep, self.department, self.period, self.calendar)
+
+    # --- cover and headline ------------------------------------------------------------------
+
+    @cached_property
+    def summary(self) -> dict:
+        return m.department_summary(self.prep, self.department, self.period, self.calendar)
+
+    def headline(self):
+        """Six headline figures with their change vs the prior period and a year earlier."""
+        card = self.card.set_index("metric")
+        tiles = []
+        for metric, label in HEADLINE:
+            unit = metric_def(metric).unit
+            value = self.summary.get(metric)
+            prior = card["prior"].get(metric) if metric in card.index else None
+            year = card["year_ago"].get(metric) if metric in card.index else None
+            tiles.append(
+                f'<div class="stat-tile"><div class="stat-tile-label">{esc(label)}</div>'
+                f'<div class="stat-tile-value" data-metric="{metric}">'
+                f'{esc(format_value(value, unit))}</div>'
+                f'<div class="stat-tile-change">vs prior {esc(_change_text(value, prior, unit))}'
+                f' · vs last year {esc(_change_text(value, year, unit))}</div></div>')
+        return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
+
+    # --- scorecard ------------------------------------------------------------------------------
+
+    def scorecard(self):
+        """Metric, this period, prior, same period last year, target, status, trend."""
+        rows = self.card.assign(
+            now=self.card["display"],
+            prior_text=[format_value(v, u) for v, u in zip(self.card["prior"], self.card["unit"])],
+            year_text=[format_value(v, u) for v, u in zip(self.card["year_ago"],
+                                                          self.card["unit"])],
+            target_text=[format_value(v, u) if v is not None and not pd.isna(v) else "—"
+                         for v, u in zip(self.card["target"], self.card["unit"])],
+            status_html=[badge(s) for s in self.card["status"]],
+            trend_text=[TREND_ARROW.get(t, t) for t in self.card["trend"]])
+        counts = self.card["status"].value_counts()
+        line = " · ".join(f"{counts.get(s, 0)} {s}" for s in ("met", "near", "missed"))
+        return HTML(f'<p class="stat-lede">Targets: {esc(line)}.</p>' + table(rows, {
+            "label": "Measure", "now": str(self.period.label), "prior_text": "Prior period",
+            "year_text": "Same period last year", "target_text": "Target",
+            "status_html": "Status", "trend_text": "Trend (3 periods)"},
+            raw=("status_html",)))
+
+    def what_moved(self, top: int = 5):
+        """This department's changes larger than normal variation, ranked."""
+        moved = scoring.what_moved(self.trend, {self.department.slug: self.department})
+        flagged = moved[moved["flagged"]].head(top)
+        if flagged.empty:
+            return HTML('<p>No measure moved outside its normal range of the last twelve '
+                        'periods.</p>')
+        rows = flagged.assign(
+            now=[format_value(v, metric_def(k).unit) for v, k in zip(flagged["value"],
+                                                                    flagged["metric"])],
+            normal=[f"{format_value(lo, metric_def(k).unit)} – {format_value(hi, metric_def(k).unit)}"
+                    for lo, hi, k in zip(flagged["low"], flagged["high"], flagged["metric"])])
+        return HTML(table(rows, {"label": "Measure", "now": "This period",
+                                 "normal": "Normal range (12 periods)", "moved": "Moved",
+                                 "assessment": "Assessment"}))
+
+    # --- service standards -----------------------------------------------------------------------
+
+    @cached_property
+    def by_service(self) -> pd.DataFrame:
+        return m.on_time_by_service(self.prep, self.department, self.period, self.calendar)
+
+    def on_time_by_service(self):
+        from ..charts import ontime_by_service
+        target = scoring.target_for(self.department, "on_time_rate")
+        data = self.by_service[self.by_service["on_time_rate"].notna()].copy()
+        data["on_time_rate"] = data["on_time_rate"].astype(float)
+        chart = ontime_by_service(data, target=target.target if target else None) \
+            if len(data) else None
+        rows = self.by_service.assign(
+            rate=[format_value(v, "rate") for v in self.by_service["on_time_rate"]],
+            median=[format_value(v, "days") for v in self.by_service["median_days_to_close"]])
+        tbl = HTML(table(rows, {"service_name": "Service", "sla": "SLA", "closed": "Closed",
+                                "rate": "On time", "median": "Median to close",
+                                "backlog_open": "Open", "overdue_open": "Overdue"}))
+        return [x for x in (chart, tbl) if x is not None]
+
+    def time_to_close(self):
+        from ..charts import time_to_close_chart
+        dist = m.time_to_close_distribution(self.prep, self.department, self.period,
+                                            self.calendar)
+        if dist.empty:
+            return [HTML("<p>No requests were closed in this period.</p>")]
+        s = self.summary
+        text = (f"<p>Median {esc(format_value(s['median_days_to_close'], 'days'))}, "
+                f"90th percentile {esc(format_value(s['p90_days_to_close'], 'days'))}, "
+                f"mean {esc(format_value(s['mean_days_to_close'], 'days'))} "
+                f"(median {esc(format_value(s['median_business_days_to_close'], 'business_days'))})."
+                f"</p>")
+        return [time_to_close_chart(dist["days_to_close"].to_numpy(dtype=float)), HTML(text)]
+
+    # --- backlog -----------------------------------------------------------------------------------
+
+    def backlog(self):
+        from ..charts import aging_chart
+        ages = self.aging_table()
+        s = self.summary
+        lede = (f"<p>{s['backlog_open']:,} open at period end ({s['backlog_start']:,} at its "
+                f"start); {s['overdue_open']:,} overdue "
+                f"({esc(format_value(s['overdue_share'], 'rate'))} of the backlog).</p>")
+        sla = ages[ages["scheme"] == "sla"].assign(
+            share_text=lambda d: [format_value(v, "rate") for v in d["share"]])
+        return [HTML(lede), aging_chart(m.open_ages(self.prep, self.period)),
+                HTML(table(sla, {"bucket": "Age against SLA", "requests": "Open requests",
+                                 "share_text": "Share"}))]
+
+    def aging_table(self) -> pd.DataFrame:
+        return m.aging(self.prep, self.department, self.period, self.calendar)
+
+    def open_requests(self) -> pd.DataFrame:
+        return m.open_requests(self.prep, self.period)
+
+    def oldest_overdue(self, n: int = 10):
+        over = self.overdue_requests()
+        if over.empty:
+            return HTML("<p>No open request is overdue at period end.</p>")
+        rows = over.head(n).assign(days=lambda d: d["days_overdue"].map("{:,.0f}".format),
+                                   opened=lambda d: d["requested_at"].dt.strftime("%Y-%m-%d"))
+        return HTML(table(rows, {"request_id": "Request", "service_name": "Service",
+                                 "address": "Address", "opened": "Opened",
+                                 "days": "Days overdue"}, caption="Most overdue open requests"))
+
+    def overdue_requests(self) -> pd.DataFrame:
+        return m.overdue_requests(self.prep, self.period)
+
+    # --- trends ------------------------------------------------------------------------------------
+
+    def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
+        from ..charts import trend_chart
+        charts = []
+        for metric in metrics:
+            d = metric_def(metric)
+            series = self.trend[self.trend["metric"] == metric]
+            target = scoring.target_for(self.department, metric)
+            fmt = ".0%" if d.unit == "rate" else (",.1f" if d.unit == "days" else ",.0f")
+            charts.append(trend_chart(series, target=target.target if target else None,
+                                      title=d.label, fmt=fmt))
+        return charts
+
+    # --- maps --------------------------------------------------------------------------------------
+
+    def by_district(self, layer: str) -> pd.DataFrame:
+        """Headline figures per district of ``layer``, computed by stat_lib.metrics."""
+        return m.by_district(self.prep, self.period, layer)
+
+    def maps(self):
+        """On-time and volume choropleths per boundary layer, density, overdue clusters."""
+        from ..maps import choropleth, density_map, overdue_map
+        basemap = self.params.city.basemap
+        out = []
+        for b in self.params.city.boundaries:
+            districts = load_districts(self.params, b.layer)
+            values = self.by_district(b.layer)
+            rates = values.assign(value=values["on_time_rate"].astype(float))
+            out.append(choropleth(districts, rates, value="value", count="count",
+                                  title=f"Closed on time by {b.name.lower()}",
+                                  value_title="On time", basemap=basemap))
+            out.append(choropleth(districts, values.assign(value=values["created"]),
+                                  value="value", title=f"Requests received by {b.name.lower()}",
+                                  fmt=",.0f", value_title="Requests", higher_is_better=None,
+                                  basemap=basemap))
+        created = m.created_requests(self.prep, self.period)
+        if created[["lat", "lon"]].notna().all(axis=1).any():
+            out.append(density_map(created, title="Where this period's requests came from",
+                                   basemap=basemap))
+        over = self.overdue_requests()
+        if not over.empty:
+            first = self.params.city.boundaries[0] if self.params.city.boundaries else None
+            out.append(overdue_map(over, basemap=basemap, districts=load_districts(
+                self.params, first.layer) if first else None))
+        return out
+
+    # --- standards and quality -----------------------------------------------------------------
+
+    def standards(self):
+        if not self.department.standards:
+            return HTML("<p>No customer service standard is configured for this department "
+                        "(params/departments/&lt;slug&gt;.yaml, <code>standards:</code>).</p>")
+        rep = m.standards_report(self.prep, self.department, self.period, self.calendar)
+        rows = rep.assign(
+            compliance=[format_value(v, "rate") for v in rep["standard_compliance"]],
+            owed=[format_value(v, "count") for v in rep["redress_count"]],
+            dollars=[format_value(v, "dollars") for v in rep["redress_dollars"]])
+        cols = {"promise": "Promise", "closed": "Closed", "compliance": "Met",
+                "owed": "Redress owed (requests)", "dollars": "Redress owed ($)"}
+        return HTML(table(rows, {k: v for k, v in cols.items() if k in rows.columns}))
+
+    def data_quality(self):
+        note = quality_note(self.params, self.department.slug)
+        return HTML(f'<p class="stat-quality">{esc(note)}</p>')
+
+    # --- for the batch -------------------------------------------------------------------------
+
+    def publish(self):
+        """Record status counts and headline figures in the manifest (via the notebook)."""
+        counts = self.card["status"].value_counts()
+        figures = {k: (None if v is None or pd.isna(v) else float(v))
+                   for k, v in self.summary.items() if k in dict(HEADLINE)}
+        publish_summary({"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
+                         "missed": int(counts.get("missed", 0)),
+                         "cityscore": self.cityscore(), "figures": figures})
+
+    def cityscore(self) -> float | None:
+        figs = cityscore_figures(self.params, self.period, [self.department.slug],
+                                 requests=self.prep.frame,
+                                 prepared={self.department.slug: self.prep})
+        tables = scoring.cityscore(self.params, figs)
+        dept = tables["departments"]
+        month = dept[dept["period"] == self.period.label]
+        return None if month.empty or pd.isna(month["score"].iloc[0]) else \
+            round(float(month["score"].iloc[0]), 3)
+
+
+def quality_note(params, department: str) -> str:
+    """A short data-quality note on one department's stored rows, for its packet."""
+    dept = params.department(department)
+    c = quality_counts(params, department)
+    n = c["requests"]
+    if n == 0:
+        return f"No requests for {dept.name} in the store."
+    note = (f"{n:,} requests for {dept.name}; {c['no_coordinates']:,} "
+            f"({c['no_coordinates'] / n:.1%}) without usable coordinates (placed by the "
+            f"source's district columns where given)")
+    if c["unplaced"]:
+        note += f"; {c['unplaced']:,} not placed in at least one district layer"
+    if c["flagged"]:
+        note += f"; {c['flagged']:,} carry a data-quality flag"
+    return note + f"; {c['rejected']:,} source rows rejected (see the rejects table)."

@@ -1,0 +1,326 @@
+"""The batch: run a period's notebooks with papermill, in parallel, incrementally and safely.
+
+``run_period`` executes ``department.ipynb`` once per department and ``citywide.ipynb`` once
+into ``outputs/<period>/``, exports packets, and writes ``index.html``, ``metrics.csv`` and
+``manifest.json``.
+
+Notebook parameter convention
+-----------------------------
+The notebook's cell tagged ``parameters`` declares ``department`` (a slug, ``"citywide"`` for
+the citywide notebook), ``period`` (the label, ``"2026-10"``), ``home`` (the home folder, as
+a string) and ``as_of`` (``None``; for a to-date period an ISO timestamp, the exclusive
+cut-off, so ``Period.parse(period, tz, as_of=as_of)`` rebuilds the period). The batch passes
+``as_of`` only for to-date periods. Any other name is an error before execution (papermill
+only warns; see :mod:`stat_lib.run.parameters`). Which notebook each run executes (a home's
+``notebooks/<slug>.ipynb``, else its ``notebooks/<kind>.ipynb``, else the packaged one) is
+:mod:`stat_lib.present.notebook_kinds`.
+
+Incremental runs
+----------------
+Each entry's ``input_hash`` covers the notebook source, the parameters, the packet templates,
+the department's data fingerprint for the period, the params files it reads (city.yaml,
+results.yaml, its department file; citywide: all) and stat_lib's version and sources. An entry
+whose hash is unchanged and whose packet exists is ``skipped``; ``force=True`` re-runs all.
+This path imports no notebook machinery, so a re-run with nothing changed takes about a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import RunFailed
+from ..core.manifest import Entry, file_digest, input_hash, library_digest, tree_digest
+from ..core.periods import Period
+from ..present.notebook_kinds import kind_of, notebook_for, plan
+from ..present.resources import template_dirs
+from .jobs import Job, JobResult
+from .parameters import PARAMETER_NAMES, check_parameters  # noqa: F401  (re-exported)
+from .period_files import Background, write_metrics, write_period
+from .progress import Progress, log_to_stderr
+
+log = logging.getLogger("stat_lib.batch")
+CITYWIDE = "citywide"
+
+
+@dataclass
+class RunResult:
+    """What ``run_period`` did: one entry per notebook of the period, plus batch problems."""
+
+    period: str
+    period_dir: Path
+    entries: list[Entry]
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Entry]:
+        return [e for e in self.entries if e.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """False when any notebook failed or a period file could not be written."""
+        return not self.failed and not self.problems
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else RunFailed.exit_code
+
+    def count(self, status: str) -> int:
+        return sum(e.status == status for e in self.entries)
+
+    def summary(self) -> str:
+        """A few lines for a terminal or a log: counts, failures, where the packets are."""
+        lines = [f"{self.period}: {len(self.entries)} notebook(s): {self.count('ok')} ok, "
+                 f"{self.count('failed')} failed, {self.count('skipped')} skipped (unchanged) "
+                 f"in {self.seconds:.1f} s -> {self.period_dir / 'index.html'}"]
+        lines += [f"  FAILED {e.department}: {e.error}" for e in self.failed]
+        lines += [f"  PROBLEM {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def run_period(params, period, departments=None, *, workers=None, force=False, pdf=False,
+               executor="local", scheduler=None, progress=None, notebooks_dir=None,
+               lock_timeout: float = 0) -> RunResult:
+    """Execute and export every notebook of ``period``; skip those whose inputs are unchanged.
+
+    Parameters
+    ----------
+    params : stat_lib.config.Params
+    period : Period or str
+        ``2026-10``; a to-date ``Period`` (``as_of`` set) runs month-to-date.
+    departments : list of str, optional
+        Department slugs (``"citywide"`` allowed); default every department plus citywide.
+    workers : int, optional
+        Notebooks at once; default ``batch.workers`` in city.yaml, else the core count.
+    force : bool
+        Re-run notebooks whose input hash is unchanged.
+    pdf : bool
+        Also export ``<slug>.pdf``.
+    executor : {'local', 'dask'} or a registered name
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address for ``executor='dask'``.
+    progress : bool, optional
+        Rich progress bar; default when stderr is a terminal, log lines otherwise.
+    notebooks_dir : path, optional
+        Folder of notebooks overriding the packaged ones (``<slug>.ipynb``, ``<kind>.ipynb``);
+        default ``<home>/notebooks``.
+    lock_timeout : float
+        Seconds to wait for another run on the same outputs folder.
+
+    Returns
+    -------
+    RunResult
+        ``ok`` is False when any notebook failed; the others still ran.
+
+    Raises
+    ------
+    OutputsBusyError
+        Another run holds the outputs folder.
+    UsageError
+        Unknown department or executor.
+    """
+    from ..core.atomic_write import remove_stale_temps
+    from .executors import get_executor
+    from .outputs_lock import outputs_lock
+
+    t0 = time.monotonic()
+    get_executor(executor)  # an unknown name fails before any work
+    period = _with_tz(params, period)
+    slugs = _slugs(params, departments)
+    nb_dir = Path(notebooks_dir) if notebooks_dir is not None else params.home / "notebooks"
+    with outputs_lock(params.outputs, timeout=lock_timeout), log_to_stderr():
+        period_dir = params.outputs / period.label
+        period_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(period_dir)
+        planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf)
+        meta = _meta(params, period)
+        jobs = [_job(params, p, period_dir, meta, pdf) for p in planned if p.status is None]
+        # metrics.csv comes from the store, not the notebooks: computed while they run
+        metrics = Background(write_metrics, params, period, period_dir) if jobs else None
+        try:
+            done = _execute(jobs, planned,
+                            workers or params.city.batch.workers or os.cpu_count(),
+                            executor, scheduler, progress)
+        except BaseException:
+            if metrics:
+                metrics.stop()
+            raise
+        entries = _merge(previous, planned)
+        result = RunResult(period.label, period_dir, planned)
+        result.problems = write_period(params, period, period_dir, entries, meta, done,
+                                        metrics)
+    result.seconds = time.monotonic() - t0
+    return result
+
+
+def _with_tz(params, period):
+    if isinstance(period, str):
+        return Period.parse(period, tz=params.city.timezone)
+    return period if period.tz else period.with_tz(params.city.timezone)
+
+
+def _slugs(params, departments) -> list[str]:
+    if not departments:
+        return [slug for slug, _ in plan(params)]
+    for slug in departments:
+        if slug != CITYWIDE:
+            params.department(slug)  # raises UsageError naming the known ones
+    return list(dict.fromkeys(departments))
+
+
+def parameters_for(params, period, slug: str) -> dict:
+    """Exactly what papermill receives for one notebook (see the module docstring)."""
+    values = {"department": slug, "period": period.label, "home": str(params.home)}
+    if period.as_of is not None:
+        values["as_of"] = period.as_of.isoformat()
+    return values
+
+
+# --- planning: hashes and skips -------------------------------------------------------------
+
+def _plan(params, period, slugs, nb_dir, period_dir, force, pdf):
+    from ..core.manifest import previous_entries
+    previous = previous_entries(period_dir)
+    shared = {"templates": _templates_digest(params), "library": library_digest()}
+    planned = []
+    for slug in slugs:
+        nb = notebook_for(slug, kind_of(params, slug), nb_dir)
+        parameters = parameters_for(params, period, slug)
+        inputs = {**shared, **_own_inputs(params, period, slug, nb, parameters)}
+        entry = Entry(department=slug, notebook=f"{slug}.ipynb", parameters=parameters,
+                      status=None, seconds=0.0, html=None, pdf=None, error=None,
+                      input_hash=input_hash(inputs), template=str(nb), inputs=_short(inputs))
+        prev = previous.get(slug)
+        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf):
+            _carry_over(entry, prev)
+        else:
+            log.info("%s: %s", slug, "forced" if force else why_rerun(prev, entry, period_dir))
+        planned.append(entry)
+    return planned, previous
+
+
+def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
+    from ..store import data_fingerprint
+    department = None if slug == CITYWIDE else slug
+    files = params.files if department is None else [
+        f for f in params.files if f.parent.name != "departments" or f.stem == slug]
+    return {"notebook": file_digest(nb), "parameters": parameters,
+            "data": data_fingerprint(params, department=department, end=period.end),
+            "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
+                             file_digest(f) for f in files}}
+
+
+def _short(inputs: dict) -> dict:
+    """The hashed parts as recorded in the manifest (digests, not contents)."""
+    return {k: (v if k != "library" else v.split(":")[0] + ":" + v.split(":")[1][:16])
+            for k, v in inputs.items()}
+
+
+def why_rerun(prev: Entry | None, entry: Entry, period_dir: Path) -> str:
+    """Why a notebook runs: no previous run, a failed one, which inputs changed, or no packet."""
+    if prev is None:
+        return "first run"
+    if prev.status == "failed":
+        return "previous run failed"
+    changed = sorted(k for k in set(entry.inputs) | set(prev.inputs)
+                     if entry.inputs.get(k) != prev.inputs.get(k))
+    if changed:
+        return "changed: " + ", ".join(changed)
+    return "packet missing" if prev.input_hash == entry.input_hash else "inputs changed"
+
+
+def _templates_digest(params) -> str:
+    return "|".join(tree_digest(r) for r in template_dirs(params.home))
+
+
+def _unchanged(prev: Entry | None, h: str, period_dir: Path, pdf: bool) -> bool:
+    if prev is None or prev.status not in ("ok", "skipped") or prev.input_hash != h:
+        return False
+    needed = [prev.html, prev.notebook] + ([prev.pdf] if pdf else [])
+    return all(name and (period_dir / name).exists() for name in needed)
+
+
+def _carry_over(entry: Entry, prev: Entry) -> None:
+    entry.status, entry.html, entry.pdf = "skipped", prev.html, prev.pdf
+    entry.summary, entry.ran_at = prev.summary, prev.ran_at
+    entry.extra = {"previous_seconds": prev.extra.get("previous_seconds", prev.seconds)
+                   if prev.status == "skipped" else prev.seconds}
+
+
+def _merge(previous: dict[str, Entry], planned: list[Entry]) -> list[Entry]:
+    """This run's entries, plus earlier entries of departments this run did not select."""
+    ran = {e.department for e in planned}
+    kept = [e for slug, e in previous.items() if slug not in ran]
+    return sorted(planned + kept, key=lambda e: (e.department == CITYWIDE, e.department))
+
+
+# --- execution ------------------------------------------------------------------------------
+
+def _meta(params, period) -> dict:
+    from .. import __version__
+    return {"period": period.label, "period_label": period.describe(),
+            "as_of": period.as_of.isoformat() if period.as_of is not None else None,
+            "data_as_of": _data_as_of(params, period),
+            "city": params.city.name, "generated_at": _now_iso(),
+            "stat_lib_version": __version__}
+
+
+def _data_as_of(params, period) -> str | None:
+    """The newest change in the store that a packet of ``period`` can see, in city time."""
+    from ..store import latest_change
+    try:
+        newest = latest_change(params, None, period.end)
+    except Exception as exc:  # the notebooks will report a missing store themselves
+        log.warning("cannot read the data's as-of time: %s", exc)
+        return None
+    return None if newest is None else newest.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool) -> Job:
+    batch = params.city.batch
+    kind = kind_of(params, entry.department)
+    title = ("Citywide" if entry.department == CITYWIDE
+             else params.departments[entry.department].name)
+    return Job(department=entry.department, kind=kind.name, notebook=Path(entry.template),
+               out_dir=period_dir, parameters=entry.parameters, params=params,
+               meta={**meta, "department": title, "title": f"{title} Stat",
+                     "period": meta["period_label"], "as_of": meta["data_as_of"]}, pdf=pdf,
+               cell_timeout=batch.cell_timeout, notebook_timeout=batch.notebook_timeout,
+               cwd=params.home)
+
+
+def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress) -> int:
+    """Check parameters, run the jobs, and fill their entries; return how many ran."""
+    from .executors import get_executor
+    by_slug = {e.department: e for e in planned}
+    runnable = []
+    for job in jobs:
+        problem = check_parameters(job.notebook, job.parameters)
+        if problem:
+            _fill(by_slug[job.department], JobResult(error=problem))
+        else:
+            runnable.append(job)
+    if not runnable:
+        return len(jobs)
+    run = get_executor(executor)
+    with Progress(len(runnable), progress) as bar:
+        for job, result in run(runnable, workers=workers, scheduler=scheduler):
+            _fill(by_slug[job.department], result)
+            bar.advance(job.department, result)
+    return len(jobs)
+
+
+def _fill(entry: Entry, result: JobResult) -> None:
+    for key in ("status", "seconds", "html", "pdf", "error", "summary", "failed_notebook",
+                "failed_html", "attempts"):
+        setattr(entry, key, getattr(result, key))
+    entry.ran_at = _now_iso()

@@ -1,0 +1,85 @@
+"""A period folder's own files: manifest.json, metrics.csv and the index pages.
+
+``metrics.csv`` comes from the store, not from the notebooks, so the batch computes it in a
+forked process (:class:`Background`) while the notebooks run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from ..core.atomic_write import write_json, write_text
+from ..core.manifest import manifest_document
+
+log = logging.getLogger("stat_lib.batch")
+
+
+def write_period(params, period, period_dir, entries, meta, ran: int,
+                  metrics: Background | None = None) -> list[str]:
+    """manifest.json always; metrics.csv and the index pages when something ran or is missing."""
+    problems = []
+    fresh = ran or not (period_dir / "metrics.csv").exists()
+    if metrics is not None:
+        problems += _attempt("metrics.csv", metrics.result)
+    elif fresh:
+        problems += _attempt("metrics.csv", lambda: write_metrics(params, period, period_dir))
+    doc = manifest_document(period.label, entries, meta)
+    write_json(period_dir / "manifest.json", doc)
+    if fresh or not (period_dir / "index.html").exists():
+        problems += _attempt("index.html", lambda: _write_indexes(params, period_dir, doc, meta))
+    return problems
+
+
+def _attempt(what: str, fn) -> list[str]:
+    try:
+        fn()
+        return []
+    except Exception as exc:
+        log.error("could not write %s: %s", what, exc)
+        return [f"{what}: {type(exc).__name__}: {exc}"]
+
+
+class Background:
+    """``fn(*args)`` in a forked process; ``result()`` waits and raises what it raised."""
+
+    def __init__(self, fn, *args):
+        import multiprocessing as mp
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        self.recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_report_to, args=(send, fn, args), daemon=True)
+        self.proc.start()
+        send.close()
+
+    def result(self) -> None:
+        self.proc.join()
+        message = self.recv.recv() if self.recv.poll() else \
+            f"the process computing it exited with code {self.proc.exitcode}"
+        if message:
+            raise RuntimeError(message)
+
+    def stop(self) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+
+
+def _report_to(send, fn, args) -> None:
+    try:
+        fn(*args)
+        send.send(None)
+    except BaseException as exc:  # reported to the parent, which records a batch problem
+        send.send(f"{type(exc).__name__}: {exc}")
+
+
+def write_metrics(params, period, period_dir: Path) -> None:
+    from ..metrics.tidy import tidy_figures
+    table = tidy_figures(params, period)
+    write_text(period_dir / "metrics.csv", table.to_csv(index=False))
+
+
+def _write_indexes(params, period_dir: Path, doc: dict, meta: dict) -> None:
+    from ..present import index_pages
+    index_pages.write_period_index(period_dir, doc["runs"], params, meta)
+    index_pages.write_root_index(params.outputs, params.home)

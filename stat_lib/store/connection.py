@@ -1,0 +1,101 @@
+"""Connections to the store: read-only for readers, read-write under the writer's lock.
+
+Writers (``ingest``) hold a file lock beside the store and work inside one transaction, so a
+failed ingest leaves the store as it was. Readers (notebooks) open it read-only; DuckDB lets any
+number of processes do that at once while no writer has it open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+from ..core.errors import StoreBusyError, StoreError
+
+
+# -- the writer's lock -----------------------------------------------------------------------
+
+def _owner_file(params) -> Path:
+    return Path(str(params.store_path) + ".owner")
+
+
+@contextlib.contextmanager
+def write_lock(params):
+    """Hold the store's writer lock; another holder -> ``StoreBusyError`` naming its pid."""
+    from filelock import FileLock, Timeout
+    path = params.store_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise _busy(params) from None
+    try:
+        _owner_file(params).write_text(str(os.getpid()))
+        yield
+    finally:
+        lock.release()
+
+
+def _busy(params) -> StoreBusyError:
+    try:
+        pid = _owner_file(params).read_text().strip() or "?"
+    except OSError:
+        pid = "?"
+    return StoreBusyError(
+        f"store is busy: another stat-lib process (pid {pid}) is ingesting; wait for it to "
+        f"finish and retry (a crashed process releases the lock by itself)",
+        path=params.store_path)
+
+
+# -- connections -----------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def connect(params, read_only: bool = True, wait: float = 10.0):
+    """Open the store; yield a DuckDB connection whose session time zone is UTC.
+
+    Parameters
+    ----------
+    params : Params
+    read_only : bool
+        Readers pass True (the default): several processes may read at once. A read-write
+        connection is for ``ingest``, which holds the writer lock first.
+    wait : float
+        Seconds to keep retrying while a writer has the file open.
+    """
+    with connect_file(params.store_path, read_only, wait, busy=lambda: _busy(params)) as con:
+        yield con
+
+
+@contextlib.contextmanager
+def connect_file(path: Path, read_only: bool = True, wait: float = 10.0, busy=None):
+    """Open one DuckDB file, retrying while another process has it open for writing."""
+    import duckdb
+    if read_only and not path.exists():
+        raise StoreError("the store does not exist yet; run `stat-lib ingest` first", path=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"cannot open the store: {exc}", path=path) from None
+            if time.monotonic() >= deadline:
+                raise (busy() if busy else StoreError(
+                    "busy: another stat-lib process has it open for writing; retry when it "
+                    "is done", path=path)) from None
+            time.sleep(0.2)
+    try:
+        con.execute("SET TimeZone='UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def frame(con, sql: str, args=None):
+    """A query's result as a pandas DataFrame (through Arrow: typed, no copy warnings)."""
+    return con.sql(sql, params=args or None).to_arrow_table().to_pandas()

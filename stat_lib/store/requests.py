@@ -1,0 +1,163 @@
+"""Reading requests from the store: frames in the city's timezone, fingerprints, districts.
+
+Every reader opens the store read-only (``stat_lib.store.connection.connect``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import UsageError
+from .connection import connect, frame
+from .schema import CANONICAL, TIMESTAMPS, district_columns
+
+# -- readers ---------------------------------------------------------------------------------
+
+def _where(departments, start, end) -> tuple[str, list]:
+    clauses, args = [], []
+    if departments:
+        departments = [departments] if isinstance(departments, str) else list(departments)
+        clauses.append(f"department IN ({', '.join('?' * len(departments))})")
+        args += departments
+    if start is not None:
+        clauses.append("requested_at >= ?")
+        args.append(_utc(start))
+    if end is not None:
+        clauses.append("requested_at < ?")
+        args.append(_utc(end))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _utc(value):
+    """A bound as a naive UTC datetime (naive input is read as UTC)."""
+    import pandas as pd
+    ts = pd.Timestamp(value)
+    return (ts.tz_convert("UTC") if ts.tzinfo else ts).tz_localize(None).to_pydatetime()
+
+
+def _with_tz(df, tz: str):
+    for col in TIMESTAMPS:
+        if col in df:
+            df[col] = df[col].dt.tz_convert(tz)
+    return df
+
+
+def load_requests(params, departments=None, start=None, end=None):
+    """The requests as a DataFrame with the canonical columns, timestamps in the city's zone.
+
+    Parameters
+    ----------
+    params : Params
+    departments : str or list of str, optional
+        Department slugs; all when None.
+    start, end : datetime-like, optional
+        ``start <= requested_at < end``; naive values are read as UTC.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns, ``district_<layer>`` columns and ``quality``.
+    """
+    cols = CANONICAL + district_columns(params) + ["quality"]
+    where, args = _where(departments, start, end)
+    select = ", ".join(f'"{c}"' for c in cols)
+    sql = f"SELECT {select} FROM requests{where} ORDER BY requested_at, request_id"
+    with connect(params) as con:
+        df = frame(con, sql, args)
+    return _with_tz(df, params.city.timezone)
+
+
+def load_rejects(params):
+    """Every row not loaded: source_file, source_row, request_id, reason, detail, raw, department."""
+    with connect(params) as con:
+        return frame(con, "SELECT * FROM rejects ORDER BY source_file, source_row")
+
+
+def load_districts(params, layer: str):
+    """The polygons of one boundary layer: GeoDataFrame (key, label, geometry), EPSG:4326."""
+    import geopandas as gpd
+    from shapely import from_wkt
+    layers = [b.layer for b in params.city.boundaries]
+    if layer not in layers:
+        raise UsageError(f"unknown boundary layer {layer!r}; city.yaml defines: "
+                         f"{', '.join(layers) or 'none'}")
+    key = (str(params.store_path), layer, _file_state(params.store_path))
+    if key not in _DISTRICTS:
+        with connect(params) as con:
+            df = frame(con, "SELECT key, label, geometry_wkt FROM districts WHERE layer = ? "
+                            "ORDER BY key", [layer])
+        geometry = from_wkt(df.pop("geometry_wkt").to_numpy())
+        for stale in [k for k in _DISTRICTS if k[0] == key[0] and k[2] != key[2]]:
+            del _DISTRICTS[stale]  # an older state of this store
+        if len(_DISTRICTS) >= 16:
+            _DISTRICTS.clear()
+        _DISTRICTS[key] = gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
+    return _DISTRICTS[key].copy()
+
+
+# Boundary layers read in this process, keyed by store path, layer and the store's file state
+# (a new ingest changes it): a packet reads each layer once, not once per map.
+_DISTRICTS: dict = {}
+
+
+def _file_state(path: Path) -> tuple:
+    """Size and mtime of the store and its write-ahead log (absent: None)."""
+    out = []
+    for p in (Path(path), Path(str(path) + ".wal")):
+        try:
+            st = p.stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def latest_change(params, departments=None, end=None):
+    """The latest requested/updated/closed instant of the requests with ``requested_at < end``
+    (as :func:`stat_lib.metrics.data_as_of` of ``load_requests(params, departments, end=end)``),
+    in the city's timezone; None when there are none."""
+    import pandas as pd
+    where, args = _where(departments, None, end)
+    sql = ("SELECT max(greatest(requested_at, coalesce(updated_at, requested_at), "
+           f"coalesce(closed_at, requested_at))) FROM requests{where}")
+    with connect(params) as con:
+        value = con.execute(sql, args).fetchall()[0][0]
+    return None if value is None else pd.Timestamp(value).tz_convert(params.city.timezone)
+
+
+def data_fingerprint(params, department: str | None = None, end=None) -> str:
+    """A cheap content hash of the rows that can affect a packet.
+
+    Covers that department's requests (all when None) with ``requested_at < end``: their
+    count, newest ``updated_at`` and an order-free sum of per-row hashes of the id, status,
+    timestamps and districts. Equal fingerprints mean a re-run would see the same rows.
+    """
+    import hashlib
+    parts = ["request_id", "status", "updated_at", "closed_at", "service_code",
+             *district_columns(params)]
+    row = ", ".join(f'"{c}"' for c in parts)
+    where, args = _where(department, None, end)
+    sql = (f"SELECT count(*), max(updated_at)::VARCHAR, "
+           f"sum(hash({row})::HUGEINT)::VARCHAR FROM requests{where}")
+    with connect(params) as con:
+        values = con.execute(sql, args).fetchall()[0]
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def quality_counts(params, department: str) -> dict[str, int]:
+    """Data-quality counts of one department's stored rows.
+
+    ``requests`` stored, ``no_coordinates`` (lat/lon NULL), ``flagged`` (any quality flag),
+    ``unplaced`` (``unassigned`` in at least one boundary layer) and ``rejected`` source rows.
+    """
+    cols = district_columns(params)
+    unassigned = " + ".join(f"(\"{c}\" = 'unassigned')::INT" for c in cols) or "0"
+    with connect(params) as con:
+        n, no_xy, flagged, unplaced = con.execute(
+            f"SELECT count(*), count(*) FILTER (lat IS NULL), count(*) FILTER (quality IS NOT "
+            f"NULL), count(*) FILTER ({unassigned} > 0) FROM requests WHERE department = ?",
+            [department]).fetchall()[0]
+        rejected = con.execute("SELECT count(*) FROM rejects WHERE department = ?",
+                               [department]).fetchall()[0][0]
+    return {"requests": n, "no_coordinates": no_xy, "flagged": flagged, "unplaced": unplaced,
+            "rejected": rejected}

@@ -1,0 +1,89 @@
+"""The store's tables, registered per dataset kind: the one place a table is declared.
+
+``ensure_schema`` creates every registered table of the source store (idempotent) and adds a
+``district_<layer>`` column for each boundary layer of city.yaml. Tables of ``records`` kinds
+(entered by people) are created in the records store instead (``stat_lib.store.records``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.kinds import get_kind
+
+SCHEMA_VERSION = "1"
+
+CANONICAL = ["request_id", "service_code", "service_name", "department", "status", "status_raw",
+             "requested_at", "updated_at", "closed_at", "due_at", "address", "lat", "lon",
+             "channel", "source_file", "source_row"]
+TIMESTAMPS = ["requested_at", "updated_at", "closed_at", "due_at"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a dataset kind: its name, its DDL body (columns) and where it lives.
+
+    ``store`` is ``source`` (the store re-derived from the city's exports) or ``records``
+    (the records store of what people enter, never dropped by a rebuild).
+    """
+
+    kind: str
+    name: str
+    columns: str
+    store: str = "source"
+
+    def ddl(self) -> str:
+        return f"CREATE TABLE IF NOT EXISTS {self.name} ({self.columns})"
+
+
+TABLES: dict[str, Table] = {}
+
+
+def register_table(table: Table) -> Table:
+    """Add a table (the one place tables are declared); its kind must be registered."""
+    kind = get_kind(table.kind)
+    if table.store != kind.origin:
+        raise ValueError(f"table {table.name!r} of a {kind.origin} kind belongs in the "
+                         f"{kind.origin} store, not {table.store!r}")
+    TABLES[table.name] = table
+    return table
+
+
+def tables(store: str = "source") -> list[Table]:
+    """The registered tables of one store, in registration order."""
+    return [t for t in TABLES.values() if t.store == store]
+
+
+register_table(Table("requests", "requests", """
+    request_id VARCHAR NOT NULL, service_code VARCHAR, service_name VARCHAR,
+    department VARCHAR, status VARCHAR, status_raw VARCHAR, requested_at TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ, closed_at TIMESTAMPTZ, due_at TIMESTAMPTZ, address VARCHAR,
+    lat DOUBLE, lon DOUBLE, channel VARCHAR, source_file VARCHAR, source_row BIGINT,
+    quality VARCHAR, row_hash UBIGINT"""))
+register_table(Table("requests", "rejects", """source_file VARCHAR, source_row BIGINT,
+    request_id VARCHAR, reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
+register_table(Table("requests", "districts",
+                     "layer VARCHAR, key VARCHAR, label VARCHAR, geometry_wkt VARCHAR"))
+register_table(Table("requests", "ingests", """ingested_at TIMESTAMPTZ, source VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR"""))
+META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+
+
+def district_columns(params) -> list[str]:
+    """``district_<layer>`` for every boundary layer in city.yaml, in order."""
+    return [f"district_{b.layer}" for b in params.city.boundaries]
+
+
+def ensure_schema(con, params) -> None:
+    """Create the source store's tables (idempotent) and add any new ``district_<layer>``."""
+    for table in tables("source"):
+        con.execute(table.ddl())
+    con.execute(META)
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name='requests'"
+    ).fetchall()}
+    for col in district_columns(params):
+        if col not in have:
+            con.execute(f'ALTER TABLE requests ADD COLUMN "{col}" VARCHAR DEFAULT \'unassigned\'')
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('timezone', ?)",
+                [SCHEMA_VERSION, params.city.timezone])
