@@ -139,9 +139,10 @@ def metrics(ctx: Context, period, departments, fmt):
 @main.command()
 @handles_errors
 def profiles():
-    """List the built-in source profiles and the columns each expects."""
-    from .ingest.profiles import describe
-    click.echo(describe())
+    """List the built-in source profiles, the columns each expects, and the file formats."""
+    from .ingest import profiles, readers
+    click.echo(profiles.describe())
+    click.echo("\n" + readers.describe())
 
 
 @main.command()

@@ -15,7 +15,6 @@ import os
 import uuid
 from pathlib import Path
 
-
 TMP_MARK = ".tmp-"
 
 

@@ -1,7 +1,8 @@
 """The run manifest (``outputs/<period>/manifest.json``) and the input hashes behind skips.
 
-Import-light on purpose: the "nothing changed" re-run path imports it, so it uses the
-standard library only.
+A contract between layers: the batch (``stat_lib.run``) writes it, the index pages
+(``stat_lib.present.index_pages``) read it, so it lives in core. Import-light on purpose: the
+"nothing changed" re-run path imports it, so it uses the standard library only.
 
 A notebook's summary (``stat_lib.present.summary``) becomes its entry's ``summary``.
 """

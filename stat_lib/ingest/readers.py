@@ -394,9 +394,18 @@ def format_of(source) -> str:
                       key="sources[].format", path=source.path)
 
 
-register_reader(Reader("csv", _read_csv, "CSV or TSV text, read by DuckDB (streaming)",
+register_reader(Reader("csv", _read_csv, "delimited text (comma, tab, semicolon, pipe), read by DuckDB",
                        (".csv", ".txt", ".gz")))
 register_reader(Reader("parquet", _read_parquet, "Apache Parquet", (".parquet", ".pq")))
 register_reader(Reader("json", _read_json, "Open311 GeoReport v2 JSON list", (".json",)))
 register_reader(Reader("excel", _read_excel, "Excel workbook (first sheet)", (".xlsx", ".xls")))
 register_reader(Reader("sql", _read_sql, "a SQLAlchemy URL and query", files=False))
+
+
+def describe() -> str:
+    """Every registered format and the suffixes it is chosen for, for `stat-lib profiles`."""
+    lines = ["Formats (a source's 'format', else chosen by the file's suffix):"]
+    for r in READERS.values():
+        where = " ".join(r.suffixes) if r.files else "sql: {url, query}"
+        lines.append(f"  {r.name:<8} {where:<18} {r.description}")
+    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""``stat-lib validate``: check params and sources before the first ingest, every problem at once."""
+"""``stat-lib validate``: params and sources checked before the first ingest, all at once."""
 
 from __future__ import annotations
 

@@ -12,10 +12,24 @@
 
 from .prepare import Prepared, data_as_of, due_for, due_from_sla, prepare, sla_table
 from .registry import METRICS, Metric, check, format_value, metric_def, rate, rate_parts, tiles
-from .requests import (DAY_BUCKETS, GROUP_COUNTS, SLA_BUCKETS, aging, by_district,
-                       combine_districts, counts_by, created_requests, department_summary,
-                       on_time_by_service, open_ages, open_requests, overdue_requests, summary,
-                       time_to_close_distribution, trend)
+from .requests import (
+                       DAY_BUCKETS,
+                       GROUP_COUNTS,
+                       SLA_BUCKETS,
+                       aging,
+                       by_district,
+                       combine_districts,
+                       counts_by,
+                       created_requests,
+                       department_summary,
+                       on_time_by_service,
+                       open_ages,
+                       open_requests,
+                       overdue_requests,
+                       summary,
+                       time_to_close_distribution,
+                       trend,
+)
 from .standards import standards_report
 from .windows import closed_in, created_in, ended_in, open_at
 

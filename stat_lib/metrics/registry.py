@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from ..core.errors import MetricError
 from ..core.kinds import get_kind
@@ -105,6 +106,17 @@ def tiles() -> list[tuple[str, str]]:
 def rate(num, den) -> float | None:
     """``num / den``; None (rendered "n/a") when the denominator is 0, never 0 or 100%."""
     return None if not den else num / den
+
+
+def change(value, before, unit: str) -> float | None:
+    """How ``value`` moved from ``before``: the difference for a rate (in rate units; a
+    display shows points), the relative change otherwise; None when either is missing or a
+    relative change would divide by 0."""
+    if value is None or before is None or pd.isna(value) or pd.isna(before):
+        return None
+    if unit == "rate":
+        return value - before
+    return None if before == 0 else value / before - 1
 
 
 def format_value(value, unit: str) -> str:

@@ -5,8 +5,24 @@
 """
 
 from .loading import default_home, load_params
-from .models import (Boundary, Branding, City, ColumnMapping, Coordinates, Department, Params,
-                     Redress, Result, Results, Service, Sla, Source, SqlSource, Standard, Target)
+from .models import (
+                     Boundary,
+                     Branding,
+                     City,
+                     ColumnMapping,
+                     Coordinates,
+                     Department,
+                     Params,
+                     Redress,
+                     Result,
+                     Results,
+                     Service,
+                     Sla,
+                     Source,
+                     SqlSource,
+                     Standard,
+                     Target,
+)
 
 __all__ = ["load_params", "default_home", "Boundary", "Branding", "City", "ColumnMapping",
            "Coordinates", "Department", "Params", "Redress", "Result", "Results", "Service",

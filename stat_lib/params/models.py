@@ -248,7 +248,7 @@ class Results(Strict):
 
 
 class Params(BaseModel):
-    """Everything under params/, validated; ``home`` is the folder holding params/, data/, outputs/."""
+    """Everything under params/, validated; ``home`` holds params/, data/ and outputs/."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

@@ -43,16 +43,15 @@ def table(rows: pd.DataFrame, columns: dict[str, str], *, raw: tuple = (),
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def _change_text(value, before, unit: str) -> str:
-    if value is None or before is None or pd.isna(value) or pd.isna(before):
+def change_text(value, before, unit: str) -> str:
+    """A headline tile's change (:func:`stat_lib.metrics.registry.change`) as display text:
+    ``+2.1 pts`` for rates, ``-4%`` otherwise, ``n/a`` when undefined."""
+    from ..metrics.registry import change
+    delta = change(value, before, unit)
+    if delta is None:
         return "n/a"
-    if unit == "rate":
-        text = f"{(value - before) * 100:+.1f} pts"
-        return "0.0 pts" if text in ("+0.0 pts", "-0.0 pts") else text
-    if before == 0:
-        return "n/a"
-    text = f"{value / before - 1:+.0%}"
-    return "0%" if text in ("+0%", "-0%") else text
+    text = f"{delta * 100:+.1f} pts" if unit == "rate" else f"{delta:+.0%}"
+    return text.lstrip("+-") if text.lstrip("+-") in ("0.0 pts", "0%") else text
 
 
 def score_text(value) -> str:

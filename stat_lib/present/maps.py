@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from folium.plugins import FastMarkerCluster
 
-from . import assets
 from ..core.errors import StatLibError
+from . import assets
 
 MAP_MIME = "application/vnd.stat-lib.map+json"
 NO_DATA = "#d9d9d9"

@@ -11,8 +11,9 @@ Notebook convention
 -------------------
 Sections are markdown ``## `` headings (in markdown cells or ``text/markdown`` outputs); each
 one starts a new printed page and gets a table-of-contents entry. Cells tagged ``scorecard``
-come first. Charts (``stat_lib.present.charts``) and maps (``stat_lib.present.maps``) display as mimetypes
-that the exporter turns into one offline page with vega and Leaflet inlined once.
+come first. Charts (``stat_lib.present.charts``) and maps (``stat_lib.present.maps``)
+display as mimetypes that the exporter turns into one offline page with vega and Leaflet
+inlined once.
 """
 
 from __future__ import annotations

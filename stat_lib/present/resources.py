@@ -41,8 +41,8 @@ def copy_into(home, force: bool = False) -> list[Path]:
     written = []
     for name in ("notebooks", "templates"):
         source = packaged(name)
-        for path in sorted(p for p in source.rglob("*") if p.is_file()
-                           and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts):
+        skip = {"__pycache__", ".ipynb_checkpoints"}
+        for path in sorted(p for p in source.rglob("*") if p.is_file() and not skip & set(p.parts)):
             target = Path(home) / name / path.relative_to(source)
             if target.resolve() == path.resolve() or (target.exists() and not force):
                 continue

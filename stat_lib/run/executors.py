@@ -306,7 +306,8 @@ def dask_executor(jobs: list[Job], *, scheduler=None, **_):
     ``scheduler`` is an address (``tcp://host:8786``) or a ``distributed.Client``; workers
     must see the same home folder (params, store, outputs) at the same path.
     """
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     if scheduler is None:
         raise UsageError("executor 'dask' needs a scheduler address, e.g. tcp://10.0.0.5:8786")

@@ -3,7 +3,8 @@
 ``python -I -S kernel_fork_stub.py SOCKET ipykernel_launcher ARGS``: asks the template at
 SOCKET for a kernel with ARGS, this process's stdio, working folder and environment; forwards
 SIGINT/SIGTERM to it; exits when it exits. Without a template (its imports failed, socket
-missing after 30 s or refused) it becomes the cold kernel itself (exec). Standard library only, no site: it starts in a few milliseconds.
+missing after 30 s or refused) it becomes the cold kernel itself (exec). Standard library
+only, no site: it starts in a few milliseconds.
 """
 
 import json

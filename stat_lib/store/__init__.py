@@ -8,8 +8,14 @@
 
 from .connection import connect, frame, write_lock
 from .records import connect_records
-from .requests import (data_fingerprint, latest_change, load_districts, load_rejects,
-                       load_requests, quality_counts)
+from .requests import (
+                       data_fingerprint,
+                       latest_change,
+                       load_districts,
+                       load_rejects,
+                       load_requests,
+                       quality_counts,
+)
 from .schema import CANONICAL, TABLES, TIMESTAMPS, Table, district_columns, ensure_schema
 
 __all__ = ["connect", "frame", "write_lock", "connect_records", "data_fingerprint",

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..core.errors import StoreBusyError, StoreError
 
-
 # -- the writer's lock -----------------------------------------------------------------------
 
 def _owner_file(params) -> Path:

@@ -68,7 +68,8 @@ def load_requests(params, departments=None, start=None, end=None):
 
 
 def load_rejects(params):
-    """Every row not loaded: source_file, source_row, request_id, reason, detail, raw, department."""
+    """Every row not loaded: source_file, source_row, request_id, reason, detail, raw,
+    department."""
     with connect(params) as con:
         return frame(con, "SELECT * FROM rejects ORDER BY source_file, source_row")
 

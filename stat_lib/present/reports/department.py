@@ -20,7 +20,7 @@ from ...metrics.registry import format_value, metric_def, tiles
 from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests, quality_counts
-from ..html import HTML, TREND_ARROW, _change_text, badge, esc, table, use_branding
+from ..html import HTML, TREND_ARROW, badge, change_text, esc, table, use_branding
 from ..summary import publish_summary
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
@@ -55,7 +55,7 @@ class DepartmentReport:
         self.card, self.trend = scoring.department_scorecard(
             self.prep, self.department, self.period, self.calendar)
 
-    # --- cover and headline ------------------------------------------------------------------
+    # --- cover and headline -------------------------------------------------------------------
 
     @cached_property
     def summary(self) -> dict:
@@ -74,11 +74,11 @@ class DepartmentReport:
                 f'<div class="stat-tile"><div class="stat-tile-label">{esc(label)}</div>'
                 f'<div class="stat-tile-value" data-metric="{metric}">'
                 f'{esc(format_value(value, unit))}</div>'
-                f'<div class="stat-tile-change">vs prior {esc(_change_text(value, prior, unit))}'
-                f' · vs last year {esc(_change_text(value, year, unit))}</div></div>')
+                f'<div class="stat-tile-change">vs prior {esc(change_text(value, prior, unit))}'
+                f' · vs last year {esc(change_text(value, year, unit))}</div></div>')
         return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
 
-    # --- scorecard ------------------------------------------------------------------------------
+    # --- scorecard ----------------------------------------------------------------------------
 
     def scorecard(self):
         """Metric, this period, prior, same period last year, target, status, trend."""
@@ -109,13 +109,14 @@ class DepartmentReport:
         rows = flagged.assign(
             now=[format_value(v, metric_def(k).unit) for v, k in zip(flagged["value"],
                                                                     flagged["metric"])],
-            normal=[f"{format_value(lo, metric_def(k).unit)} – {format_value(hi, metric_def(k).unit)}"
+            normal=[f"{format_value(lo, metric_def(k).unit)} – "
+                    f"{format_value(hi, metric_def(k).unit)}"
                     for lo, hi, k in zip(flagged["low"], flagged["high"], flagged["metric"])])
         return HTML(table(rows, {"label": "Measure", "now": "This period",
                                  "normal": "Normal range (12 periods)", "moved": "Moved",
                                  "assessment": "Assessment"}))
 
-    # --- service standards -----------------------------------------------------------------------
+    # --- service standards --------------------------------------------------------------------
 
     @cached_property
     def by_service(self) -> pd.DataFrame:
@@ -146,11 +147,12 @@ class DepartmentReport:
         text = (f"<p>Median {esc(format_value(s['median_days_to_close'], 'days'))}, "
                 f"90th percentile {esc(format_value(s['p90_days_to_close'], 'days'))}, "
                 f"mean {esc(format_value(s['mean_days_to_close'], 'days'))} "
-                f"(median {esc(format_value(s['median_business_days_to_close'], 'business_days'))})."
+                f"(median "
+                f"{esc(format_value(s['median_business_days_to_close'], 'business_days'))})."
                 f"</p>")
         return [time_to_close_chart(dist["days_to_close"].to_numpy(dtype=float)), HTML(text)]
 
-    # --- backlog -----------------------------------------------------------------------------------
+    # --- backlog ------------------------------------------------------------------------------
 
     def backlog(self):
         from ..charts import aging_chart
@@ -184,7 +186,7 @@ class DepartmentReport:
     def overdue_requests(self) -> pd.DataFrame:
         return m.overdue_requests(self.prep, self.period)
 
-    # --- trends ------------------------------------------------------------------------------------
+    # --- trends -------------------------------------------------------------------------------
 
     def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
         from ..charts import trend_chart
@@ -198,7 +200,7 @@ class DepartmentReport:
                                       title=d.label, fmt=fmt))
         return charts
 
-    # --- maps --------------------------------------------------------------------------------------
+    # --- maps ---------------------------------------------------------------------------------
 
     def by_district(self, layer: str) -> pd.DataFrame:
         """Headline figures per district of ``layer``, computed by stat_lib.metrics."""
@@ -231,7 +233,7 @@ class DepartmentReport:
                 self.params, first.layer) if first else None))
         return out
 
-    # --- standards and quality -----------------------------------------------------------------
+    # --- standards and quality ----------------------------------------------------------------
 
     def standards(self):
         if not self.department.standards:
@@ -250,7 +252,7 @@ class DepartmentReport:
         note = quality_note(self.params, self.department.slug)
         return HTML(f'<p class="stat-quality">{esc(note)}</p>')
 
-    # --- for the batch -------------------------------------------------------------------------
+    # --- for the batch ------------------------------------------------------------------------
 
     def publish(self):
         """Record status counts and headline figures in the manifest (via the notebook)."""
