@@ -1,10 +1,11 @@
 # Two commands: `make demo` (packets for the bundled sample city) and `make test`.
+# `make test-fast`: only the tests not marked slow (no real notebooks, kernels, browser, dask).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install ingest clean bench
+.PHONY: demo test test-fast install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +21,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/batch.py
 
+# the source store only: data/records.duckdb (what people enter) is never removed
 clean:
 	rm -rf outputs data/stat.duckdb data/stat.duckdb.wal

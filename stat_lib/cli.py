@@ -73,9 +73,9 @@ def _parse_period(text: str):
 
 
 def _check_departments(params, departments) -> list[str] | None:
+    from .present.notebook_kinds import kind_of
     for slug in departments:
-        if slug != "citywide":
-            params.department(slug)  # raises UsageError listing the known ones
+        kind_of(params, slug)  # raises UsageError listing the known ones
     return list(departments) or None
 
 

@@ -1,14 +1,14 @@
 """The batch: real papermill kernels, real nbconvert export, a real (tiny) DuckDB store.
 
-Each run uses a temporary home (two departments + citywide = 3 notebooks) and the tiny
-purpose-named notebooks in tests/notebooks/, so nothing touches the repo's outputs/.
+Each run uses a temporary home (``support.builders.batch_home``: two departments + citywide =
+3 notebooks) and the tiny purpose-named notebooks in tests/notebooks/, so nothing touches the
+repo's outputs/.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,85 +19,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib.run.batch import run_period
 from stat_lib.run.parameters import check_parameters, declared_names
-from stat_lib.params import load_params
 from stat_lib.core.errors import OutputsBusyError
 from stat_lib.core.atomic_write import atomic_path, remove_stale_temps, write_bytes
 from stat_lib.run.outputs_lock import outputs_lock
-
-ROOT = Path(__file__).resolve().parents[1]
-TEST_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
-KEEP = ("sanitation", "street-lighting")  # two departments + citywide: 3 notebooks per run
-
-
-def make_home(tmp: Path) -> Path:
-    """params/ of the sample city trimmed to two departments, a store of 5 requests."""
-    shutil.copytree(ROOT / "params", tmp / "params")
-    for f in (tmp / "params" / "departments").glob("*.yaml"):
-        if f.stem not in KEEP:
-            f.unlink()
-    shutil.copytree(ROOT / "data" / "boundaries", tmp / "data" / "boundaries")
-    add_requests(tmp, [("r1", "sanitation", "2026-10-02 09:00"),
-                       ("r2", "sanitation", "2026-10-05 10:00"),
-                       ("r3", "sanitation", "2026-10-20 11:00"),
-                       ("r4", "street-lighting", "2026-10-07 12:00"),
-                       ("r5", "street-lighting", "2026-11-02 08:00")])
-    return tmp
-
-
-def add_requests(home: Path, rows) -> None:
-    """Insert ``(request_id, department, requested_at local)`` rows into the home's store."""
-    from stat_lib.params import load_params
-    from stat_lib.store import connect, ensure_schema
-    params = load_params(home)
-    with connect(params, read_only=False) as con:
-        ensure_schema(con, params)
-        for rid, dept, when in rows:
-            con.execute(
-                "INSERT INTO requests (request_id, service_code, service_name, department, "
-                "status, status_raw, requested_at, updated_at, source_file, source_row) VALUES "
-                "(?, 'other', 'Other', ?, 'open', 'Open', "
-                "(?::TIMESTAMP AT TIME ZONE 'America/Los_Angeles'), "
-                "(?::TIMESTAMP AT TIME ZONE 'America/Los_Angeles'), 'test', 1)",
-                [rid, dept, when, when])
-
-
-def notebooks(tmp: Path, department="ok", citywide="ok", **own) -> Path:
-    """A notebooks folder: department.ipynb, citywide.ipynb, and ``<slug>.ipynb`` overrides."""
-    folder = tmp / "nbs"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(TEST_NOTEBOOKS / f"{department}.ipynb", folder / "department.ipynb")
-    shutil.copy(TEST_NOTEBOOKS / f"{citywide}.ipynb", folder / "citywide.ipynb")
-    for slug, name in own.items():
-        shutil.copy(TEST_NOTEBOOKS / f"{name}.ipynb", folder / f"{slug}.ipynb")
-    return folder
-
-
-def manifest(period_dir: Path) -> dict:
-    return json.loads((period_dir / "manifest.json").read_text())
-
-
-def runs(period_dir: Path) -> dict:
-    return {r["department"]: r for r in manifest(period_dir)["runs"]}
-
-
-def run(home: Path, nbs: Path, **kw):
-    kw.setdefault("workers", 2)
-    kw.setdefault("progress", False)
-    return run_period(load_params(home), "2026-10", notebooks_dir=nbs, **kw)
+from support.browser import CHROMIUM, needs_ci_tool
+from support.builders import (TEST_NOTEBOOKS, add_requests, batch_home, manifest_runs,
+                              notebooks_dir, read_manifest, run_batch)
 
 
 @pytest.fixture
 def home(tmp_path) -> Path:
-    return make_home(tmp_path)
+    """Overrides conftest's: the batch home (two departments, a store of 5 requests)."""
+    return batch_home(tmp_path)
 
 
 # --- a good run -----------------------------------------------------------------------------
 
 @pytest.mark.slow
 def test_ok_run_writes_packets_and_an_exact_manifest(home, tmp_path):
-    result = run(home, notebooks(tmp_path))
+    result = run_batch(home, notebooks_dir(tmp_path))
     out = home / "outputs" / "2026-10"
     assert result.ok and result.exit_code == 0, result.summary()
     for slug in ("sanitation", "street-lighting", "citywide"):
@@ -106,7 +47,7 @@ def test_ok_run_writes_packets_and_an_exact_manifest(home, tmp_path):
         assert (out / name).exists(), name
     assert (home / "outputs" / "index.html").exists()
     assert not list(out.glob(".*tmp-*")), "no temporary file is left behind"
-    doc = manifest(home / "outputs" / "2026-10")
+    doc = read_manifest(home / "outputs" / "2026-10")
     assert doc["period"] == "2026-10" and doc["as_of"] is None
     entry = {r["department"]: r for r in doc["runs"]}["sanitation"]
     assert {"department", "notebook", "parameters", "status", "seconds", "html", "pdf", "error",
@@ -132,14 +73,14 @@ def test_ok_run_writes_packets_and_an_exact_manifest(home, tmp_path):
 @pytest.mark.slow
 def test_broken_notebook_fails_alone_keeps_evidence_and_last_good_packet(home, tmp_path):
     out = home / "outputs" / "2026-10"
-    assert run(home, notebooks(tmp_path)).ok
+    assert run_batch(home, notebooks_dir(tmp_path)).ok
     good_html = (out / "sanitation.html").read_bytes()
-    result = run(home, notebooks(tmp_path, sanitation="broken"))
+    result = run_batch(home, notebooks_dir(tmp_path, sanitation="broken"))
     assert not result.ok and result.exit_code == 10
     status = {e.department: e.status for e in result.entries}
     # sanitation failed; street-lighting is unchanged (skipped); citywide's inputs are unchanged
     assert status == {"sanitation": "failed", "street-lighting": "skipped", "citywide": "skipped"}
-    entry = runs(out)["sanitation"]
+    entry = manifest_runs(out)["sanitation"]
     assert "ValueError: broken on purpose: sanitation" in entry["error"]
     assert entry["failed_notebook"] == "sanitation.failed.ipynb"
     failed = json.loads((out / "sanitation.failed.ipynb").read_text())
@@ -152,15 +93,15 @@ def test_broken_notebook_fails_alone_keeps_evidence_and_last_good_packet(home, t
 
 @pytest.mark.slow
 def test_failed_notebook_does_not_stop_the_others(home, tmp_path):
-    result = run(home, notebooks(tmp_path, department="broken"), force=True)
+    result = run_batch(home, notebooks_dir(tmp_path, department="broken"), force=True)
     status = {e.department: e.status for e in result.entries}
     assert status == {"sanitation": "failed", "street-lighting": "failed", "citywide": "ok"}
     assert (home / "outputs" / "2026-10" / "citywide.html").exists()
 
 
 def test_unknown_parameter_and_missing_parameters_cell_are_errors(home, tmp_path):
-    nbs = notebooks(tmp_path, department="no_parameters", citywide="no_parameters")
-    result = run(home, nbs, departments=["sanitation"])
+    nbs = notebooks_dir(tmp_path, department="no_parameters", citywide="no_parameters")
+    result = run_batch(home, nbs, departments=["sanitation"])
     entry = result.entries[0]
     assert entry.status == "failed" and "no cell is tagged 'parameters'" in entry.error
     assert not (home / "outputs" / "2026-10" / "sanitation.failed.ipynb").exists(), \
@@ -185,7 +126,8 @@ def test_declared_names_are_the_assigned_names(names):
 
 @pytest.mark.slow
 def test_kernel_that_dies_is_retried_once(home, tmp_path):
-    result = run(home, notebooks(tmp_path, department="dies_once"), departments=["sanitation"])
+    result = run_batch(home, notebooks_dir(tmp_path, department="dies_once"),
+                       departments=["sanitation"])
     entry = result.entries[0]
     assert (entry.status, entry.attempts) == ("ok", 2), entry.error
     assert (home / "died-once-sanitation").exists(), "the first kernel really died"
@@ -199,23 +141,23 @@ def test_timeouts_fail_the_notebook_with_the_setting_named(home, tmp_path, cell,
     city = home / "params" / "city.yaml"
     city.write_text(city.read_text().replace("cell_timeout: 600", f"cell_timeout: {cell}")
                     .replace("notebook_timeout: 1800", f"notebook_timeout: {notebook}"))
-    result = run(home, notebooks(tmp_path, department="slow"), departments=["sanitation"])
+    result = run_batch(home, notebooks_dir(tmp_path, department="slow"),
+                       departments=["sanitation"])
     entry = result.entries[0]
     assert entry.status == "failed" and expect in entry.error, entry.error
 
 
 @pytest.mark.slow
 def test_pdf_request_reruns_a_packet_that_has_none(home, tmp_path):
-    from conftest import needs_ci_tool
-    needs_ci_tool("/usr/bin/chromium", "Chromium")
-    nbs = notebooks(tmp_path)
+    needs_ci_tool(CHROMIUM, "Chromium")
+    nbs = notebooks_dir(tmp_path)
     out = home / "outputs" / "2026-10"
-    run(home, nbs, departments=["sanitation"])
-    result = run(home, nbs, departments=["sanitation"], pdf=True)
+    run_batch(home, nbs, departments=["sanitation"])
+    result = run_batch(home, nbs, departments=["sanitation"], pdf=True)
     assert result.entries[0].status == "ok", "no PDF yet: not skipped"
     assert (out / "sanitation.pdf").read_bytes()[:5] == b"%PDF-"
-    assert runs(out)["sanitation"]["pdf"] == "sanitation.pdf"
-    again = run(home, nbs, departments=["sanitation"], pdf=True)
+    assert manifest_runs(out)["sanitation"]["pdf"] == "sanitation.pdf"
+    again = run_batch(home, nbs, departments=["sanitation"], pdf=True)
     assert again.entries[0].status == "skipped"
 
 
@@ -223,38 +165,38 @@ def test_pdf_request_reruns_a_packet_that_has_none(home, tmp_path):
 
 @pytest.mark.slow
 def test_unchanged_rerun_skips_and_force_reruns(home, tmp_path):
-    nbs = notebooks(tmp_path)
+    nbs = notebooks_dir(tmp_path)
     out = home / "outputs" / "2026-10"
-    first = run(home, nbs)
+    first = run_batch(home, nbs)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html")}
-    second = run(home, nbs)
+    second = run_batch(home, nbs)
     assert {e.status for e in second.entries} == {"skipped"} and second.ok
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.html")} == before
-    entry = runs(out)["sanitation"]
+    entry = manifest_runs(out)["sanitation"]
     assert (entry["status"], entry["html"]) == ("skipped", "sanitation.html")
     assert entry["input_hash"] == first.entries[0].input_hash
     assert entry["summary"]["answer"] == 42, "the previous summary is kept"
-    third = run(home, nbs, force=True)
+    third = run_batch(home, nbs, force=True)
     assert {e.status for e in third.entries} == {"ok"}
 
 
 @pytest.mark.slow
 def test_params_change_reruns_that_department_and_citywide_only(home, tmp_path):
-    nbs = notebooks(tmp_path)
-    run(home, nbs)
+    nbs = notebooks_dir(tmp_path)
+    run_batch(home, nbs)
     dept = home / "params" / "departments" / "street-lighting.yaml"
     dept.write_text(dept.read_text().replace("name: ", "name: Renamed ", 1))
-    status = {e.department: e.status for e in run(home, nbs).entries}
+    status = {e.department: e.status for e in run_batch(home, nbs).entries}
     assert status == {"sanitation": "skipped", "street-lighting": "ok", "citywide": "ok"}
 
 
 @pytest.mark.slow
 def test_new_data_reruns_that_department_and_citywide_only(home, tmp_path):
-    nbs = notebooks(tmp_path)
-    run(home, nbs)
+    nbs = notebooks_dir(tmp_path)
+    run_batch(home, nbs)
     add_requests(home, [("r6", "sanitation", "2026-10-30 10:00"),   # inside October
                         ("r7", "street-lighting", "2026-11-20 10:00")])  # after: no effect
-    status = {e.department: e.status for e in run(home, nbs).entries}
+    status = {e.department: e.status for e in run_batch(home, nbs).entries}
     assert status == {"sanitation": "ok", "street-lighting": "skipped", "citywide": "ok"}
 
 
@@ -265,9 +207,9 @@ def test_selected_departments_keep_the_other_entries(home, tmp_path):
         {"department": "street-lighting", "notebook": "street-lighting.ipynb", "parameters": {},
          "status": "ok", "seconds": 1.0, "html": "street-lighting.html", "pdf": None,
          "error": None, "input_hash": "x"}]}))
-    nbs = notebooks(tmp_path, department="no_parameters")  # fails fast, no kernel
-    run(home, nbs, departments=["sanitation"])
-    assert {d: r["status"] for d, r in runs(out).items()} == {
+    nbs = notebooks_dir(tmp_path, department="no_parameters")  # fails fast, no kernel
+    run_batch(home, nbs, departments=["sanitation"])
+    assert {d: r["status"] for d, r in manifest_runs(out).items()} == {
         "sanitation": "failed", "street-lighting": "ok"}
 
 
@@ -312,7 +254,7 @@ def test_second_run_gets_outputs_busy_error(home, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(OutputsBusyError) as err:
-            run(home, notebooks(tmp_path))
+            run_batch(home, notebooks_dir(tmp_path))
         assert f"pid {holder.pid}" in str(err.value) and "another stat-lib run" in str(err.value)
         assert err.value.exit_code == 6
     finally:
@@ -334,8 +276,8 @@ def test_second_run_waits_for_the_lock_when_asked(home, tmp_path):
     t.start()
     held.wait(30)
     threading.Timer(0.5, released.set).start()
-    nbs = notebooks(tmp_path, department="no_parameters", citywide="no_parameters")
-    result = run(home, nbs, departments=["sanitation"], lock_timeout=60)
+    nbs = notebooks_dir(tmp_path, department="no_parameters", citywide="no_parameters")
+    result = run_batch(home, nbs, departments=["sanitation"], lock_timeout=60)
     t.join()
     assert released.is_set() and result.entries[0].status == "failed"
 
@@ -343,7 +285,7 @@ def test_second_run_waits_for_the_lock_when_asked(home, tmp_path):
 def test_unknown_executor_is_a_usage_error(home, tmp_path):
     from stat_lib.core.errors import UsageError
     with pytest.raises(UsageError, match="unknown executor 'slurm'; expected one of: dask, local"):
-        run(home, notebooks(tmp_path), executor="slurm")
+        run_batch(home, notebooks_dir(tmp_path), executor="slurm")
 
 
 # --- kernel start-up: the rfc3987_syntax block changes no output -----------------------------
@@ -363,6 +305,7 @@ print(json.dumps({{"spec": spec, "bad": bad, "blocked": sys.modules.get("rfc3987
 """
 
 
+@pytest.mark.slow  # two interpreters importing altair: about 4 s
 def test_kernel_import_block_gives_the_same_altair_specs_and_errors():
     from stat_lib.run.executors import BLOCK_RFC3987
     out = {}
@@ -383,7 +326,6 @@ run_period(load_params({home!r}), "2026-10", ["sanitation", "street-lighting"],
 """
 
 
-@pytest.mark.slow
 def _cmdline(process) -> str:
     """A child's command line; "" for one that just ended (e.g. the metrics.csv process)."""
     import psutil
@@ -393,6 +335,7 @@ def _cmdline(process) -> str:
         return ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tmp_path):
     import signal
 
@@ -400,7 +343,7 @@ def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tm
     out = home / "outputs" / "2026-10"
     out.mkdir(parents=True)
     (out / "sanitation.html").write_text("previous good packet")
-    code = INTERRUPTED.format(home=str(home), nbs=str(notebooks(tmp_path, department="slow")))
+    code = INTERRUPTED.format(home=str(home), nbs=str(notebooks_dir(tmp_path, department="slow")))
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     kernels = []

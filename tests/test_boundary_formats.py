@@ -5,32 +5,14 @@ EPSG:2229) and as a GeoPackage in Web Mercator (EPSG:3857); the 10,000 real 2018
 ingested once per format and must get the same district, row for row.
 """
 
-import shutil
-
 import geopandas as gpd
 import pytest
-import yaml
 
-from stat_lib.params import load_params
 from stat_lib.ingest import ingest
 from stat_lib.store import connect
-
-from conftest import ROOT
+from support.builders import ROOT, layer_home
 
 COUNCIL = ROOT / "data" / "boundaries" / "la-city-council-districts-2012.json"
-
-
-def home_with_layer(base, path, key="name"):
-    home = base / path.stem
-    shutil.copytree(ROOT / "params", home / "params")
-    city_file = home / "params" / "city.yaml"
-    city = yaml.safe_load(city_file.read_text())
-    city.update(sources=[{"path": str(ROOT / "data" / "la311" / "MyLA311_2018_mini.csv"),
-                          "profile": "myla311"}],
-                boundaries=[{"layer": "council", "name": "Council district", "path": str(path),
-                             "key": key, "label": key}])
-    city_file.write_text(yaml.safe_dump(city, sort_keys=False))
-    return load_params(home)
 
 
 def districts(params) -> dict:
@@ -41,7 +23,7 @@ def districts(params) -> dict:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return districts(home_with_layer(tmp_path_factory.mktemp("geojson"), COUNCIL))
+    return districts(layer_home(tmp_path_factory.mktemp("geojson"), COUNCIL))
 
 
 @pytest.mark.parametrize("fmt, suffix, crs", [("ESRI Shapefile", ".shp", "EPSG:2229"),
@@ -50,7 +32,7 @@ def test_other_formats_and_crs_place_requests_identically(tmp_path, reference, f
     layer = gpd.read_file(COUNCIL)[["name", "geometry"]].to_crs(crs)
     path = tmp_path / f"council{suffix}"
     layer.to_file(path, driver=fmt)
-    got = districts(home_with_layer(tmp_path, path))
+    got = districts(layer_home(tmp_path, path))
     assert len(got) == len(reference) == 9_999  # 10,000 rows less the one BSS reject
     differ = [k for k in reference if got[k] != reference[k]]
     # reprojection moves polygon edges by well under a metre: at most a point on an edge may

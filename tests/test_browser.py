@@ -8,12 +8,11 @@ department packet and of an index page to outputs/screenshots/ for a person to l
 
 import pytest
 
-from stat_lib.present import index_pages, packets
+from stat_lib.present import index_pages
+from support.browser import CHARTS_DRAWN, CHROMIUM, Browser, needs_ci_tool
+from support.builders import EVIL, ROOT, executed_packet
 
-from browser import CHARTS_DRAWN, CHROMIUM, EVIL, ROOT, Browser, executed_packet
-from conftest import needs_ci_tool
-
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # executes the test packet (a kernel) and drives Chromium
 SHOTS = ROOT / "outputs" / "screenshots"
 
 

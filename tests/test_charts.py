@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from stat_lib.present import charts
 from stat_lib.core.errors import StatLibError
-
-EVIL = "<script>window.__pwned=1</script>"
+from support.builders import EVIL
 
 
 def _data(spec: dict) -> list[list[dict]]:

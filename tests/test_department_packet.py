@@ -10,25 +10,20 @@ import re
 import pytest
 
 from stat_lib.core.business_calendar import BusinessCalendar
-from stat_lib.params import load_params
 from stat_lib.metrics import department_summary, format_value, metric_def
 from stat_lib.core.periods import Period
 from stat_lib.present.reports import HEADLINE
 from stat_lib.store import load_requests
 
-from conftest import sample_home
-
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # ingests the sample city, executes a real notebook
 PERIOD, DEPT = "2026-10", "street-lighting"
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    """A home with the sample city's params and data, ingested into a fresh store."""
-    from stat_lib.ingest import ingest
-    params = load_params(sample_home(tmp_path_factory.mktemp("city")))
-    ingest(params)
-    return params
+def city(sample_city):
+    """A home with the sample city's params and data, ingested into a fresh store (the
+    session's, conftest.sample_city)."""
+    return sample_city
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tidy figures from a real DuckDB store holding the hand fixture of test_metrics."""
+"""Tidy figures from a real DuckDB store holding the hand fixture (support.builders)."""
 
 from __future__ import annotations
 
@@ -8,56 +8,18 @@ import json
 import pandas as pd
 import pytest
 
-from stat_lib import store
 from stat_lib.metrics import tidy as figures
 from stat_lib.metrics import scoring
-from stat_lib.params import load_params
 from stat_lib.core.errors import UsageError
 from stat_lib.core.periods import Period
-from test_metrics import DEPT, hand_requests
-
-SANITATION = """\
-name: Bureau of Sanitation
-source_codes: [BOS]
-result: healthy-sustainable-communities
-services:
-  - {name: Bulky Items, sla: 5 business days}
-  - {name: Dead Animal Removal, code: dead, sla: 48 hours}
-  - {name: Homeless Encampment, code: camp, sla: 3 calendar days}
-  - {name: Feedback}
-targets:
-  on_time_rate: {target: 0.85, direction: higher, tolerance: 0.05}
-  median_days_to_close: {target: 4, direction: lower, tolerance: 0.10}
-  backlog_open: {target: 5, direction: lower, tolerance: 0.10}
-standards:
-  - id: bulky-5-days
-    promise: Bulky items within 5 business days.
-    services: [Bulky Items]
-    within: 5 business days
-    target: 0.9
-    redress: {fee: 50, per_business_day_late: 0.2, cap: 1.0}
-"""
+from support.builders import HAND_DEPT, hand_city
 
 
 @pytest.fixture(scope="module")
 def params(tmp_path_factory):
     """The sample city's params with the fixture's sanitation department, and a real store."""
-    import shutil
-
-    from conftest import ROOT
-    home = tmp_path_factory.mktemp("home")
-    shutil.copytree(ROOT / "params", home / "params")
-    (home / "params/departments/sanitation.yaml").write_text(SANITATION)
-    city = home / "params/city.yaml"
-    text = city.read_text().replace("extra_holidays: []", 'extra_holidays: ["2026-10-12"]')
-    city.write_text(text)
-    p = load_params(home)
-    assert p.department("sanitation").model_dump() == DEPT.model_dump()
-    frame = hand_requests()
-    with store.write_lock(p), store.connect(p, read_only=False) as con:
-        store.ensure_schema(con, p)
-        con.register("fixture", frame)
-        con.execute("INSERT INTO requests BY NAME SELECT * FROM fixture")
+    p = hand_city(tmp_path_factory.mktemp("home"))
+    assert p.department("sanitation").model_dump() == HAND_DEPT.model_dump()
     return p
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from support.builders import TEST_NOTEBOOKS, params_home
 
 from stat_lib.params import load_params
 from stat_lib.present import packets
@@ -20,14 +21,8 @@ from stat_lib.present.resources import copy_into, packaged, template_dirs
 from stat_lib.run.batch import run_period
 from stat_lib.store import connect, ensure_schema
 
-ROOT = Path(__file__).resolve().parents[1]
-OK = ROOT / "tests" / "notebooks" / "ok.ipynb"
+OK = TEST_NOTEBOOKS / "ok.ipynb"
 DEPARTMENT, CITYWIDE = NOTEBOOK_KINDS["department"], NOTEBOOK_KINDS["citywide"]
-
-
-def params_home(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "params", tmp_path / "params")
-    return tmp_path
 
 
 def own(home: Path, name: str) -> Path:

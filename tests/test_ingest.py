@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-from fixtures.homes import SQUARES, make_home
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,54 +16,21 @@ from stat_lib import store
 from stat_lib.params import load_params
 from stat_lib.core.errors import SourceError, StoreBusyError
 from stat_lib.ingest import ingest
+from support.builders import (GRID, GRID_DEPARTMENTS, MYLA_COLUMNS, city_home, csv_lines,
+                              grid_params, ingest_rows, myla_row, write_csv)
 
-COLUMNS = ["SRNumber", "CreatedDate", "UpdatedDate", "Owner", "RequestType", "Status",
-           "RequestSource", "ClosedDate", "Address", "Latitude", "Longitude", "CD"]
-DEPTS = {"bos": {"name": "Sanitation", "source_codes": ["BOS"],
-                 "services": [{"name": "Bulky Items", "code": "bulky"}]}}
-GRID = [{"layer": "grid", "name": "Grid", "path": SQUARES, "key": "id", "label": "name",
-         "source_column": "CD"}]
-
-
-def row(rid="1", **kw):
-    base = {"SRNumber": rid, "CreatedDate": "01/02/2024 10:00:00 AM",
-            "UpdatedDate": "01/03/2024 10:00:00 AM", "Owner": "BOS", "RequestType": "Bulky Items",
-            "Status": "Closed", "RequestSource": "Call", "ClosedDate": "01/03/2024 10:00:00 AM",
-            "Address": "1 MAIN ST", "Latitude": "0.5", "Longitude": "0.5", "CD": ""}
-    return {**base, **kw}
-
-
-def write(path, rows, columns=COLUMNS, encoding="utf-8"):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding=encoding) as f:
-        w = csv.DictWriter(f, columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    return path
-
-
-def home_with(tmp_path, *paths, **source):
-    sources = [{"name": f"s{i}", "path": str(p), "profile": "myla311", **source}
-               for i, p in enumerate(paths)]
-    return load_params(make_home(tmp_path, sources, boundaries=GRID, departments=DEPTS))
-
-
-def load(tmp_path, rows, **source):
-    params = home_with(tmp_path, write(tmp_path / "x.csv", rows), **source)
-    report = ingest(params)
-    return params, report, store.load_requests(params).set_index("request_id")
 
 
 # -- bad inputs: exact outcomes ----------------------------------------------------------------
 
 def test_bad_rows_are_rejected_with_file_row_and_reason(tmp_path):
-    params, report, df = load(tmp_path, [
-        row("ok"),
-        row("", Address="no id"),                                        # row 2
-        row("nodate", CreatedDate=""),                                   # row 3
-        row("baddate", CreatedDate="31/31/2024 99:00"),                  # row 4
-        row("dept", Owner="XYZ"),                                        # row 5
-        row("early", ClosedDate="12/30/2023 10:00:00 AM"),               # row 6: 3 days before
+    params, report, df = ingest_rows(tmp_path, [
+        myla_row("ok"),
+        myla_row("", Address="no id"),                                   # row 2
+        myla_row("nodate", CreatedDate=""),                              # row 3
+        myla_row("baddate", CreatedDate="31/31/2024 99:00"),             # row 4
+        myla_row("dept", Owner="XYZ"),                                   # row 5
+        myla_row("early", ClosedDate="12/30/2023 10:00:00 AM"),          # row 6: 3 days before
     ])
     assert list(df.index) == ["ok"]
     rejects = store.load_rejects(params).set_index("source_row")
@@ -81,10 +46,10 @@ def test_bad_rows_are_rejected_with_file_row_and_reason(tmp_path):
 
 
 def test_kept_rows_carry_quality_flags(tmp_path):
-    _, report, df = load(tmp_path, [
-        row("upd", UpdatedDate="not a date"),
-        row("stat", Status="Weird", ClosedDate=""),
-        row("sameday", CreatedDate="01/02/2024 10:00:00 AM", ClosedDate="01/02/2024"),
+    _, report, df = ingest_rows(tmp_path, [
+        myla_row("upd", UpdatedDate="not a date"),
+        myla_row("stat", Status="Weird", ClosedDate=""),
+        myla_row("sameday", CreatedDate="01/02/2024 10:00:00 AM", ClosedDate="01/02/2024"),
     ])
     assert df.loc["upd", "quality"] == "bad_updated_at" and pd.isna(df.loc["upd", "updated_at"])
     # an unknown status is kept: open because it has no ClosedDate
@@ -95,10 +60,10 @@ def test_kept_rows_carry_quality_flags(tmp_path):
 
 
 def test_duplicates_keep_the_latest_update(tmp_path):
-    params, report, df = load(tmp_path, [
-        row("d", Status="Open", UpdatedDate="01/02/2024 11:00:00 AM", ClosedDate=""),
-        row("d", Status="Closed", UpdatedDate="01/05/2024 09:00:00 AM"),
-        row("d", Status="Cancelled", UpdatedDate="01/04/2024 09:00:00 AM"),
+    params, report, df = ingest_rows(tmp_path, [
+        myla_row("d", Status="Open", UpdatedDate="01/02/2024 11:00:00 AM", ClosedDate=""),
+        myla_row("d", Status="Closed", UpdatedDate="01/05/2024 09:00:00 AM"),
+        myla_row("d", Status="Cancelled", UpdatedDate="01/04/2024 09:00:00 AM"),
     ])
     assert df.loc["d", "status"] == "closed" and df.loc["d", "source_row"] == 2
     rejects = store.load_rejects(params)
@@ -107,13 +72,13 @@ def test_duplicates_keep_the_latest_update(tmp_path):
 
 
 def test_non_utf8_bytes_name_the_fix_and_an_encoding_reads_them(tmp_path):
-    path = write(tmp_path / "latin.csv", [row("1", Address="CAFÉ ST")], encoding="latin-1")
-    params = home_with(tmp_path, path)
+    path = write_csv(tmp_path / "latin.csv", [myla_row("1", Address="CAFÉ ST")], encoding="latin-1")
+    params = grid_params(tmp_path, path)
     with pytest.raises(SourceError, match="not valid utf-8.*set 'encoding'") as exc:
         ingest(params)
     assert exc.value.row == 2 and str(path) in str(exc.value)
     for enc in ("latin-1", "cp1252"):  # DuckDB reads latin-1; cp1252 is transcoded first
-        params = home_with(tmp_path / enc, path, encoding=enc)
+        params = grid_params(tmp_path / enc, path, encoding=enc)
         ingest(params)
         assert store.load_requests(params).address.tolist() == ["CAFÉ ST"]
 
@@ -121,17 +86,17 @@ def test_non_utf8_bytes_name_the_fix_and_an_encoding_reads_them(tmp_path):
 def test_empty_file_is_an_error_and_header_only_loads_nothing(tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(SourceError, match="file is empty"):
-        ingest(home_with(tmp_path, tmp_path / "empty.csv"))
-    params, report, df = load(tmp_path / "h", [])
+        ingest(grid_params(tmp_path, tmp_path / "empty.csv"))
+    params, report, df = ingest_rows(tmp_path / "h", [])
     assert (report.rows_read, report.rows_loaded, report.rows_rejected, len(df)) == (0, 0, 0, 0)
 
 
 def test_a_10_mb_field_is_read_and_cut_when_it_lands_in_a_text_column(tmp_path):
     big = "x" * 10_000_000
-    cols = COLUMNS + ["ActionTaken"]
-    path = write(tmp_path / "big.csv", [{**row("a", Address=big), "ActionTaken": ""},
-                                        {**row("b"), "ActionTaken": big}], columns=cols)
-    params = home_with(tmp_path, path)
+    cols = MYLA_COLUMNS + ["ActionTaken"]
+    path = write_csv(tmp_path / "big.csv", [{**myla_row("a", Address=big), "ActionTaken": ""},
+                                            {**myla_row("b"), "ActionTaken": big}], columns=cols)
+    params = grid_params(tmp_path, path)
     report = ingest(params)
     df = store.load_requests(params).set_index("request_id")
     assert report.rows_loaded == 2
@@ -139,24 +104,12 @@ def test_a_10_mb_field_is_read_and_cut_when_it_lands_in_a_text_column(tmp_path):
     assert pd.isna(df.loc["b", "quality"])  # a huge field in a column ingest does not use
 
 
-def csv_lines(rows, bad_at=(), columns=COLUMNS):
-    """CSV text of ``rows``; data row ``i`` in ``bad_at`` (1-based) is a malformed line instead:
-    one field too many when ``i`` is even, only two fields when odd."""
-    out = [",".join(columns)]
-    for i, r in enumerate(rows, start=1):
-        fields = [r.get(c, "") for c in columns]
-        if i in bad_at:
-            fields = fields + ["extra"] if i % 2 == 0 else fields[:2]
-        out.append(",".join(f'"{f}"' if "\n" in f else f for f in fields))
-    return "\n".join(out) + "\n"
-
-
 def test_malformed_lines_are_rejects_and_the_rest_of_the_file_loads(tmp_path):
-    rows = [row(f"r{i}") for i in range(1, 43)]
+    rows = [myla_row(f"r{i}") for i in range(1, 43)]
     rows[2]["Address"] = "1 MAIN ST\nUNIT 2"  # a quoted field over two lines: still one row
     path = tmp_path / "x.csv"
     path.write_text(csv_lines(rows, bad_at={10, 25}))
-    params = home_with(tmp_path, path)
+    params = grid_params(tmp_path, path)
     report = ingest(params)
     df = store.load_requests(params).set_index("request_id")
     rejects = store.load_rejects(params).set_index("source_row")
@@ -177,27 +130,28 @@ def test_malformed_lines_are_rejects_and_the_rest_of_the_file_loads(tmp_path):
 
 def test_a_mostly_malformed_file_is_a_format_error_unless_allowed(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_text(csv_lines([row(f"r{i}") for i in range(1, 5)], bad_at={2}))
+    path.write_text(csv_lines([myla_row(f"r{i}") for i in range(1, 5)], bad_at={2}))
     # 1 of 4 lines (25%) is more than the 5% default
     with pytest.raises(SourceError, match=r"1 of 4 data lines \(25.0%\) do not have the "
                                           r"header's number of fields \(first: line 3\).*"
                                           r"max_malformed") as exc:
-        ingest(home_with(tmp_path, path))
+        ingest(grid_params(tmp_path, path))
     assert exc.value.row == 3 and str(path) in str(exc.value)
-    params = home_with(tmp_path / "allowed", path, max_malformed=0.25)
+    params = grid_params(tmp_path / "allowed", path, max_malformed=0.25)
     report = ingest(params)
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (4, 3, 1)
 
 
+@pytest.mark.slow  # 15 ingests: about 3 s
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.booleans(), min_size=1, max_size=25))
 def test_every_row_keeps_its_own_row_number_around_malformed_lines(tmp_path_factory, bad):
     tmp = tmp_path_factory.mktemp("malformed")
     path = tmp / "x.csv"
-    path.write_text(csv_lines([row(f"r{i}") for i in range(1, len(bad) + 1)],
+    path.write_text(csv_lines([myla_row(f"r{i}") for i in range(1, len(bad) + 1)],
                               bad_at={i for i, b in enumerate(bad, start=1) if b}))
-    params = home_with(tmp, path, max_malformed=1.0)
+    params = grid_params(tmp, path, max_malformed=1.0)
     report = ingest(params)
     loaded = store.load_requests(params)
     rejects = store.load_rejects(params)
@@ -212,12 +166,12 @@ def test_row_numbers_follow_the_file_past_one_row_group(tmp_path):
     # 130,000 rows: more than one DuckDB row group (122,880); the 1M-row check of file order
     # under parallel reads is in bench/ingest.py (a file this small is read as one buffer)
     n, bad = 130_000, 125_001
-    head = ",".join(COLUMNS)
+    head = ",".join(MYLA_COLUMNS)
     body = [f"r{i},01/02/2024 10:00:00 AM,,BOS,Bulky Items,Open,Call,,{i} MAIN ST,,,A"
             for i in range(1, n + 1)]
     body[bad - 1] = f"r{bad},too,few"
     (tmp_path / "big.csv").write_text("\n".join([head, *body]) + "\n")
-    params = home_with(tmp_path, tmp_path / "big.csv")
+    params = grid_params(tmp_path, tmp_path / "big.csv")
     report = ingest(params)
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (n, n - 1, 1)
     with store.connect(params) as con:
@@ -229,21 +183,22 @@ def test_row_numbers_follow_the_file_past_one_row_group(tmp_path):
 
 
 def test_missing_required_column_names_it_and_the_fix(tmp_path):
-    path = write(tmp_path / "x.csv", [row()], columns=[c for c in COLUMNS if c != "Owner"])
+    path = write_csv(tmp_path / "x.csv", [myla_row()],
+                     columns=[c for c in MYLA_COLUMNS if c != "Owner"])
     with pytest.raises(SourceError, match=r"department <- Owner.*Found: SRNumber.*rename"):
-        ingest(home_with(tmp_path, path))
+        ingest(grid_params(tmp_path, path))
 
 
 # -- coordinates and districts -----------------------------------------------------------------
 
 def test_districts_swaps_edges_and_fallbacks(tmp_path):
-    _, report, df = load(tmp_path, [
-        row("a", Latitude="0.5", Longitude="0.5"),          # inside A
-        row("edge", Latitude="0.5", Longitude="1.0"),       # on the A|B edge: smallest key
-        row("swap", Latitude="1.5", Longitude="0.5"),       # outside; (0.5, 1.5) is in B
-        row("far", Latitude="45", Longitude="45", CD="B"),  # outside all: source column
-        row("none", Latitude="", Longitude="", CD=""),      # nothing: unassigned
-        row("zero", Latitude="0", Longitude="0", CD="A"),   # 0,0 = missing
+    _, report, df = ingest_rows(tmp_path, [
+        myla_row("a", Latitude="0.5", Longitude="0.5"),          # inside A
+        myla_row("edge", Latitude="0.5", Longitude="1.0"),       # on the A|B edge: smallest key
+        myla_row("swap", Latitude="1.5", Longitude="0.5"),       # outside; (0.5, 1.5) is in B
+        myla_row("far", Latitude="45", Longitude="45", CD="B"),  # outside all: source column
+        myla_row("none", Latitude="", Longitude="", CD=""),      # nothing: unassigned
+        myla_row("zero", Latitude="0", Longitude="0", CD="A"),   # 0,0 = missing
     ])
     assert df.district_grid.to_dict() == {"a": "A", "edge": "A", "swap": "B", "far": "B",
                                           "none": "unassigned", "zero": "A"}
@@ -270,7 +225,7 @@ def test_custom_mapping_with_projected_xy_filter_and_status_map(tmp_path):
                "timezone": "UTC", "status_map": {"Done": "closed", "Working": "open"},
                "coordinates": {"kind": "xy", "x": "mx", "y": "my", "crs": "EPSG:3857"},
                "filter": "kind <> 'Tree'"}
-    home = make_home(tmp_path, [{"path": str(tmp_path / "c.csv"), "columns": columns}],
+    home = city_home(tmp_path, [{"path": str(tmp_path / "c.csv"), "columns": columns}],
                      boundaries=[{**GRID[0], "source_column": None}],
                      departments={"dpw": {"name": "Public Works", "source_codes": ["DPW"]}})
     params = load_params(home)
@@ -287,11 +242,11 @@ def test_custom_mapping_with_projected_xy_filter_and_status_map(tmp_path):
 
 def test_glob_excel_and_sql_sources_combine(tmp_path, monkeypatch):
     import sqlalchemy as sa
-    write(tmp_path / "part-1.csv", [row("c1")])
-    write(tmp_path / "part-2.csv", [row("c2")])
-    pd.DataFrame([row("x1")]).to_excel(tmp_path / "book.xlsx", index=False)
+    write_csv(tmp_path / "part-1.csv", [myla_row("c1")])
+    write_csv(tmp_path / "part-2.csv", [myla_row("c2")])
+    pd.DataFrame([myla_row("x1")]).to_excel(tmp_path / "book.xlsx", index=False)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    pd.DataFrame([row("q1"), row("c1", UpdatedDate="02/01/2024 10:00:00 AM")]).to_sql(
+    pd.DataFrame([myla_row("q1"), myla_row("c1", UpdatedDate="02/01/2024 10:00:00 AM")]).to_sql(
         "reqs", engine, index=False)
     engine.dispose()
     monkeypatch.setenv("TEST_DB_DIR", str(tmp_path))
@@ -300,7 +255,8 @@ def test_glob_excel_and_sql_sources_combine(tmp_path, monkeypatch):
                {"name": "db", "profile": "myla311",
                 "sql": {"url": "sqlite:///${TEST_DB_DIR}/db.sqlite",
                         "query": "SELECT * FROM reqs"}}]
-    params = load_params(make_home(tmp_path, sources, boundaries=GRID, departments=DEPTS))
+    params = load_params(city_home(tmp_path, sources, boundaries=GRID,
+                                   departments=GRID_DEPARTMENTS))
     report = ingest(params)
     df = store.load_requests(params).set_index("request_id")
     assert sorted(df.index) == ["c1", "c2", "q1", "x1"]
@@ -311,9 +267,9 @@ def test_glob_excel_and_sql_sources_combine(tmp_path, monkeypatch):
 
 
 def test_parquet_rows_keep_their_row_numbers_and_raw_columns(tmp_path):
-    pd.DataFrame([row("p1"), row("p2", Owner="XYZ"), row("p3")]).to_parquet(
+    pd.DataFrame([myla_row("p1"), myla_row("p2", Owner="XYZ"), myla_row("p3")]).to_parquet(
         tmp_path / "x.parquet", index=False)
-    params = home_with(tmp_path, tmp_path / "x.parquet")
+    params = grid_params(tmp_path, tmp_path / "x.parquet")
     report = ingest(params)
     df = store.load_requests(params).set_index("request_id")
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 2, 1)
@@ -330,7 +286,8 @@ def test_sql_errors_never_show_credentials(tmp_path, monkeypatch):
     sources = [{"profile": "myla311", "sql": {
         "url": "sqlite:///nonexistent/dir/x.db?user=u&password=${DB_PASSWORD}",
         "query": "SELECT * FROM reqs"}}]
-    params = load_params(make_home(tmp_path, sources, boundaries=GRID, departments=DEPTS))
+    params = load_params(city_home(tmp_path, sources, boundaries=GRID,
+                                   departments=GRID_DEPARTMENTS))
     with pytest.raises(SourceError) as exc:
         ingest(params)
     assert "s3cret-pw" not in str(exc.value)
@@ -339,18 +296,19 @@ def test_sql_errors_never_show_credentials(tmp_path, monkeypatch):
 # -- incremental, atomic, locked ---------------------------------------------------------------
 
 def test_newer_extract_upserts_and_same_extract_changes_nothing(tmp_path):
-    first = [row("a"), row("b", Status="Open", ClosedDate="",
-                           UpdatedDate="01/02/2024 10:00:00 AM"), row("c")]
-    params = home_with(tmp_path, write(tmp_path / "x.csv", first))
+    first = [myla_row("a"), myla_row("b", Status="Open", ClosedDate="",
+                                     UpdatedDate="01/02/2024 10:00:00 AM"), myla_row("c")]
+    params = grid_params(tmp_path, write_csv(tmp_path / "x.csv", first))
     assert ingest(params).inserted == 3
     again = ingest(params)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
-    write(tmp_path / "x.csv", [
-        row("a"),                                                     # unchanged
-        row("b", Status="Closed", UpdatedDate="01/06/2024 10:00:00 AM",
-            ClosedDate="01/06/2024 10:00:00 AM"),                     # closed since
-        row("c", Status="Open", UpdatedDate="01/01/2024 10:00:00 AM", ClosedDate=""),  # older
-        row("d")])                                                    # new
+    write_csv(tmp_path / "x.csv", [
+        myla_row("a"),                                                # unchanged
+        myla_row("b", Status="Closed", UpdatedDate="01/06/2024 10:00:00 AM",
+                 ClosedDate="01/06/2024 10:00:00 AM"),                # closed since
+        myla_row("c", Status="Open", UpdatedDate="01/01/2024 10:00:00 AM",
+                 ClosedDate=""),                                      # older
+        myla_row("d")])                                               # new
     report = ingest(params)
     assert (report.inserted, report.updated, report.unchanged, report.stale) == (1, 1, 1, 1)
     df = store.load_requests(params).set_index("request_id")
@@ -359,11 +317,12 @@ def test_newer_extract_upserts_and_same_extract_changes_nothing(tmp_path):
 
 
 def test_a_failed_ingest_leaves_the_store_as_it_was(tmp_path, monkeypatch):
-    params = home_with(tmp_path, write(tmp_path / "x.csv", [row("a")]))
+    params = grid_params(tmp_path, write_csv(tmp_path / "x.csv", [myla_row("a")]))
     ingest(params)
     before = store.data_fingerprint(params)
-    write(tmp_path / "x.csv", [row("a", Status="Open", ClosedDate="",
-                                   UpdatedDate="02/01/2024 10:00:00 AM"), row("b")])
+    write_csv(tmp_path / "x.csv", [myla_row("a", Status="Open", ClosedDate="",
+                                            UpdatedDate="02/01/2024 10:00:00 AM"),
+                                   myla_row("b")])
 
     def fail(*args):  # fault injection after the upsert has written its rows
         raise RuntimeError("disk full")
@@ -385,7 +344,7 @@ with store.write_lock(load_params(sys.argv[1])):
 
 
 def test_a_second_writer_gets_store_busy_with_the_pid(tmp_path):
-    params = home_with(tmp_path, write(tmp_path / "x.csv", [row("a")]))
+    params = grid_params(tmp_path, write_csv(tmp_path / "x.csv", [myla_row("a")]))
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -410,7 +369,7 @@ with store.connect(params, read_only=True) as con:
 
 
 def test_parallel_read_only_opens(tmp_path):
-    params = home_with(tmp_path, write(tmp_path / "x.csv", [row("a"), row("b")]))
+    params = grid_params(tmp_path, write_csv(tmp_path / "x.csv", [myla_row("a"), myla_row("b")]))
     ingest(params)
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(tmp_path)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -437,12 +396,13 @@ bad_values = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow  # 12 ingests: about 3 s
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(bad_values, max_size=12))
 def test_rows_in_equal_rows_stored_plus_rows_rejected(tmp_path_factory, values):
     tmp = tmp_path_factory.mktemp("prop")
-    params = home_with(tmp, write(tmp / "x.csv", [row(**v) for v in values]))
+    params = grid_params(tmp, write_csv(tmp / "x.csv", [myla_row(**v) for v in values]))
     report = ingest(params)
     stored, rejected = len(store.load_requests(params)), len(store.load_rejects(params))
     assert report.rows_read == len(values) == stored + rejected

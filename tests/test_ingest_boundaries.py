@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from fixtures.homes import LA_BOUNDARIES, SQUARES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stat_lib.ingest import boundaries as bnd
 from stat_lib.params import Boundary
+from support.builders import LA_BOUNDARIES, SQUARES
 
 
 class _Home:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fixtures.homes import LA_CSVS, make_home
 
 from stat_lib import store
 from stat_lib.params import load_params
 from stat_lib.ingest import ingest
+from support.builders import LA_CSVS, city_home
 
 
 @pytest.fixture(scope="module")
 def la(tmp_path_factory):
-    home = make_home(tmp_path_factory.mktemp("la"), [
+    home = city_home(tmp_path_factory.mktemp("la"), [
         {"name": "myla311", "path": str(LA_CSVS[0].parent / "MyLA311_*.csv"),
          "profile": "myla311"}])
     params = load_params(home)

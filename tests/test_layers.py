@@ -128,3 +128,16 @@ def test_the_notebook_kinds_give_the_batch_its_runs(home):
     assert list(NOTEBOOK_KINDS) == ["department", "citywide"]
     assert plan(params) == [(s, NOTEBOOK_KINDS["department"]) for s in sorted(
         params.departments)] + [("citywide", NOTEBOOK_KINDS["citywide"])]
+
+
+def test_each_packaged_notebook_displays_its_kinds_report():
+    import json
+
+    from stat_lib.present.notebook_kinds import NOTEBOOK_KINDS
+    from stat_lib.present.resources import packaged
+    for kind in NOTEBOOK_KINDS.values():
+        nb = json.loads((packaged("notebooks") / kind.notebook).read_text())
+        source = "".join("".join(c["source"]) for c in nb["cells"])
+        module, cls = kind.report.rsplit(".", 1)
+        assert f"from {module} import {cls}" in source, kind.name
+        assert getattr(__import__(module, fromlist=[cls]), cls)

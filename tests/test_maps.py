@@ -1,7 +1,6 @@
 """Maps: classes and grid cells by hand, real LA boundaries and 311 rows, escaping, no CDN."""
 
 import json
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -12,9 +11,7 @@ from hypothesis import strategies as st
 
 from stat_lib.present import maps
 from stat_lib.core.errors import StatLibError
-
-ROOT = Path(__file__).resolve().parents[1]
-EVIL = "<script>window.__pwned=1</script>"
+from support.builders import EVIL, ROOT
 
 
 @pytest.fixture(scope="module")

@@ -1,30 +1,8 @@
-# ruff: noqa: E501  (the fixture table below is wider than a line on purpose)
-"""Metrics on a hand fixture whose every figure is worked out below, plus invariants.
+"""Metrics on the hand fixture, plus invariants.
 
-Fixture: department 'sanitation', period 2026-10 in America/Los_Angeles,
-[Thu 1 Oct 00:00 PDT, Sun 1 Nov 00:00 PDT). City closure 2026-10-12 (Mon) via extra_holidays.
-DST ends Sun 1 Nov 2026 at 02:00 (PDT -7 -> PST -8).
-
-id  service   created (local)     status     end (local)             due (worked out)
-R1  bulky     Tue 29 Sep 09:00    closed     Fri 2 Oct 15:00         5bd: 30,1,2,5,6 -> Wed 7 Oct 00:00
-R2  bulky     Thu 8 Oct 10:00     closed     Fri 16 Oct 11:00        9,(12 holiday),13,14,15,16 -> Sat 17 00:00
-R3  bulky     Fri 2 Oct 08:00     closed     Wed 14 Oct 12:00        5,6,7,8,9 -> Sat 10 Oct 00:00 (late)
-R4  bulky     Sat 24 Oct 11:00    open       -                       roll to Fri 23; 26..30 -> Sat 31 00:00
-R5  dead      Fri 30 Oct 22:00    closed     Sun 1 Nov 21:30 PST     48 elapsed h -> Sun 1 Nov 21:00 PST
-R6  camp      Fri 30 Oct 10:00    closed     Mon 2 Nov 09:30 PST     3 cal. days -> Mon 2 Nov 10:00 PST
-R7  feedback  Mon 5 Oct 09:00     closed     Tue 6 Oct 09:00         no SLA
-R8  bulky     Wed 7 Oct 09:00     cancelled  (updated) Fri 9 Oct     -
-R9  bulky     Tue 13 Oct 09:00    closed     Tue 13 Oct 09:30        duplicate
-R10 bulky     Tue 20 Oct 10:00    closed     Mon 19 Oct 10:00        negative duration
-R11 dead      Wed 14 Oct 08:00    closed     Thu 15 Oct 08:00        source due_at Wed 14 Oct 20:00 (late)
-R12 bulky     Mon 3 Aug 09:00     open       -                       4,5,6,7,10 -> Tue 11 Aug 00:00
-R13 bulky     Fri 30 Oct 09:00    closed     Mon 2 Nov 10:00 PST     2,3,4,5,6 Nov -> Sat 7 Nov 00:00
-R14 (department ocb: ignored)
-R15 bulky     Thu 10 Sep 09:00    cancelled  Sat 12 Sep 09:00        -
-R16 feedback  Tue 15 Sep 09:00    closed     Thu 1 Oct 00:00 exactly (ends in September)
-R17 bulky     Sat 31 Oct 08:00    open       -                       roll to Fri 30; 2..6 Nov -> Sat 7 Nov 00:00
-
-Latest timestamp in the data (as_of for cohorts): R13's close, Mon 2 Nov 10:00 PST.
+The hand fixture (``support.builders.hand_requests``; its table there works out every created,
+closed, due and end time) is department 'sanitation', period 2026-10 in America/Los_Angeles, a
+city closure on Mon 12 Oct and the end of DST on Sun 1 Nov. The comments below cite its rows.
 """
 
 from __future__ import annotations
@@ -39,70 +17,11 @@ from hypothesis import strategies as st
 
 from stat_lib import metrics
 from stat_lib.core.business_calendar import BusinessCalendar
-from stat_lib.params import Department
 from stat_lib.core.errors import MetricError
 from stat_lib.core.periods import Period
-
-TZ = "America/Los_Angeles"
-CAL = BusinessCalendar(TZ, "US", "CA", ("2026-10-12",))
-OCT = Period.parse("2026-10", TZ)
-NOV = Period.parse("2026-11", TZ)
-
-DEPT = Department.model_validate({
-    "slug": "sanitation", "name": "Bureau of Sanitation", "source_codes": ["BOS"],
-    "result": "healthy-sustainable-communities",
-    "services": [{"name": "Bulky Items", "sla": "5 business days"},
-                 {"name": "Dead Animal Removal", "code": "dead", "sla": "48 hours"},
-                 {"name": "Homeless Encampment", "code": "camp", "sla": "3 calendar days"},
-                 {"name": "Feedback"}],
-    "targets": {"on_time_rate": {"target": 0.85, "direction": "higher", "tolerance": 0.05},
-                "median_days_to_close": {"target": 4, "direction": "lower", "tolerance": 0.10},
-                "backlog_open": {"target": 5, "direction": "lower", "tolerance": 0.10}},
-    "standards": [{"id": "bulky-5-days", "promise": "Bulky items within 5 business days.",
-                   "services": ["Bulky Items"], "within": "5 business days", "target": 0.9,
-                   "redress": {"fee": 50, "per_business_day_late": 0.2, "cap": 1.0}}],
-})
-
-SERVICES = {"bulky": ("bulky-items", "Bulky Items"), "dead": ("dead", "Dead Animal Removal"),
-            "camp": ("camp", "Homeless Encampment"), "feedback": ("feedback", "Feedback")}
-
-ROWS = [  # id, service, status, requested, closed_at, updated, due_at, raw, dept
-    ("R1", "bulky", "closed", "2026-09-29 09:00", "2026-10-02 15:00", None, None, "Closed", "sanitation"),
-    ("R2", "bulky", "closed", "2026-10-08 10:00", "2026-10-16 11:00", None, None, "Closed", "sanitation"),
-    ("R3", "bulky", "closed", "2026-10-02 08:00", "2026-10-14 12:00", None, None, "Closed", "sanitation"),
-    ("R4", "bulky", "open", "2026-10-24 11:00", None, None, None, "Open", "sanitation"),
-    ("R5", "dead", "closed", "2026-10-30 22:00", "2026-11-01 21:30", None, None, "Closed", "sanitation"),
-    ("R6", "camp", "closed", "2026-10-30 10:00", "2026-11-02 09:30", None, None, "Closed", "sanitation"),
-    ("R7", "feedback", "closed", "2026-10-05 09:00", "2026-10-06 09:00", None, None, "Closed", "sanitation"),
-    ("R8", "bulky", "cancelled", "2026-10-07 09:00", None, "2026-10-09 09:00", None, "Cancelled", "sanitation"),
-    ("R9", "bulky", "closed", "2026-10-13 09:00", "2026-10-13 09:30", None, None, "Closed - Duplicate", "sanitation"),
-    ("R10", "bulky", "closed", "2026-10-20 10:00", "2026-10-19 10:00", None, None, "Closed", "sanitation"),
-    ("R11", "dead", "closed", "2026-10-14 08:00", "2026-10-15 08:00", None, "2026-10-14 20:00", "Closed", "sanitation"),
-    ("R12", "bulky", "open", "2026-08-03 09:00", None, None, None, "Open", "sanitation"),
-    ("R13", "bulky", "closed", "2026-10-30 09:00", "2026-11-02 10:00", None, None, "Closed", "sanitation"),
-    ("R14", "bulky", "open", "2026-10-10 09:00", None, None, None, "Open", "ocb"),
-    ("R15", "bulky", "cancelled", "2026-09-10 09:00", "2026-09-12 09:00", None, None, "Cancelled", "sanitation"),
-    ("R16", "feedback", "closed", "2026-09-15 09:00", "2026-10-01 00:00", None, None, "Closed", "sanitation"),
-    ("R17", "bulky", "open", "2026-10-31 08:00", None, None, None, "Open", "sanitation"),
-]
-
-
-def local(values) -> pd.Series:
-    """Local wall times -> tz-aware (DST resolved by the wall time itself)."""
-    return pd.to_datetime(pd.Series(values, dtype="object")).dt.tz_localize(TZ)
-
-
-def hand_requests() -> pd.DataFrame:
-    """The canonical frame of the fixture above."""
-    cols = list(zip(*ROWS))
-    requested, closed = local(cols[3]), local(cols[4])
-    updated = local(cols[5]).fillna(closed).fillna(requested)
-    return pd.DataFrame({
-        "request_id": cols[0], "service_code": [SERVICES[s][0] for s in cols[1]],
-        "service_name": [SERVICES[s][1] for s in cols[1]], "department": cols[8],
-        "status": cols[2], "status_raw": cols[7], "requested_at": requested,
-        "updated_at": updated, "closed_at": closed, "due_at": local(cols[6]), "quality": None,
-    })
+from support.builders import (HAND_CAL as CAL, HAND_DEPT as DEPT, HAND_NOV as NOV,
+                              HAND_OCT as OCT, HAND_SERVICES as SERVICES, LA_TZ as TZ, ROOT,
+                              hand_requests)
 
 
 @pytest.fixture(scope="module")
@@ -330,6 +249,7 @@ def request_frames(draw):
                          "requested_at": req, "updated_at": end.fillna(req), "closed_at": end})
 
 
+@pytest.mark.slow  # about 1.5-1.7 s of examples
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request_frames(), st.integers(1, 12), st.sampled_from(["month", "week", "quarter"]))
 def test_conservation_and_rate_bounds(frame, month, kind):
@@ -376,8 +296,7 @@ def test_trend_on_a_year_of_100k_requests():
 # ---- real data: 19,999 MyLA311 requests (data/la311, SOURCE.md) ---------------------------------
 
 def _real_la311() -> pd.DataFrame:
-    from pathlib import Path
-    folder = Path(__file__).resolve().parents[1] / "data/la311"
+    folder = ROOT / "data/la311"
     raw = pd.concat([pd.read_csv(f, dtype=str) for f in sorted(folder.glob("*.csv"))])
     when = {c: pd.to_datetime(raw[c], format="%m/%d/%Y %I:%M:%S %p").dt.tz_localize(
         TZ, ambiguous=False, nonexistent="shift_forward") for c in
@@ -394,8 +313,7 @@ def _real_la311() -> pd.DataFrame:
 
 def test_real_la311_week():
     from stat_lib.params import load_params
-    from pathlib import Path
-    params = load_params(Path(__file__).resolve().parents[1])
+    params = load_params(ROOT)
     real = _real_la311()
     la = BusinessCalendar.from_city(params.city)
     bos = params.department("sanitation").model_copy(update={"slug": "BOS"})
@@ -403,7 +321,7 @@ def test_real_la311_week():
     s = metrics.department_summary(real, bos, week, la)
     # independent count: BOS rows whose CreatedDate text starts 01/01 .. 01/07/2018
     raw = pd.concat([pd.read_csv(f, dtype=str) for f in sorted(
-        (Path(__file__).resolve().parents[1] / "data/la311").glob("*.csv"))])
+        (ROOT / "data/la311").glob("*.csv"))])
     days = tuple(f"01/0{d}/2018" for d in range(1, 8))
     direct = (raw["Owner"] == "BOS") & raw["CreatedDate"].str.startswith(days)
     assert s["created"] == int(direct.sum())

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from test_batch import ROOT, make_home, notebooks, runs
 from stat_lib.params import load_params
 from stat_lib.run.nightly import nightly_periods, prune_logs, run_nightly
-
-
-def _real_source(home: Path, rows: int = 300) -> None:
-    """Point city.yaml at the first ``rows`` real requests of 1 Jan 2018 (MyLA311)."""
-    lines = (ROOT / "data" / "la311" / "MyLA311_2018_mini.csv").read_text().splitlines()
-    (home / "data" / "la311_slice.csv").write_text("\n".join(lines[: rows + 1]) + "\n")
-    city = home / "params" / "city.yaml"
-    city.write_text(city.read_text().replace("data/sample/la_sample_requests.parquet",
-                                             "data/la311_slice.csv"))
-
-
-def _set_city(home: Path, old: str, new: str) -> None:
-    city = home / "params" / "city.yaml"
-    city.write_text(city.read_text().replace(old, new))
+from support.builders import (batch_home, manifest_runs, notebooks_dir, replace_in_city,
+                              use_real_rows)
 
 
 @pytest.mark.slow
 def test_nightly_on_a_fixed_clock(tmp_path):
-    home = make_home(tmp_path)
-    _real_source(home)
-    nbs = notebooks(tmp_path)
+    home = batch_home(tmp_path)
+    use_real_rows(home)
+    nbs = notebooks_dir(tmp_path)
     # 3 January 2018, 23:30 in Los Angeles: day 3 <= refinalize_days 5, so December 2017 is
     # re-finalized in full, then January runs to date with as_of = now.
     code = run_nightly(load_params(home), now="2018-01-03T23:30:00", workers=2,
@@ -41,7 +27,7 @@ def test_nightly_on_a_fixed_clock(tmp_path):
     jan = json.loads((out / "2018-01" / "manifest.json").read_text())
     assert dec["as_of"] is None and "as_of" not in dec["runs"][0]["parameters"]
     assert jan["as_of"] == "2018-01-03T23:30:00-08:00"  # PST is UTC-8 in January
-    sanitation = runs(out / "2018-01")["sanitation"]
+    sanitation = manifest_runs(out / "2018-01")["sanitation"]
     assert sanitation["parameters"]["as_of"] == "2018-01-03T23:30:00-08:00"
     assert sanitation["summary"]["as_of"] == "2018-01-03T23:30:00-08:00"  # the kernel got it
     log = out / "logs" / "nightly-20180103-233000.log"
@@ -55,19 +41,19 @@ def test_nightly_on_a_fixed_clock(tmp_path):
     assert 0 < loaded <= 300  # real rows ingested (some may be rejects, counted apart)
 
     # 10 January: past the re-finalize window; December is left alone; log_keep 1 prunes.
-    _set_city(home, "log_keep: 14", "log_keep: 1")
+    replace_in_city(home, "log_keep: 14", "log_keep: 1")
     dec_mtime = (out / "2017-12" / "manifest.json").stat().st_mtime_ns
-    nbs = notebooks(tmp_path, sanitation="broken")
+    nbs = notebooks_dir(tmp_path, sanitation="broken")
     code = run_nightly(load_params(home), now="2018-01-10T23:30:00", workers=2,
                        notebooks_dir=nbs)
     assert code == 10  # RunFailed.exit_code: the broken notebook failed
     assert (out / "2017-12" / "manifest.json").stat().st_mtime_ns == dec_mtime
     assert [p.name for p in (out / "logs").iterdir()] == ["nightly-20180110-233000.log"]
-    assert runs(out / "2018-01")["sanitation"]["status"] == "failed"
+    assert manifest_runs(out / "2018-01")["sanitation"]["status"] == "failed"
 
 
 def test_nightly_periods_follow_the_refinalize_window(tmp_path):
-    params = load_params(make_home(tmp_path))  # refinalize_days: 5
+    params = load_params(batch_home(tmp_path))  # refinalize_days: 5
     from stat_lib.run.nightly import city_now
     first = nightly_periods(params, city_now(params, "2026-12-05T01:00"))
     assert [(str(p), p.is_to_date) for p in first] == [("2026-11", False), ("2026-12", True)]
@@ -77,8 +63,8 @@ def test_nightly_periods_follow_the_refinalize_window(tmp_path):
 
 
 def test_ingest_failure_is_logged_and_returned(tmp_path):
-    home = make_home(tmp_path)  # city.yaml names data/sample/...parquet, absent here
-    nbs = notebooks(tmp_path, department="no_parameters", citywide="no_parameters")
+    home = batch_home(tmp_path)  # city.yaml names data/sample/...parquet, absent here
+    nbs = notebooks_dir(tmp_path, department="no_parameters", citywide="no_parameters")
     code = run_nightly(load_params(home), now="2026-11-20T02:00", notebooks_dir=nbs)
     assert code == 4  # SourceError.exit_code: the source file is missing
     text = next((home / "outputs" / "logs").glob("nightly-*.log")).read_text()

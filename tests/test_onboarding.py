@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-import yaml
-from fixtures.homes import FIXTURES
 
 from stat_lib.params import load_params
 from stat_lib.core.errors import ParamsError
 from stat_lib.ingest.validate import validate
 from stat_lib.params.skeleton import init
+from support.builders import philly_home
 
 
 def test_init_writes_a_skeleton_that_loads_and_refuses_to_overwrite(tmp_path):
@@ -28,15 +25,6 @@ def test_validate_names_the_missing_source_file(tmp_path):
     init(tmp_path)
     problems = validate(tmp_path)
     assert len(problems) == 1 and "no file matches source 'requests'" in problems[0]
-
-
-def philly_home(tmp_path):
-    init(tmp_path)
-    shutil.copy(FIXTURES / "philly311.csv", tmp_path / "philly.csv")
-    city = yaml.safe_load((tmp_path / "params" / "city.yaml").read_text())
-    city["sources"] = [{"name": "philly", "path": "philly.csv", "profile": "philly311"}]
-    (tmp_path / "params" / "city.yaml").write_text(yaml.safe_dump(city))
-    return tmp_path
 
 
 def test_validate_reports_rows_that_would_be_rejected(tmp_path):

@@ -52,3 +52,11 @@ def test_environment_installs_the_package_itself():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "-e ." in pip
+
+
+def test_every_subpackage_is_listed_for_the_wheel():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "stat_lib").rglob("__init__.py")}
+    assert found - listed == set(), "subpackages missing from [tool.setuptools] packages"

@@ -16,11 +16,9 @@ from stat_lib.present import index_pages, packets
 from stat_lib.params import load_params
 from stat_lib.core.errors import StatLibError
 from stat_lib.core.manifest import Entry
+from support.browser import CHROMIUM, needs_ci_tool
+from support.builders import EVIL, ROOT, SCORECARD, executed_packet
 
-from browser import CHROMIUM, EVIL, SCORECARD, executed_packet
-from conftest import needs_ci_tool
-
-ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//",
                       re.I)
 

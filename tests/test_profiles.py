@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fixtures.homes import FIXTURES, make_home
 
 from stat_lib import store
 from stat_lib.ingest import profiles
 from stat_lib.params import load_params
 from stat_lib.core.errors import SourceError
 from stat_lib.ingest import ingest
-
-
-def dept(name, *codes, services=()):
-    return {"name": name, "source_codes": list(codes),
-            "services": [{"name": s} for s in services]}
+from support.builders import FIXTURES, city_home, department
 
 
 def run(tmp_path, fixture, profile, departments, tz, **source):
-    home = make_home(tmp_path, [{"path": str(FIXTURES / fixture), "profile": profile,
+    home = city_home(tmp_path, [{"path": str(FIXTURES / fixture), "profile": profile,
                                  **source}], boundaries=[], departments=departments,
                      timezone=tz)
     params = load_params(home)
@@ -33,8 +28,8 @@ def utc(df, rid, col="requested_at"):
 
 def test_philly311(tmp_path):
     report, df = run(tmp_path, "philly311.csv", "philly311", {
-        "streets": dept("Streets", "Streets Department"),
-        "li": dept("Licenses and Inspections", "License & Inspections")}, "America/New_York")
+        "streets": department("Streets", "Streets Department"),
+        "li": department("Licenses and Inspections", "License & Inspections")}, "America/New_York")
     assert (report.rows_loaded, report.rows_rejected) == (3, 0)
     # 2023-03-12 01:30 EST (UTC-5; DST starts at 02:00 that day) = 06:30 UTC
     assert utc(df, "15891234") == pd.Timestamp("2023-03-12 06:30", tz="UTC")
@@ -46,7 +41,8 @@ def test_philly311(tmp_path):
 
 def test_nyc311_title_case_with_state_plane_fallback(tmp_path):
     report, df = run(tmp_path, "nyc311.csv", "nyc311", {
-        "dsny": dept("Sanitation", "DSNY"), "nypd": dept("Police", "NYPD")}, "America/New_York")
+        "dsny": department("Sanitation", "DSNY"), "nypd": department("Police", "NYPD")},
+        "America/New_York")
     assert report.rows_loaded == 3
     # no Latitude/Longitude: X/Y 982587, 198969 ft (EPSG:2263) = 40.7128 N, 74.0060 W
     assert df.loc["59001001", "lat"] == pytest.approx(40.7128, abs=1e-5)
@@ -69,15 +65,16 @@ def test_nyc311_snake_case_api_form(tmp_path):
     src.to_csv(path, index=False)
     assert "x_coordinate_state_plane" in src.columns and "unique_key" in src.columns
     report, df = run(tmp_path, path, "nyc311", {
-        "dsny": dept("Sanitation", "DSNY"), "nypd": dept("Police", "NYPD")}, "America/New_York")
+        "dsny": department("Sanitation", "DSNY"), "nypd": department("Police", "NYPD")},
+        "America/New_York")
     assert report.rows_loaded == 3
     assert df.loc["59001001", "lat"] == pytest.approx(40.7128, abs=1e-5)
 
 
 def test_chicago311(tmp_path):
     report, df = run(tmp_path, "chicago311.csv", "chicago311", {
-        "cdot": dept("Transportation", "CDOT - Department of Transportation"),
-        "dss": dept("Streets and Sanitation", "Streets and Sanitation")}, "America/Chicago")
+        "cdot": department("Transportation", "CDOT - Department of Transportation"),
+        "dss": department("Streets and Sanitation", "Streets and Sanitation")}, "America/Chicago")
     assert report.rows_loaded == 3
     assert df.loc["SR24-01000002", "status"] == "cancelled"  # 'Canceled'
     assert df.loc["SR24-01000001", "status"] == "closed"  # 'Completed'
@@ -90,8 +87,8 @@ def test_chicago311(tmp_path):
 
 @pytest.mark.parametrize("fixture", ["open311.json", "open311.csv"])
 def test_open311_json_and_csv(tmp_path, fixture):
-    report, df = run(tmp_path, fixture, "open311", {"dpw": dept("Public Works", "Public Works")},
-                     "America/Los_Angeles")
+    report, df = run(tmp_path, fixture, "open311",
+                     {"dpw": department("Public Works", "Public Works")}, "America/Los_Angeles")
     assert report.rows_loaded == 2
     # ISO values carry their offset: 06:37:38-08:00 = 14:37:38 UTC whatever the city zone
     assert utc(df, "638344") == pd.Timestamp("2010-04-14 14:37:38", tz="UTC")

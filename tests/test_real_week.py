@@ -10,10 +10,9 @@ import pytest
 
 from stat_lib.params import load_params
 from stat_lib.core.periods import Period
+from support.builders import sample_home
 
-from conftest import sample_home
-
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # ingests 19,999 real rows, executes a real notebook
 
 
 @pytest.fixture(scope="module")

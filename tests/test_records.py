@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from support.builders import ROOT, params_home
 
 from stat_lib.core import kinds
 from stat_lib.ingest import ingest
 from stat_lib.params import load_params
 from stat_lib.store import connect_records, load_requests, schema
 
-ROOT = Path(__file__).resolve().parents[1]
 CSV = ("SRNumber,CreatedDate,UpdatedDate,ClosedDate,RequestType,Owner,Status,Address\n"
        "1-1,10/01/2026 09:00:00 AM,10/02/2026 09:00:00 AM,10/02/2026 09:00:00 AM,"
        "Graffiti Removal,OCB,Closed,1 Main St\n")
@@ -32,8 +31,7 @@ def notes_kind(monkeypatch):
 
 @pytest.fixture
 def home(tmp_path) -> Path:
-    shutil.copytree(ROOT / "params", tmp_path / "params")
-    city = tmp_path / "params" / "city.yaml"
+    city = params_home(tmp_path) / "params" / "city.yaml"
     text = re.sub(r"(?ms)^sources:.*?(?=^boundaries:)", "sources:\n  - {name: t, path: data/t.csv,"
                   " profile: myla311}\n", city.read_text())
     city.write_text(re.sub(r"(?ms)^boundaries:.*?(?=^\w)", "boundaries: []\n", text))
@@ -87,3 +85,11 @@ def test_make_clean_leaves_the_records_store_alone():
 def test_a_records_table_cannot_sit_in_the_source_store(notes_kind):
     with pytest.raises(ValueError, match="belongs in the records store"):
         schema.register_table(schema.Table("notes", "notes_wrong", "x VARCHAR"))
+
+
+def test_records_and_store_in_one_file_is_a_params_error(home):
+    from stat_lib.core.errors import ParamsErrors
+    city = home / "params" / "city.yaml"
+    city.write_text(city.read_text() + "records: data/stat.duckdb\n")
+    with pytest.raises(ParamsErrors, match="'records' and 'store' are both 'data/stat.duckdb'"):
+        load_params(home)

@@ -1,5 +1,6 @@
 """Per-district figures: the one-pass ``report.by_district`` equals ``department_summary`` of
-each district's rows (the loop it replaced), on a hand fixture and on random frames."""
+each district's rows (the loop it replaced), on a hand fixture, on random frames and on the
+sample city's store."""
 
 from __future__ import annotations
 
@@ -116,6 +117,7 @@ def district_frames(draw):
     return frame(rows)
 
 
+@pytest.mark.slow  # 60 examples: about 3.5 s
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(district_frames(), st.sampled_from(["2026-09", "2026-10", "2026-W40", "2026-Q4"]))
 def test_by_district_equals_department_summary_per_district(df, period):
@@ -128,17 +130,13 @@ def test_by_district_equals_department_summary_per_district(df, period):
     assert (int(np.sum(got["created"])) if len(got) else 0) == whole["created"]
 
 
+@pytest.mark.slow  # ingests the bundled sample city (120,900 rows) once per session
 @pytest.mark.parametrize("period", ["2026-10"])
-def test_by_district_on_the_sample_store(period):
-    """The real sample store, when present: every layer, every department of the sample."""
-    from pathlib import Path
-
-    from stat_lib.params import load_params
+def test_by_district_on_the_sample_store(sample_city, period):
+    """The sample city's store, built for the session (conftest.sample_city): every boundary
+    layer, for sanitation."""
     from stat_lib.store import load_requests
-    home = Path(__file__).resolve().parents[1]
-    params = load_params(home)
-    if not params.store_path.exists():
-        pytest.skip("no sample store (run `stat-lib ingest`)")
+    params = sample_city
     p = Period.parse(period, params.city.timezone)
     requests = load_requests(params, ["sanitation"], end=p.end)
     prep = metrics.prepare(requests, params.department("sanitation"),

@@ -7,7 +7,6 @@ worked out by hand in the comments.
 import csv
 import hashlib
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,8 +16,8 @@ from hypothesis import strategies as st
 
 from stat_lib.ingest import sample_city as sample
 from stat_lib.core.errors import SourceError, UsageError
+from support.builders import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 REAL_DIR = ROOT / "data" / "la311"
 COMMITTED = ROOT / "data" / "sample" / "la_sample_requests.parquet"
 FMT = "%m/%d/%Y %I:%M:%S %p"
@@ -65,6 +64,7 @@ def test_same_seed_writes_identical_bytes(tmp_path, cal):
     assert data[0] != data[2]
 
 
+@pytest.mark.slow  # writes and hashes 120,900 rows: about 2 s
 def test_committed_sample_is_what_generate_gives_by_default(tmp_path, gen):
     committed = pd.read_parquet(COMMITTED)
     fresh = pd.read_parquet(sample.write_parquet(gen.drop(columns="days"), tmp_path / "s.parquet"))

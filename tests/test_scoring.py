@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from stat_lib.metrics import scoring
 from stat_lib.params import Department, Params, Result, Results, Target
-from test_metrics import CAL, DEPT, OCT, TZ, hand_requests
+from support.builders import (HAND_CAL as CAL, HAND_DEPT as DEPT, HAND_OCT as OCT,
+                              LA_TZ as TZ, hand_requests)
 
 HIGH = Target(target=0.85, direction="higher", tolerance=0.05)  # near band: [0.8075, 0.85)
 LOW = Target(target=4, direction="lower", tolerance=0.10)  # near band: (4, 4.4]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_ingest import DEPTS, home_with, row, write
 
 from stat_lib import store
 from stat_lib.core.errors import StoreError, UsageError
 from stat_lib.present.reports import quality_note
 from stat_lib.ingest import ingest
+from support.builders import GRID_DEPARTMENTS, grid_params, myla_row, write_csv
 
 
 @pytest.fixture
 def params(tmp_path):
-    p = home_with(tmp_path, write(tmp_path / "x.csv", [
-        row("a", CreatedDate="01/01/2024 11:00:00 PM"),  # 2024-01-02 07:00 UTC
-        row("b", CreatedDate="01/02/2024 10:00:00 AM"),  # 2024-01-02 18:00 UTC
-        row("c", CreatedDate="01/03/2024 10:00:00 AM", Latitude="", CD="")]))
+    p = grid_params(tmp_path, write_csv(tmp_path / "x.csv", [
+        myla_row("a", CreatedDate="01/01/2024 11:00:00 PM"),  # 2024-01-02 07:00 UTC
+        myla_row("b", CreatedDate="01/02/2024 10:00:00 AM"),  # 2024-01-02 18:00 UTC
+        myla_row("c", CreatedDate="01/03/2024 10:00:00 AM", Latitude="", CD="")]))
     ingest(p)
     return p
 
@@ -42,10 +42,10 @@ def test_load_districts_is_wgs84_key_label_geometry(params):
 
 def test_fingerprint_moves_only_when_relevant_rows_change(params, tmp_path):
     before = store.data_fingerprint(params, "bos", end="2024-01-03")
-    write(tmp_path / "x.csv", [
-        row("a", CreatedDate="01/01/2024 11:00:00 PM"),
-        row("b", CreatedDate="01/02/2024 10:00:00 AM"),
-        row("c", CreatedDate="01/03/2024 10:00:00 AM", Latitude="", CD="",
+    write_csv(tmp_path / "x.csv", [
+        myla_row("a", CreatedDate="01/01/2024 11:00:00 PM"),
+        myla_row("b", CreatedDate="01/02/2024 10:00:00 AM"),
+        myla_row("c", CreatedDate="01/03/2024 10:00:00 AM", Latitude="", CD="",
             Status="Cancelled", UpdatedDate="01/09/2024 10:00:00 AM")])
     assert ingest(params).updated == 1
     assert store.data_fingerprint(params, "bos", end="2024-01-03") == before  # c is later
@@ -59,11 +59,11 @@ def test_quality_note_counts(params):
         "3 requests for Sanitation; 1 (33.3%) without usable coordinates (placed by the "
         "source's district columns where given); 1 not placed in at least one district layer; "
         "1 carry a data-quality flag; 0 source rows rejected (see the rejects table).")
-    assert DEPTS["bos"]["name"] == "Sanitation"
+    assert GRID_DEPARTMENTS["bos"]["name"] == "Sanitation"
 
 
 def test_read_only_connect_needs_a_store(tmp_path):
-    p = home_with(tmp_path, write(tmp_path / "x.csv", [row()]))
+    p = grid_params(tmp_path, write_csv(tmp_path / "x.csv", [myla_row()]))
     with pytest.raises(StoreError, match="run `stat-lib ingest` first"):
         with store.connect(p):
             pass

@@ -86,6 +86,7 @@ instants = st.datetimes(min_value=pd.Timestamp("2026-09-25").to_pydatetime(),
                         max_value=pd.Timestamp("2026-11-05").to_pydatetime())
 
 
+@pytest.mark.slow  # 100 examples: 2-4 s
 @given(st.lists(st.tuples(instants, st.one_of(st.none(), st.timedeltas(
     min_value=pd.Timedelta(days=-2), max_value=pd.Timedelta(days=20)))), min_size=1,
     max_size=40))

@@ -1,4 +1,5 @@
 """The bottom layer: errors, periods, the business calendar, atomic writes, dataset kinds.
 
-Standard library, pandas and numpy only; every other layer may import it.
+It imports no other layer (standard library, numpy, pandas, holidays); every other
+layer may import it.
 """

@@ -48,7 +48,7 @@ class BusinessCalendar:
 
     @classmethod
     def from_city(cls, city) -> BusinessCalendar:
-        """The calendar of a ``config.City``."""
+        """The calendar of a ``params.City``."""
         return cls(city.timezone, city.country, city.subdivision, tuple(city.extra_holidays))
 
     def holidays(self, first_year: int, last_year: int) -> np.ndarray:

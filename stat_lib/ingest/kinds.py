@@ -1,8 +1,10 @@
 """How each dataset kind's rows come in (the ingest part of a kind).
 
 A kind's ingest has two steps so that every kind of one ``stat-lib ingest`` commits together:
-``prepare(con, params, context)`` reads and checks into temp tables (the store untouched), and
-``commit(con, params, context, prepared)`` writes inside the pipeline's one transaction.
+``prepare(con, params, layers)`` reads and checks into temp tables (the store untouched) and
+returns what it prepared; ``commit(con, params, layers, prepared)`` writes inside the
+pipeline's one transaction and returns the kind's report. ``layers`` are the boundary layers
+read once per ingest (``stat_lib.ingest.boundaries.read_layers``).
 Source shapes are :mod:`stat_lib.ingest.profiles`; file formats :mod:`stat_lib.ingest.readers`.
 """
 

@@ -157,7 +157,7 @@ def get(name: str) -> Profile:
 
 
 def resolve(source) -> Profile:
-    """The profile a ``config.Source`` reads with: its profile overlaid by its ``columns:``."""
+    """The profile a ``params.Source`` reads with: its profile overlaid by its ``columns:``."""
     base = get(source.profile) if source.profile else Profile("custom", "columns: mapping",
                                                               status_map={})
     mapping = source.columns

@@ -107,7 +107,7 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
     Parameters
     ----------
     con : duckdb.DuckDBPyConnection
-    source : config.Source
+    source : params.Source
     params : Params
     prefix : str
         Table-name prefix.

@@ -53,9 +53,9 @@ def prepare(con, params, layers) -> tuple[list, list]:
     return reports, raws
 
 
-def commit(con, params, layers, reports, raws) -> IngestReport:
-    """The store's writes, inside the caller's transaction."""
-    store.ensure_schema(con, params)
+def commit(con, params, layers, prepared) -> IngestReport:
+    """The store's writes, inside the caller's transaction (``prepared``: from :func:`prepare`)."""
+    reports, raws = prepared
     _build_incoming(con, params)
     con.execute("DROP TABLE classified; DROP TABLE geo")
     report = IngestReport(str(params.store_path), reports)
@@ -536,7 +536,7 @@ def preview(con, params, source, rows: int) -> list[tuple]:
     con : duckdb.DuckDBPyConnection
         A throwaway connection (temp tables are created in it).
     params : Params
-    source : config.Source
+    source : params.Source
     rows : int
         How many data rows to look at.
 

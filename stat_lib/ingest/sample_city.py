@@ -9,7 +9,7 @@ mild growth, and three stories for a Stat meeting (see ``STORIES``). Everything 
 ``numpy.random.default_rng(seed)``. The same arguments always give the same rows; today's date
 plays no part.
 
-Run ``python -m stat_lib.sample --out data/sample/la_sample_requests.parquet`` to rebuild the
+Run ``python -m stat_lib.ingest.sample_city --out data/sample/la_sample_requests.parquet`` to rebuild the
 committed sample.
 """
 
@@ -511,7 +511,7 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m stat_lib.sample``: generate the sample and write it (Parquet or CSV).
+    """``python -m stat_lib.ingest.sample_city``: generate the sample and write it (Parquet or CSV).
 
     Parameters
     ----------
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m stat_lib.sample", description=__doc__.split(
+    p = argparse.ArgumentParser(prog="python -m stat_lib.ingest.sample_city", description=__doc__.split(
         "\n")[0])
     p.add_argument("--out", default=str(DEFAULT_OUT), help="file to write (.parquet or .csv)")
     p.add_argument("--start", default=DEFAULT_START, help="first day, YYYY-MM-DD")

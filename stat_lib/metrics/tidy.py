@@ -33,7 +33,7 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
 
     Parameters
     ----------
-    params : config.Params
+    params : params.Params
     period : Period or str
         ``2026-10``, ``2026-W42``, ``2026-Q3``, or a to-date period.
     departments : list of str, optional
@@ -116,7 +116,7 @@ def _row(department, period: Period, metric: str, value, summary: dict) -> dict:
 def cityscore_figures(params, period, departments=None, *, requests=None,
                       as_of=None, prepared: dict | None = None) -> pd.DataFrame:
     """Tidy figures over the CityScore windows of a month (month, quarter- and year-to-date),
-    with a ``window`` column; feed to :func:`stat_lib.scoring.cityscore`.
+    with a ``window`` column; feed to :func:`stat_lib.metrics.scoring.cityscore`.
 
     ``prepared`` (optional): slug -> :class:`stat_lib.metrics.Prepared` of these same
     ``requests``, whose frames are reused instead of preparing each department again.
@@ -142,7 +142,7 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
 
 def trends(params, period, departments=None, *, requests=None, n: int = 13) -> pd.DataFrame:
     """:func:`stat_lib.metrics.trend` of every (selected) department, stacked; feed to
-    :func:`stat_lib.scoring.what_moved` with ``params.departments``."""
+    :func:`stat_lib.metrics.scoring.what_moved` with ``params.departments``."""
     period = _period(period, params.city.timezone)
     slugs = list(departments or params.departments)
     if requests is None:

@@ -214,6 +214,14 @@ class City(Strict):
     basemap: str | None = None
     batch: BatchSettings = BatchSettings()
 
+    @model_validator(mode="after")
+    def _two_stores(self):
+        if Path(self.records) == Path(self.store):
+            raise ValueError(f"'records' and 'store' are both {self.store!r}: what people enter "
+                             f"must live apart from the source store a rebuild replaces; set "
+                             f"'records' to another file (default data/records.duckdb)")
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:

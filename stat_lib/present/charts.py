@@ -2,7 +2,7 @@
 
 Importing this module registers the ``stat_lib`` theme and renderer. The renderer displays a
 chart as the vega-lite mimetype (JupyterLab draws it) plus a static SVG from ``vl_convert``;
-``stat_lib.packets`` turns it into a div + JSON spec that uses the vega bundle inlined once per
+``stat_lib.present.packets`` turns it into a div + JSON spec that uses the vega bundle inlined once per
 packet. Every function takes data already aggregated (a few rows per period, service or bucket),
 so the page carries summaries, never request rows.
 """
@@ -40,7 +40,7 @@ def theme() -> dict:
 
 
 def use_branding(branding=None) -> None:
-    """Apply ``city.branding`` (a ``config.Branding`` or dict) to the shared theme."""
+    """Apply ``city.branding`` (a ``params.Branding`` or dict) to the shared theme."""
     if branding is not None:
         get = branding.get if isinstance(branding, dict) else lambda k: getattr(branding, k)
         _BRANDING.update(primary=get("primary_color"), accent=get("accent_color"))

@@ -1,7 +1,7 @@
 """Maps for packets: folium (Leaflet) offline, plus a static vega-lite geoshape SVG for print.
 
 Every map is a :class:`PacketMap`. In JupyterLab it displays as a self-contained frame (Leaflet
-inlined); ``stat_lib.packets`` instead places its div and script in the packet page, where
+inlined); ``stat_lib.present.packets`` instead places its div and script in the packet page, where
 Leaflet is inlined once for all maps. Polygons are simplified and coordinates rounded to about
 1 m before they reach the page; requests are aggregated into grid cells or clustered.
 Every data string (district names, services, addresses) is HTML-escaped before it reaches a
@@ -130,7 +130,7 @@ class PacketMap:
         return chart_svg(self.static)
 
     def payload(self) -> dict:
-        """What ``stat_lib.packets`` places in the page (``MAP_MIME``)."""
+        """What ``stat_lib.present.packets`` places in the page (``MAP_MIME``)."""
         caption = f'<figcaption><strong>{html.escape(self.title)}</strong>'
         if self.note:
             caption += f' <span class="stat-map-note">{html.escape(self.note)}</span>'

@@ -14,7 +14,6 @@ stands alone: a home may override one department without copying the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,16 +23,30 @@ from .resources import packaged
 
 @dataclass(frozen=True)
 class NotebookKind:
-    """A kind of packet: its name, report class and the run slugs it makes for a home."""
+    """A kind of packet.
+
+    ``report`` is the class its packaged notebook displays (tests check the notebook imports
+    it); ``per_department`` kinds run once per department (slug = the department's), the
+    others once per period (slug = the kind's name, cover title ``label``).
+    """
 
     name: str
     report: str
     description: str
-    runs: Callable  # params -> list of run slugs (department slugs, or the kind's own name)
+    per_department: bool = False
+    label: str = ""
 
     @property
     def notebook(self) -> str:
         return f"{self.name}.ipynb"
+
+    def runs(self, params) -> list[str]:
+        """The run slugs of this kind for a home, in batch order."""
+        return sorted(params.departments) if self.per_department else [self.name]
+
+    def title(self, params, slug: str) -> str:
+        """Whose packet a run is: the department's name, else the kind's label."""
+        return params.departments[slug].name if self.per_department else self.label
 
 
 NOTEBOOK_KINDS: dict[str, NotebookKind] = {}
@@ -56,7 +69,7 @@ def kind_of(params, slug: str) -> NotebookKind:
         if run == slug:
             return kind
     known = ", ".join(s for s, _ in plan(params))
-    raise UsageError(f"unknown department {slug!r}; known: {known}")
+    raise UsageError(f"unknown department {slug!r}; known departments and packets: {known}")
 
 
 def notebook_for(slug: str, kind: NotebookKind, notebooks_dir=None) -> Path:
@@ -70,8 +83,7 @@ def notebook_for(slug: str, kind: NotebookKind, notebooks_dir=None) -> Path:
 
 
 register(NotebookKind("department", "stat_lib.present.reports.DepartmentReport",
-                      "one department's packet for one period",
-                      lambda params: sorted(params.departments)))
+                      "one department's packet for one period", per_department=True))
 register(NotebookKind("citywide", "stat_lib.present.reports.CitywideReport",
                       "every department at a glance, CityScore, what moved",
-                      lambda params: ["citywide"]))
+                      label="Citywide"))

@@ -3,7 +3,7 @@
 A built wheel carries them as package data in ``stat_lib/packaged/`` (pyproject.toml maps the
 repository's top-level ``notebooks/`` and ``templates/`` there); a source checkout (an
 editable install) uses those top-level folders directly. A home's own ``notebooks/`` and
-``templates/`` come first (``stat-lib --home DIR init --customise`` copies the packaged ones
+``templates/`` come first (``stat-lib --home DIR init --notebooks`` copies the packaged ones
 there to start from).
 """
 
@@ -19,7 +19,10 @@ PACKAGE = Path(__file__).resolve().parents[1]  # the stat_lib folder
 
 def packaged(name: str) -> Path:
     """The packaged folder ``name`` (``notebooks`` or ``templates``)."""
-    for root in (PACKAGE / "packaged" / name, PACKAGE.parent / name):
+    roots = [PACKAGE / "packaged" / name]
+    if (PACKAGE.parent / "pyproject.toml").is_file():  # a source checkout, not site-packages
+        roots.append(PACKAGE.parent / name)
+    for root in roots:
         if root.is_dir():
             return root
     raise MissingDependency(f"the packaged {name}/ folder is missing from {PACKAGE}; "

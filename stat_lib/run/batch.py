@@ -90,7 +90,7 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
 
     Parameters
     ----------
-    params : stat_lib.config.Params
+    params : stat_lib.params.Params
     period : Period or str
         ``2026-10``; a to-date ``Period`` (``as_of`` set) runs month-to-date.
     departments : list of str, optional
@@ -168,8 +168,7 @@ def _slugs(params, departments) -> list[str]:
     if not departments:
         return [slug for slug, _ in plan(params)]
     for slug in departments:
-        if slug != CITYWIDE:
-            params.department(slug)  # raises UsageError naming the known ones
+        kind_of(params, slug)  # raises UsageError naming the known ones
     return list(dict.fromkeys(departments))
 
 
@@ -206,7 +205,7 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf):
 
 def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store import data_fingerprint
-    department = None if slug == CITYWIDE else slug
+    department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
         f for f in params.files if f.parent.name != "departments" or f.stem == slug]
     return {"notebook": file_digest(nb), "parameters": parameters,
@@ -288,8 +287,7 @@ def _now_iso() -> str:
 def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool) -> Job:
     batch = params.city.batch
     kind = kind_of(params, entry.department)
-    title = ("Citywide" if entry.department == CITYWIDE
-             else params.departments[entry.department].name)
+    title = kind.title(params, entry.department)
     return Job(department=entry.department, kind=kind.name, notebook=Path(entry.template),
                out_dir=period_dir, parameters=entry.parameters, params=params,
                meta={**meta, "department": title, "title": f"{title} Stat",

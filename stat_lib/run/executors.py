@@ -138,7 +138,7 @@ _IPC_CLASSES: dict[str, type] = {}
 def ipc_kernel_manager(ipc_dir: str, template: str | None = None) -> type:
     """An ``AsyncKernelManager`` subclass whose kernels talk over IPC sockets in ``ipc_dir``.
 
-    With ``template`` (a ``stat_lib.kernel_fork`` socket), an ipykernel of this interpreter
+    With ``template`` (a ``stat_lib.run.kernel_fork`` socket), an ipykernel of this interpreter
     is forked from the warm template instead of started cold.
     """
     from jupyter_client import AsyncKernelManager

@@ -7,7 +7,7 @@ forks one child per kernel; the child becomes an ordinary ``ipykernel`` with the
 file, working folder and environment the kernel manager asked for. Each notebook still gets a
 fresh process with an empty namespace, so outputs are those of a cold kernel.
 
-The kernel manager launches a stub (``stub.py``, a few ms of Python) in place of
+The kernel manager launches a stub (``kernel_fork_stub.py``, a few ms of Python) in place of
 ``python -m ipykernel_launcher``: the stub passes its stdin/stdout/stderr, argv, working folder
 and environment to the template, forwards SIGINT/SIGTERM to the kernel and exits when the
 kernel exits; the kernel exits when the stub dies (killed by the manager). No template, or a
@@ -44,8 +44,10 @@ class Template:
 
     def __init__(self, folder: str):
         self.socket = os.path.join(folder, "template.sock")
+        # started in its private folder: ``-m`` puts the working folder first on sys.path, and
+        # a stat_lib checkout there must not shadow the installed package in the kernels
         self.proc = subprocess.Popen([sys.executable, "-m", "stat_lib.run.kernel_fork", "serve",
-                                      self.socket], stdin=subprocess.DEVNULL)
+                                      self.socket], stdin=subprocess.DEVNULL, cwd=folder)
 
     def close(self) -> None:
         if self.proc.poll() is None:

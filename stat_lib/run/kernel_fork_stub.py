@@ -1,4 +1,4 @@
-"""Stand-in for ``python -m ipykernel_launcher ARGS`` (see ``stat_lib.kernel_fork``).
+"""Stand-in for ``python -m ipykernel_launcher ARGS`` (see ``stat_lib.run.kernel_fork``).
 
 ``python -I -S kernel_fork_stub.py SOCKET ipykernel_launcher ARGS``: asks the template at
 SOCKET for a kernel with ARGS, this process's stdio, working folder and environment; forwards

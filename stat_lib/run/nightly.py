@@ -33,7 +33,7 @@ def run_nightly(params, now=None, *, ingest=True, workers=None, pdf=False, execu
     ingest : bool
         Ingest the configured sources first (default True).
     workers, pdf, executor, scheduler, notebooks_dir
-        Passed to :func:`stat_lib.batch.run_period`.
+        Passed to :func:`stat_lib.run.batch.run_period`.
     lock_timeout : float
         Seconds to wait for an interactive run holding the outputs folder.
 
