@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from stat_lib import metrics
@@ -25,9 +25,14 @@ DEPT = Department(slug="d", name="D", source_codes=["D"],
                   services=[{"name": "Pothole", "sla": "3 business days"}])
 
 
+def _local(text: str) -> pd.Timestamp:
+    """Local wall time; the fall-back hour takes standard time, as ingest does."""
+    return pd.Timestamp(text).tz_localize(TZ, ambiguous=False, nonexistent="shift_forward")
+
+
 def frame(created: list[str], closed: list[str | None]) -> pd.DataFrame:
-    local = [pd.Timestamp(c).tz_localize(TZ) for c in created]
-    ends = [pd.Timestamp(c).tz_localize(TZ) if c else pd.NaT for c in closed]
+    local = [_local(c) for c in created]
+    ends = [_local(c) if c else pd.NaT for c in closed]
     return pd.DataFrame({
         "request_id": [f"r{i}" for i in range(len(created))], "service_code": "pothole",
         "service_name": "Pothole", "department": "d",
@@ -90,6 +95,8 @@ instants = st.datetimes(min_value=pd.Timestamp("2026-09-25").to_pydatetime(),
 @given(st.lists(st.tuples(instants, st.one_of(st.none(), st.timedeltas(
     min_value=pd.Timedelta(days=-2), max_value=pd.Timedelta(days=20)))), min_size=1,
     max_size=40))
+@example([(pd.Timestamp("2026-11-01 01:30").to_pydatetime(), pd.Timedelta(hours=1)),
+          (pd.Timestamp("2026-10-31 23:59").to_pydatetime(), None)])  # the fall-back hour
 def test_frame_rules_equal_the_window_masks(rows):
     created = [str(c) for c, _ in rows]
     closed = [None if d is None else str(pd.Timestamp(c) + d) for c, d in rows]
