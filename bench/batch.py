@@ -7,7 +7,8 @@ Side by side, in one run, on a temporary copy of the sample city (never the repo
 2. ours: ``stat-lib run --period P --force``; ratio baseline / ours;
 3. a re-run with nothing changed (``stat-lib run --period P``);
 4. optional: ours with the kernel import trick off (``STAT_LIB_FAST_KERNEL=0``);
-5. scale: a 1,000,000-request year from ``stat_lib.ingest.sample_city``, ingested, then the same batch:
+5. scale: a 1,000,000-request year from ``stat_lib.ingest.sample_city``, ingested, then the
+   same batch:
    wall time and peak memory of the whole process tree (batch, workers, kernels, Chromium).
 
 Usage: ``.venv/bin/python bench/batch.py [--period 2026-10] [--no-baseline] [--no-scale]

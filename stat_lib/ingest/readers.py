@@ -394,7 +394,7 @@ def format_of(source) -> str:
                       key="sources[].format", path=source.path)
 
 
-register_reader(Reader("csv", _read_csv, "delimited text (comma, tab, semicolon, pipe), read by DuckDB",
+register_reader(Reader("csv", _read_csv, "delimited text (comma, tab, semicolon, pipe)",
                        (".csv", ".txt", ".gz")))
 register_reader(Reader("parquet", _read_parquet, "Apache Parquet", (".parquet", ".pq")))
 register_reader(Reader("json", _read_json, "Open311 GeoReport v2 JSON list", (".json",)))

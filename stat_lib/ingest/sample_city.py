@@ -9,8 +9,8 @@ mild growth, and three stories for a Stat meeting (see ``STORIES``). Everything 
 ``numpy.random.default_rng(seed)``. The same arguments always give the same rows; today's date
 plays no part.
 
-Run ``python -m stat_lib.ingest.sample_city --out data/sample/la_sample_requests.parquet`` to rebuild the
-committed sample.
+Run ``python -m stat_lib.ingest.sample_city --out data/sample/la_sample_requests.parquet`` to
+rebuild the committed sample.
 """
 
 from __future__ import annotations
@@ -537,8 +537,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m stat_lib.ingest.sample_city", description=__doc__.split(
-        "\n")[0])
+    p = argparse.ArgumentParser(prog="python -m stat_lib.ingest.sample_city",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--out", default=str(DEFAULT_OUT), help="file to write (.parquet or .csv)")
     p.add_argument("--start", default=DEFAULT_START, help="first day, YYYY-MM-DD")
     p.add_argument("--end", default=DEFAULT_END, help="last day and 'as of' date, YYYY-MM-DD")

@@ -2,8 +2,8 @@
 
 Importing this module registers the ``stat_lib`` theme and renderer. The renderer displays a
 chart as the vega-lite mimetype (JupyterLab draws it) plus a static SVG from ``vl_convert``;
-``stat_lib.present.packets`` turns it into a div + JSON spec that uses the vega bundle inlined once per
-packet. Every function takes data already aggregated (a few rows per period, service or bucket),
+``stat_lib.present.packets`` turns it into a div + JSON spec that uses the vega bundle inlined once
+per packet. Every function takes data already aggregated (a few rows per period, service or bucket),
 so the page carries summaries, never request rows.
 """
 
