@@ -43,10 +43,6 @@ class Metric:
     scorecard: bool = False
     tile: str | None = None
 
-    @property
-    def definition(self) -> str:
-        return self.description
-
     def value(self, window):
         """This metric on ``window``; a rate from its parts (None when the denominator is 0)."""
         if self.numerator:

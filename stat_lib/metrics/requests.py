@@ -41,15 +41,14 @@ def _change(now: int, before: int) -> float | None:
 
 def _cohort(w: Window) -> dict:
     """Requests created in the period with a due time, by outcome at ``as_of``."""
-    if "_cohort" not in w._values:
+    def compute() -> dict:
         a, as_of = w.a, pd.Timestamp(w.as_of).as_unit("ns").value
         base = w.created & ~a["cancelled"] & ~a["dup"] & a["has_due"] & ~a["neg"]
         closed = base & a["closed"] & (a["end"] <= as_of)  # closed later: still open at as_of
         met = _n(closed & (a["end"] <= a["due"]))
         late = _n(closed & (a["end"] > a["due"])) + _n(base & ~closed & (a["due"] < as_of))
-        w._values["_cohort"] = {"met": met, "eligible": met + late,
-                                "pending": _n(base) - met - late}
-    return w._values["_cohort"]
+        return {"met": met, "eligible": met + late, "pending": _n(base) - met - late}
+    return w.memo("_cohort", compute)
 
 
 def _stat(column: str, which: str):

@@ -84,10 +84,14 @@ class Window:
 
     def value(self, metric: str):
         """The registered metric ``metric`` on this window (computed once)."""
-        if metric not in self._values:
-            from .registry import METRICS
-            self._values[metric] = METRICS[metric].value(self)
-        return self._values[metric]
+        from .registry import METRICS
+        return self.memo(metric, lambda: METRICS[metric].value(self))
+
+    def memo(self, key: str, compute):
+        """``compute()``, once per window (metrics share intermediate results through it)."""
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
 
     @cached_property
     def created(self) -> np.ndarray:

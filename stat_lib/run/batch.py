@@ -39,7 +39,7 @@ from ..core.periods import Period
 from ..present.notebook_kinds import kind_of, notebook_for, plan
 from ..present.resources import template_dirs
 from .jobs import Job, JobResult
-from .parameters import PARAMETER_NAMES, check_parameters  # noqa: F401  (re-exported)
+from .parameters import check_parameters
 from .period_files import Background, write_metrics, write_period
 from .progress import Progress, log_to_stderr
 
