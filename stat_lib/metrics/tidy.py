@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.business_calendar import BusinessCalendar
+from ..core.cells import safe_frame
 from ..core.periods import Period
 from .prepare import Prepared, _as_of, data_as_of, prepare
 from .registry import METRICS, format_value, metric_def, rate_parts
@@ -161,8 +162,9 @@ def _period(period, tz: str) -> Period:
 
 
 def to_csv(table: pd.DataFrame, path: str | Path | None = None) -> str:
-    """CSV text of the figures (n/a as an empty cell); also written to ``path`` when given."""
-    text = table.to_csv(index=False, lineterminator="\n")
+    """CSV text of the figures (n/a as an empty cell, text made spreadsheet-safe:
+    :mod:`stat_lib.core.cells`); also written to ``path`` when given."""
+    text = safe_frame(table).to_csv(index=False, lineterminator="\n")
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text

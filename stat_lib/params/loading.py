@@ -58,7 +58,7 @@ def load_params(home: str | Path) -> Params:
         raise ParamsError("file not found; is --home (or STAT_LIB_HOME) the folder holding "
                           "params/? `stat-lib --home DIR init` writes a skeleton.",
                           path=pdir / "city.yaml")
-    problems: list[ParamsError] = []
+    problems: list[ParamsError] = _twin_files(pdir)
     files = [pdir / "city.yaml"]
 
     def attempt(fn):
@@ -88,6 +88,18 @@ def load_params(home: str | Path) -> Params:
     if problems:
         raise ParamsErrors(problems)
     return Params(home=home, city=city, departments=departments, results=results, files=files)
+
+
+def _twin_files(pdir: Path) -> list[ParamsError]:
+    """``x.yml`` beside ``x.yaml``: one would silently hide the other."""
+    problems = []
+    for folder in (pdir, pdir / "departments"):
+        for yml in sorted(folder.glob("*.yml")):
+            if yml.with_suffix(".yaml").exists():
+                problems.append(ParamsError(
+                    f"both {yml.name} and {yml.stem}.yaml exist, and only one can hold these "
+                    f"params; merge them into {yml.stem}.yaml and delete {yml.name}", path=yml))
+    return problems
 
 
 def _read(path: Path):

@@ -24,17 +24,22 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _key_lines(node, prefix=(), out=None) -> dict[tuple, int]:
+def _key_lines(node, path: Path, prefix=(), out=None) -> dict[tuple, int]:
     out = {} if out is None else out
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            path = prefix + (key_node.value,)
-            out[path] = key_node.start_mark.line + 1
-            _key_lines(value_node, path, out)
+            key = prefix + (key_node.value,)
+            line = key_node.start_mark.line + 1
+            if key in out:  # PyYAML keeps the last silently: a second `timezone:` would win
+                name = ".".join(str(k) for k in key)
+                raise ParamsError(f"key '{name}' appears twice, on lines {out[key]} and {line}; "
+                                  f"keep one", path=path, row=line)
+            out[key] = line
+            _key_lines(value_node, path, key, out)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[prefix + (i,)] = item.start_mark.line + 1
-            _key_lines(item, prefix + (i,), out)
+            _key_lines(item, path, prefix + (i,), out)
     return out
 
 
@@ -44,7 +49,7 @@ def load_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
     if not path.exists():
         raise ParamsError("file not found. Create it (`stat-lib init` writes a skeleton).",
                           path=path)
-    text = path.read_text(encoding="utf-8")
+    text = _text(path)
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
@@ -52,7 +57,17 @@ def load_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
         mark = getattr(exc, "problem_mark", None)
         raise ParamsError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                           row=mark.line + 1 if mark else None) from None
-    return (data if data is not None else {}), _key_lines(node)
+    return (data if data is not None else {}), _key_lines(node, path)
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ParamsError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start}); "
+                          f"save the file as UTF-8", path=path, row=line) from None
 
 
 def line_of(lines: dict[tuple, int], loc: tuple) -> int | None:

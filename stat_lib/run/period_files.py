@@ -74,9 +74,8 @@ def _report_to(send, fn, args) -> None:
 
 
 def write_metrics(params, period, period_dir: Path) -> None:
-    from ..metrics.tidy import tidy_figures
-    table = tidy_figures(params, period)
-    write_text(period_dir / "metrics.csv", table.to_csv(index=False))
+    from ..metrics.tidy import tidy_figures, to_csv
+    write_text(period_dir / "metrics.csv", to_csv(tidy_figures(params, period)))
 
 
 def _write_indexes(params, period_dir: Path, doc: dict, meta: dict) -> None:
