@@ -68,6 +68,19 @@ def test_ok_run_writes_packets_and_an_exact_manifest(home, tmp_path):
     assert "department = \"citywide\"" in "".join(injected[0]["source"])
 
 
+@pytest.mark.slow
+def test_a_good_run_prints_no_kernel_interrupt_noise(home, tmp_path):
+    # jupyter_client interrupts every kernel before shutting it down; ipykernel then logged
+    # "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on every good run (case 55)
+    notebooks_dir(tmp_path).rename(home / "notebooks")
+    stat_lib = Path(sys.executable).with_name("stat-lib")
+    proc = subprocess.run([str(stat_lib), "--home", str(home), "run", "--period", "2026-10"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 ok" in proc.stdout + proc.stderr
+    assert "KeyboardInterrupt" not in proc.stderr and "ERROR" not in proc.stderr
+
+
 # --- failures -------------------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -119,6 +119,14 @@ def test_vega_and_leaflet_inlined_once_never_from_a_network(page):
     assert "require.min.js" not in page and "mathjax" not in page.lower()
 
 
+def test_the_page_title_names_the_packet_and_period(page, notebook, params):
+    assert page.count("<title>Sanitation Stat - 2026-01</title>") == 1
+    nb = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    evil = packets.render_html(nb, params, {"title": EVIL, "period": "October 2026"})
+    title = re.search(r"<title>(.*?)</title>", evil, re.S).group(1)
+    assert "<script>" not in title and title.endswith(" - October 2026")
+
+
 def test_static_mode_has_svg_and_no_scripts(notebook, params):
     nb = nbformat.from_dict(json.loads(json.dumps(notebook)))
     page = packets.render_html(nb, params, static=True)

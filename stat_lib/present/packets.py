@@ -161,6 +161,11 @@ def cover(params, nb_meta: dict | None = None, meta: dict | None = None) -> dict
     return {k: (str(v) if v is not None else "") for k, v in values.items()}
 
 
+def page_title(cv: dict) -> str:
+    """The HTML ``<title>``: "Bureau of Sanitation Stat - October 2026"."""
+    return " - ".join(part for part in (cv["title"], cv["period"]) if part)
+
+
 def _logo_uri(params, logo: str | None) -> str:
     if not logo:
         return ""
@@ -185,7 +190,8 @@ def _exporter(static: bool, home=None):
 def render_html(nb, params=None, meta: dict | None = None, *, static: bool = False) -> str:
     """A packet's HTML from a notebook node (see the module docstring for conventions)."""
     packet = {"cover": cover(params, nb.metadata.get("stat_packet"), meta), "static": static}
-    resources = {"stat_packet": packet}
+    # the lab template titles the page from metadata.name (else "Notebook"), escaped
+    resources = {"stat_packet": packet, "metadata": {"name": page_title(packet["cover"])}}
     home = params.home if params is not None else None
     body, resources = _exporter(static, home).from_notebook_node(nb, resources=resources)
     packet = resources["stat_packet"]

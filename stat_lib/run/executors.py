@@ -153,6 +153,20 @@ def ipc_kernel_manager(ipc_dir: str, template: str | None = None) -> type:
             cmd = super().format_kernel_cmd(extra_arguments)
             return (template and kernel_fork.stub_cmd(cmd, template)) or cmd
 
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False):
+            # jupyter_client sends SIGINT before every shutdown request; an ipykernel between
+            # messages then logs "KeyboardInterrupt caught in kernel." on every good run.
+            # The shutdown request (then SIGTERM, SIGKILL) stops it without the interrupt.
+            self._quiet_shutdown = True
+            try:
+                await super().shutdown_kernel(now=now, restart=restart)
+            finally:
+                self._quiet_shutdown = False
+
+        async def _async_interrupt_kernel(self):
+            if not getattr(self, "_quiet_shutdown", False):
+                await super()._async_interrupt_kernel()
+
     return IpcKernelManager
 
 
