@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support.builders import params_home
 
 from stat_lib.core.errors import ParamsError
 from stat_lib.params import load_params
-from support.builders import params_home
 
 
 def _problems(home) -> str:

@@ -180,6 +180,9 @@ class Boundary(Strict):
     source_column: str | None = Field(
         default=None, description="source column holding the key, used when a row has no "
                                   "coordinates")
+    crs: str | None = Field(
+        default=None, description="the layer's CRS (e.g. EPSG:2229) when its file declares "
+                                  "none; a file's own CRS always wins")
 
 
 class Branding(Strict):
