@@ -103,15 +103,20 @@ def ingest(ctx: Context):
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --executor dask.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               metavar="SECONDS", help="Wait this long for another run on the same outputs.")
+@click.option("--allow-empty", is_flag=True,
+              help="Run a period the store holds no data for (refused otherwise).")
 @pass_ctx
 @handles_errors
-def run(ctx: Context, period, departments, workers, force, pdf, executor, scheduler, wait):
+def run(ctx: Context, period, departments, workers, force, pdf, executor, scheduler, wait,
+        allow_empty):
     """Execute the period's notebooks and export packets into outputs/<period>/."""
     period = _parse_period(period)
     params = ctx.params
     selected = _check_departments(params, departments)
     if executor == "dask" and not scheduler:
         raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    from .run.coverage import check_covered
+    check_covered(params, period, allow_empty)
     from .run.batch import run_period
     result = run_period(params, period, selected, workers=workers, force=force, pdf=pdf,
                         executor=executor, scheduler=scheduler, lock_timeout=wait)

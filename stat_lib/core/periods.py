@@ -37,6 +37,9 @@ def _weeks_in(year: int) -> int:
     return dt.date(year, 12, 28).isocalendar()[1]
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2199  # pandas timestamps end in 2262; no 311 data precedes 1900
+
+
 @dataclass(frozen=True)
 class Period:
     """A reporting period.
@@ -61,6 +64,9 @@ class Period:
     as_of: pd.Timestamp | None = None
 
     def __post_init__(self):
+        if not MIN_YEAR <= self.year <= MAX_YEAR:
+            raise UsageError(f"year {self.year} is out of range (expected {MIN_YEAR}-{MAX_YEAR}); "
+                             f"accepted periods: {ACCEPTED}")
         limits = {"month": 12, "week": _weeks_in(self.year), "quarter": 4, "year": 1}
         if not 1 <= self.number <= limits[self.kind]:
             raise UsageError(f"{self.kind} {self.number} does not exist in {self.year} "

@@ -15,9 +15,10 @@ from .requests import (
                        load_rejects,
                        load_requests,
                        quality_counts,
+                       requested_span,
 )
 from .schema import CANONICAL, TABLES, TIMESTAMPS, Table, district_columns, ensure_schema
 
 __all__ = ["connect", "frame", "write_lock", "connect_records", "data_fingerprint",
            "latest_change", "load_districts", "load_rejects", "load_requests", "quality_counts",
-           "CANONICAL", "TABLES", "TIMESTAMPS", "Table", "district_columns", "ensure_schema"]
+           "requested_span", "CANONICAL", "TABLES", "TIMESTAMPS", "Table", "district_columns", "ensure_schema"]

@@ -162,3 +162,13 @@ def quality_counts(params, department: str) -> dict[str, int]:
                                [department]).fetchall()[0][0]
     return {"requests": n, "no_coordinates": no_xy, "flagged": flagged, "unplaced": unplaced,
             "rejected": rejected}
+
+
+def requested_span(params):
+    """``(oldest, newest)`` request creation time in the store (UTC; ``(None, None)`` if empty)."""
+    with connect(params, read_only=True) as con:
+        oldest, newest = con.execute(
+            "SELECT min(requested_at), max(requested_at) FROM requests").fetchone()
+    import pandas as pd
+    return tuple(None if v is None else pd.Timestamp(v).tz_convert("UTC")
+                 for v in (oldest, newest))
