@@ -65,7 +65,16 @@ def connect(params, read_only: bool = True, wait: float = 10.0):
         Seconds to keep retrying while a writer has the file open.
     """
     with connect_file(params.store_path, read_only, wait, busy=lambda: _busy(params)) as con:
+        if read_only and not _has_requests(con):
+            raise StoreError("the store has no tables: its first ingest did not finish (it was "
+                             "killed or failed); run `stat-lib ingest` to build it",
+                             path=params.store_path)
         yield con
+
+
+def _has_requests(con) -> bool:
+    return bool(con.execute("SELECT 1 FROM information_schema.tables "
+                            "WHERE table_name = 'requests'").fetchall())
 
 
 @contextlib.contextmanager
