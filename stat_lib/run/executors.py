@@ -279,7 +279,8 @@ def local_executor(jobs: list[Job], *, workers: int, **_):
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                                  mp_context=mp.get_context("fork" if fork else "spawn"),
-                                 initializer=_worker_init, initargs=(not fork,)) as pool:
+                                 initializer=_worker_init,
+                                 initargs=(not fork, os.getpid())) as pool:
             futures = {pool.submit(run_job, job.but(**extra)): job for job in jobs}
             try:
                 yield from _gather(futures)
@@ -297,10 +298,16 @@ def _start_template(folder: str):
     return kernel_fork.Template(folder) if kernel_fork.enabled() else None
 
 
-def _worker_init(warm: bool) -> None:
-    """Workers ignore Ctrl-C: the parent stops them (and their kernels exit with them)."""
+def _worker_init(warm: bool, parent: int) -> None:
+    """Workers ignore Ctrl-C (the parent stops them), die of SIGTERM (a forked worker would
+    inherit the CLI's handler, turn it into KeyboardInterrupt and go on to its next job) and
+    end with the batch even when it is killed with SIGKILL; their kernels end with them."""
     import signal
+
+    from ..core.lifeline import die_with_parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent=parent)
     if warm:
         warm_up()
 

@@ -7,6 +7,7 @@ forked process (:class:`Background`) while the notebooks run.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -48,7 +49,8 @@ class Background:
         import multiprocessing as mp
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         self.recv, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_report_to, args=(send, fn, args), daemon=True)
+        self.proc = ctx.Process(target=_report_to, args=(send, fn, args, os.getpid()),
+                                daemon=True)
         self.proc.start()
         send.close()
 
@@ -65,7 +67,12 @@ class Background:
         self.proc.join()
 
 
-def _report_to(send, fn, args) -> None:
+def _report_to(send, fn, args, parent: int) -> None:
+    import signal
+
+    from ..core.lifeline import die_with_parent
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent=parent)
     try:
         fn(*args)
         send.send(None)
