@@ -23,7 +23,7 @@ from concurrent.futures import as_completed
 from pathlib import Path
 
 from ..core.atomic_write import atomic_path, temp_path, write_text
-from ..core.errors import UsageError
+from ..core.errors import UsageError, out_of_space
 from . import kernel_fork
 from .jobs import Job, JobResult
 
@@ -67,9 +67,13 @@ def run_job(job: Job) -> JobResult:
         _remove_failed(out_dir, slug)
         result.status = "ok"
     except Exception as exc:  # a notebook's failure is data for the manifest, not a crash
-        result.error = describe_error(exc, job, attempts.deadline)
         result.attempts = attempts.count or 1
-        result.failed_notebook, result.failed_html = _keep_failed(tmp_nb, out_dir, slug)
+        full = out_of_space(exc, out_dir / f"{slug}.ipynb")
+        if full is not None:  # the disk, not the notebook: nothing of this run is kept
+            result.error, result.out_of_space = str(full), True
+        else:
+            result.error = describe_error(exc, job, attempts.deadline)
+            result.failed_notebook, result.failed_html = _keep_failed(tmp_nb, out_dir, slug)
     finally:
         tmp_nb.unlink(missing_ok=True)
     result.seconds = round(time.monotonic() - t0, 3)
@@ -198,7 +202,7 @@ def _keep_failed(tmp_nb: Path, out_dir: Path, slug: str) -> tuple[str | None, st
 
     The last good ``<slug>.ipynb``/``.html`` are left alone.
     """
-    if not tmp_nb.exists():
+    if not _is_notebook(tmp_nb):  # none, or cut short: never put at a final path
         return None, None
     failed = out_dir / f"{slug}.failed.ipynb"
     os.replace(tmp_nb, failed)
@@ -210,6 +214,14 @@ def _keep_failed(tmp_nb: Path, out_dir: Path, slug: str) -> tuple[str | None, st
     except Exception as exc:
         log.warning("%s: could not render %s: %s", slug, failed.name, exc)
         return failed.name, None
+
+
+def _is_notebook(path: Path) -> bool:
+    import json
+    try:
+        return isinstance(json.loads(path.read_bytes()).get("cells"), list)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _remove_failed(out_dir: Path, slug: str) -> None:

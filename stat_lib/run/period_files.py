@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ..core.atomic_write import write_json, write_text
+from ..core.errors import OutOfSpace
 from ..core.manifest import manifest_document
 
 log = logging.getLogger("stat_lib.batch")
@@ -37,6 +38,8 @@ def _attempt(what: str, fn) -> list[str]:
     try:
         fn()
         return []
+    except OutOfSpace:
+        raise
     except Exception as exc:
         log.error("could not write %s: %s", what, exc)
         return [f"{what}: {type(exc).__name__}: {exc}"]
@@ -58,6 +61,8 @@ class Background:
         self.proc.join()
         message = self.recv.recv() if self.recv.poll() else \
             f"the process computing it exited with code {self.proc.exitcode}"
+        if isinstance(message, OutOfSpace):
+            raise message
         if message:
             raise RuntimeError(message)
 
@@ -76,6 +81,8 @@ def _report_to(send, fn, args, parent: int) -> None:
     try:
         fn(*args)
         send.send(None)
+    except OutOfSpace as exc:
+        send.send(OutOfSpace(exc.message, path=exc.path))
     except BaseException as exc:  # reported to the parent, which records a batch problem
         send.send(f"{type(exc).__name__}: {exc}")
 
