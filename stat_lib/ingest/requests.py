@@ -149,9 +149,12 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     where += [f"__row <= {int(limit)}"] if limit is not None else []
     for rf in raw.files:
         report.rows_read += rf.rows
+        # files of one glob may differ in optional columns: read each by name
+        here = {f: e if found[f] in rf.columns or not rf.columns else "NULL::VARCHAR"
+                for f, e in clean.items()}
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
-                          + [f"{e} AS v_{f}" for f, e in clean.items()])
+                          + [f"{e} AS v_{f}" for f, e in here.items()])
         sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}), "
                f"{_bad_dates()}, d.slug AS department, {_REASON} AS reason FROM (SELECT "
                f"{_canonical(params, profile, raw, found, clean)} FROM (SELECT {first} "
