@@ -161,6 +161,23 @@ def metrics(ctx: Context, period, departments, fmt):
 
 
 @main.command()
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to create (default: backups/<YYYYmmdd-HHMMSS> in --home).")
+@pass_ctx
+@handles_errors
+def backup(ctx: Context, dest):
+    """Copy the source store and the records store consistently (waits for no writer).
+
+    Exit codes: 0 done; 5 the store is missing or busy (an ingest is running)."""
+    from .store.backup import backup as copy_stores
+    folder, counts = copy_stores(ctx.params, dest)
+    for name, tables in counts.items():
+        rows = ", ".join(f"{t} {n:,}" for t, n in tables.items())
+        click.echo(f"{name}: {rows}")
+    click.echo(f"backup written to {folder}")
+
+
+@main.command()
 @handles_errors
 def profiles():
     """List the built-in source profiles, the columns each expects, and the file formats."""
