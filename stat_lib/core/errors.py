@@ -94,6 +94,12 @@ class MissingDependency(StatLibError):
     exit_code = 8
 
 
+class StaleData(StatLibError):
+    """The nightly's newest data is older than ``batch.stale_after_hours``."""
+
+    exit_code = 12
+
+
 class OutOfSpace(StatLibError):
     """The disk filled while writing; whatever was being written was discarded."""
 

@@ -203,6 +203,8 @@ class BatchSettings(Strict):
     notebook_timeout: int = Field(default=1800, ge=1)
     refinalize_days: int = Field(default=5, ge=0)
     log_keep: int = Field(default=14, ge=1)
+    stale_after_hours: int = Field(default=48, ge=1, description="the nightly calls the data "
+                                   "stale when its newest request is older than this")
 
 
 class City(Strict):

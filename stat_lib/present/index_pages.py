@@ -75,6 +75,7 @@ def write_period_index(period_dir, manifest_entries, params=None, meta: dict | N
     page = _index_env(home).get_template("period_index.html.j2").render(
         city=cv["city"], period=meta.get("period_label") or meta.get("period") or period_dir.name,
         as_of=meta.get("data_as_of") or meta.get("as_of") or "", notice=cv["notice"],
+        stale=meta.get("stale") or "",
         primary=cv["primary"],
         accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css(home))
     return write_atomic(period_dir / "index.html", page)

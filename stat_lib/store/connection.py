@@ -31,22 +31,34 @@ def write_lock(params):
         lock.acquire()
     except Timeout:
         raise _busy(params) from None
+    started = time.time()
     try:
-        _owner_file(params).write_text(str(os.getpid()))
+        _owner_file(params).write_text(f"{os.getpid()} {started:.0f}")
         yield
+        _timing_file(params).write_text(f"{time.time() - started:.0f}")
     finally:
         lock.release()
 
 
+def _timing_file(params) -> Path:
+    return Path(str(params.store_path) + ".last-write-seconds")
+
+
 def _busy(params) -> StoreBusyError:
+    """Who is writing, since when, and how long the last write took (a reader's wait)."""
     try:
-        pid = _owner_file(params).read_text().strip() or "?"
+        pid, _, since = _owner_file(params).read_text().strip().partition(" ")
     except OSError:
-        pid = "?"
+        pid, since = "?", ""
+    when = f" since {time.strftime('%H:%M:%S', time.localtime(float(since)))}" if since else ""
+    try:
+        took = f"; the last ingest took {int(_timing_file(params).read_text()):,} s"
+    except (OSError, ValueError):
+        took = ""
     return StoreBusyError(
-        f"store is busy: another stat-lib process (pid {pid}) is ingesting; wait for it to "
-        f"finish and retry (a crashed process releases the lock by itself)",
-        path=params.store_path)
+        f"store is busy: another stat-lib process (pid {pid or '?'}) is ingesting{when}{took}; "
+        f"readers cannot open the store until it commits: wait for it to finish and retry (a "
+        f"crashed process releases the lock by itself)", path=params.store_path)
 
 
 # -- connections -----------------------------------------------------------------------------
