@@ -266,3 +266,16 @@ def test_another_kind_of_method_plugs_in(monkeypatch):
                                                                "method": "margin"}))
     assert assess(series(BASE), "created", target=3).method == "margin"
     assert seen["target"] == 3 and seen["unit"] == "count"
+
+
+def test_spc_params_load_with_lines_and_reject_unknown_keys(home):
+    from stat_lib.core.errors import ParamsErrors
+    from stat_lib.params import load_params
+    dept = home / "params/departments/sanitation.yaml"
+    dept.write_text(dept.read_text() + "spc:\n  min_points: 6\n  seasonal: [created]\n")
+    params = load_params(home)
+    merged = spc.spc_settings(params.city.spc, params.department("sanitation"))
+    assert (merged.baseline_periods, merged.min_points, merged.seasonal) == (24, 6, ["created"])
+    dept.write_text(dept.read_text() + "  baseline: 12\n")
+    with pytest.raises(ParamsErrors, match=r"sanitation\.yaml.*line \d+.*spc\.baseline"):
+        load_params(home)

@@ -56,12 +56,13 @@ def period_is_partial(params, period) -> bool:
 
 
 def since_data_start(trend: pd.DataFrame, first, tz: str) -> pd.DataFrame:
-    """The trend from the first local day with data on: a period before the data began reads
-    0 requests, which is no measurement, and would pull the baseline down."""
+    """The trend from the period holding the first request on: a period before the data
+    began reads 0 requests, which is no measurement, and would pull the baseline down."""
     if trend.empty or first is None or pd.isna(first):
         return trend
-    day = pd.Timestamp(first).tz_convert(tz).normalize()
-    return trend[pd.to_datetime(trend["period_start"]) >= day]
+    kind = Period.parse(str(trend["period"].iloc[0])).kind
+    start = Period.containing(first, kind, tz).start
+    return trend[pd.to_datetime(trend["period_start"]) >= start]
 
 
 def what_moved(trends: pd.DataFrame, departments: dict | None = None,
