@@ -78,7 +78,8 @@ def test_trend_charts_are_spc_charts(city):
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["line", "line", "line", "line", "rule"]  # mean, lower, upper, value, target
     assert spec["title"]["text"] == "Open at period end"
-    assert spec["title"]["subtitle"] == "XmR chart: no verdict (2 baseline points; 12 needed)"
+    assert spec["title"]["subtitle"] == ["XmR chart",
+                                         "no verdict (2 baseline points; 12 needed)"]
 
 
 def _points(values, target=None, **kw):

@@ -110,7 +110,7 @@ SIGNAL_COLORS = {"concerning": "#e8710a", "improving": "#1f77b4", "neither": "#7
 
 
 def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str = "",
-              subtitle: str = "", fmt: str = ".0%") -> alt.LayerChart:
+              subtitle: str | list[str] = "", fmt: str = ".0%") -> alt.LayerChart:
     """A process behaviour chart: the values, their mean and process limits, the target.
 
     Parameters
@@ -118,7 +118,7 @@ def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str =
     points : :attr:`stat_lib.metrics.methods.Assessment.points` (``period, value, mean,
         lower, upper, signal, signal_kind, partial``); limits NaN when there is no verdict.
     target : drawn as a dashed rule; None draws none.
-    subtitle : what the method did (baseline, verdict); printed under the title.
+    subtitle : what the method did (baseline, verdict), one line or a list of lines.
 
     Signal points are filled orange (concerning), blue (improving) or purple (a signal on a
     measure with no good direction); a partial period's point is hollow grey.
@@ -135,15 +135,18 @@ def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str =
            alt.Tooltip("upper:Q", title="Upper limit", format=fmt)]
     base = alt.Chart(data).encode(x=x)
     layers = [base.mark_line(color="#9c9c9c", strokeWidth=1.5).encode(
-                  y=alt.Y("mean:Q", title=None, axis=alt.Axis(format=fmt))),
+                  y=alt.Y("mean:Q", title=None, axis=alt.Axis(format=fmt),
+                          scale=alt.Scale(zero=False))),
               *[base.mark_line(color="#9c9c9c", strokeDash=[4, 3], strokeWidth=1.5).encode(
                   y=f"{k}:Q") for k in ("lower", "upper")],
               base.mark_line(point=True, strokeWidth=2.5).encode(y="value:Q", tooltip=tip)]
     signals = data[data["signal"]]
     if len(signals):
+        kinds = [k for k in SIGNAL_COLORS if k in set(signals["kind"])]  # the legend's entries
         layers.append(alt.Chart(signals).mark_point(filled=True, size=110, opacity=1).encode(
-            x=x, y="value:Q", tooltip=tip, color=alt.Color("kind:N", legend=None, scale=alt.Scale(
-                domain=list(SIGNAL_COLORS), range=list(SIGNAL_COLORS.values())))))
+            x=x, y="value:Q", tooltip=tip, color=alt.Color(
+                "kind:N", title="Signal", legend=alt.Legend(orient="top", direction="horizontal"),
+                scale=alt.Scale(domain=kinds, range=[SIGNAL_COLORS[k] for k in kinds]))))
     partial = data[data["partial"]]
     if len(partial):
         layers.append(alt.Chart(partial).mark_point(filled=True, size=110, color="white",

@@ -7,6 +7,7 @@ nothing is computed. Data strings go through :func:`stat_lib.present.html.esc`.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import pandas as pd
 
@@ -86,13 +87,18 @@ def unlisted_note(moved: pd.DataFrame) -> str:
     return f'<p class="stat-note">{esc(" ".join(parts))}</p>' if parts else ""
 
 
-def chart_subtitle(a: Assessment, period_label: str) -> str:
-    """Under an SPC chart: the chart, its baseline and the verdicts, e.g. ``XmR chart; mean
-    and limits from 24 periods before 2026-10 · special cause: concerning (above the upper
-    limit); target consistently met``."""
+def chart_subtitle(a: Assessment, period_label: str, width: int = 90) -> list[str]:
+    """Lines under an SPC chart: the chart and its baseline, then the verdicts, e.g.
+    ``['XmR chart; mean and limits from 24 periods before 2026-10', 'special cause:
+    concerning (above the upper limit)', 'target consistently met']``."""
     n = a.baseline_points
     where = f"the same period of {n} earlier years" if a.seasonal else f"{n} periods"
-    if a.variation == NO_VERDICT and math.isnan(a.lower):
-        return f"{CHART_NAME.get(a.chart, a.chart)}: {a.text()}"
-    return (f"{CHART_NAME.get(a.chart, a.chart)}; mean and limits from {where} before "
-            f"{period_label} · {a.text()}")
+    chart = CHART_NAME.get(a.chart, a.chart)
+    lines = [chart if a.variation == NO_VERDICT and math.isnan(a.lower)
+             else f"{chart}; mean and limits from {where} before {period_label}"]
+    verdict = VERDICT_TEXT[a.variation]
+    detail = "; ".join(a.signals) or a.reason
+    lines += textwrap.wrap(f"{verdict} ({detail})" if detail else verdict, width)
+    if a.assurance:
+        lines.append(VERDICT_TEXT[a.assurance])
+    return lines
