@@ -61,8 +61,12 @@ def test_targets_and_directions_come_from_the_department():
     moved = what_moved(_trend([*BASE, 19], "closed"), {"lights": dept}, ["closed"])
     row = moved.iloc[0]
     assert row["variation"] == methods.CONCERNING
-    # the upper limit after 19 is the baseline's 15.13 > 14 and the lower 7.87 < 14
-    assert row["assurance"] == methods.HIT_AND_MISS
+    # a signal: the limits describe the process before it changed, so no assurance verdict
+    assert row["assurance"] is None and row["assurance_text"] == methods.PAUSED
+    # common cause at 12: limits [7.87, 15.13] straddle 14 -> hit and miss
+    calm = what_moved(_trend([*BASE, 12], "closed"), {"lights": dept}, ["closed"]).iloc[0]
+    assert calm["assurance"] == methods.HIT_AND_MISS
+    assert calm["assurance_text"] == "target hit and miss"
 
 
 def test_department_spc_override_is_used():

@@ -213,6 +213,14 @@ def test_assurance_from_the_limits(target, direction, verdict):
     assert a.text().endswith(methods.VERDICT_TEXT[verdict])
 
 
+def test_no_assurance_after_a_signal_and_the_text_says_why():
+    # 16 is above the limits [7.87, 15.13]: those describe the process before the change
+    a = assess(series([*BASE, 16]), "created", direction="lower", target=20)
+    assert a.special and a.assurance is None
+    assert a.text() == ("special cause: concerning (above the upper limit); "
+                        "no assurance verdict: the process changed")
+
+
 def test_no_assurance_without_target_or_verdict():
     assert assess(series([*BASE, 12]), "created", direction="higher").assurance is None
     short = assess(series([10, 12, 14]), "created", direction="higher", target=5)

@@ -117,7 +117,8 @@ def test_moved_table_escapes_and_shows_rules():
                            "label": "Requests created", "value": 20.0, "lower": 5.0,
                            "upper": 19.6, "mean": 12.0, "chart": "xmr",
                            "signals": "above the upper limit",
-                           "variation": "special_cause_neither", "assurance": np.nan}])
+                           "variation": "special_cause_neither", "assurance": None,
+                           "assurance_text": ""}])
     html = moved_table(moved, {"a<b": "<b>Dept</b>"})
     assert "&lt;b&gt;Dept&lt;/b&gt;" in html and "<b>Dept" not in html
     assert "<td>5 – 20</td>" not in html and "<td>5.0 – 19.6</td>" in html  # 20 = 19.6 rounded

@@ -32,6 +32,7 @@ MET = "consistently_met"
 MISSED = "consistently_missed"
 HIT_AND_MISS = "hit_and_miss"
 
+PAUSED = "no assurance verdict: the process changed"  # a signal, with a target
 VERDICT_TEXT = {COMMON: "common cause variation", IMPROVING: "special cause: improving",
                 CONCERNING: "special cause: concerning", NEITHER: "special cause",
                 NO_VERDICT: "no verdict", NOT_JUDGED: "not judged (partial period)",
@@ -81,9 +82,16 @@ class Assessment:
             out += f" ({'; '.join(self.signals)})"
         elif self.reason:
             out += f" ({self.reason})"
-        if self.assurance:
-            out += f"; {VERDICT_TEXT[self.assurance]}"
+        if self.assurance_text:
+            out += f"; {self.assurance_text}"
         return out
+
+    @property
+    def assurance_text(self) -> str:
+        """``'target consistently met'``; after a signal on a targeted metric, why none."""
+        if self.assurance:
+            return VERDICT_TEXT[self.assurance]
+        return PAUSED if self.special and self.target is not None else ""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .spc import spc_settings
 COLUMNS = ["rank", "department", "metric", "label", "period", "value", "prior",
            "change_prior", "year_ago", "change_year", "method", "chart", "mean", "lower",
            "upper", "sigma", "distance", "rules", "signals", "variation", "assurance",
-           "flagged", "reason", "moved"]
+           "assurance_text", "target", "flagged", "reason", "moved"]
 
 
 def default_metrics() -> list[str]:
@@ -118,5 +118,6 @@ def _row(g: pd.DataFrame, dept: str, metric: str, a: Assessment) -> dict:
             "method": a.method, "chart": a.chart, "mean": a.mean, "lower": a.lower,
             "upper": a.upper, "sigma": a.sigma, "distance": a.distance,
             "rules": "; ".join(a.rules), "signals": "; ".join(a.signals),
-            "variation": a.variation, "assurance": a.assurance, "flagged": a.special,
+            "variation": a.variation, "assurance": a.assurance,
+            "assurance_text": a.assurance_text, "target": a.target, "flagged": a.special,
             "reason": a.reason, "moved": moved}

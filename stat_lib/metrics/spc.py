@@ -29,7 +29,10 @@ Signal rules, each about the latest point (the chart also marks earlier points t
 every signal points the metric's good way, *concerning* when one points the other way
 (*neither* without a good direction). **Assurance** (with a target), from the limits at the
 latest point: higher is better: lower limit >= target -> consistently met, upper limit <
-target -> consistently missed, else hit and miss (mirrored when lower is better).
+target -> consistently missed, else hit and miss (mirrored when lower is better). Only under
+common cause variation: after a signal the limits describe the process before it changed and
+forecast nothing (recalculate them once the change is sustained), so there is no assurance
+verdict and the text says so.
 """
 
 from __future__ import annotations
@@ -243,7 +246,8 @@ def assess_spc(series: pd.DataFrame, *, metric: str, unit: str, direction: str |
     hits = fired(marks)
     low, high, sig = (float(lim[k][-1]) for k in ("lower", "upper", "sigma"))
     return Assessment(
-        variation=_variation(hits, direction), assurance=_assurance(low, high, target, direction),
+        variation=_variation(hits, direction),
+        assurance=None if hits else _assurance(low, high, target, direction),
         rules=tuple(hits), signals=tuple(_wording(r, v, marks) for r, v in hits.items()),
         value=value, mean=lim["mean"], lower=low, upper=high, sigma=sig,
         distance=abs(value - lim["mean"]) / sig if sig > 0 else

@@ -49,16 +49,15 @@ def moved_table(flagged: pd.DataFrame, names: dict[str, str] | None = None) -> s
         centre=[format_value(v, u) for v, u in zip(flagged["mean"], units)],
         chart_text=[CHART_NAME.get(c, c) for c in flagged["chart"]],
         verdict=[VERDICT_TEXT[v] for v in flagged["variation"]],
-        assurance_text=[VERDICT_TEXT.get(a, "—") if isinstance(a, str) else "—"
-                        for a in flagged["assurance"]])
+        assurance_shown=[t or "—" for t in flagged["assurance_text"]])
     cols = {"rank_text": "#"}
     if names is not None:
         rows["name"] = rows["department"].map(names)
         cols["name"] = "Department"
     cols.update({"label": "Measure", "now": "This period", "limits": "Process limits",
                  "centre": "Mean", "signals": "Signal (rule that fired)", "verdict": "Variation",
-                 "assurance_text": "Target", "chart_text": "Chart"})
-    return table(rows, cols)
+                 "assurance_shown": "Target", "chart_text": "Chart"})
+    return f'<div class="stat-moved">{table(rows, cols)}</div>'
 
 
 PRECISE = {"rate": "{:.2%}", "count": "{:,.1f}", "dollars": "${:,.2f}"}
@@ -99,6 +98,6 @@ def chart_subtitle(a: Assessment, period_label: str, width: int = 90) -> list[st
     verdict = VERDICT_TEXT[a.variation]
     detail = "; ".join(a.signals) or a.reason
     lines += textwrap.wrap(f"{verdict} ({detail})" if detail else verdict, width)
-    if a.assurance:
-        lines.append(VERDICT_TEXT[a.assurance])
+    if a.assurance_text:
+        lines.append(a.assurance_text)
     return lines
