@@ -69,7 +69,9 @@ def test_a_partial_period_is_drawn_not_judged(city):
     # the fixture's data ends on 31 October: November is not complete
     report = _report(city.home, "2026-11")
     assert report.partial and not report.moved["flagged"].any()
-    assert "2026-11 is not complete" in report.what_moved().data
+    html = report.what_moved().data
+    assert "2026-11 is not complete" in html and "Nothing is judged" in html
+    assert "No measure shows a signal" not in html
     assert set(report.moved["variation"]) <= {"not_judged", "no_verdict"}
 
 

@@ -34,7 +34,8 @@ HIT_AND_MISS = "hit_and_miss"
 
 PAUSED = "no assurance verdict: the process changed"  # a signal, with a target
 VERDICT_TEXT = {COMMON: "common cause variation", IMPROVING: "special cause: improving",
-                CONCERNING: "special cause: concerning", NEITHER: "special cause",
+                CONCERNING: "special cause: concerning",
+                NEITHER: "special cause: neither better nor worse",
                 NO_VERDICT: "no verdict", NOT_JUDGED: "not judged (partial period)",
                 MET: "target consistently met", MISSED: "target consistently missed",
                 HIT_AND_MISS: "target hit and miss"}

@@ -106,7 +106,7 @@ def trend_chart(df: pd.DataFrame, *, period: str = "period", value: str = "value
     return alt.layer(*layers).properties(title=title, width=560, height=220)
 
 
-SIGNAL_COLORS = {"concerning": "#e8710a", "improving": "#1f77b4", "neither": "#7a5195"}
+SIGNAL_COLORS = {"concerning": "#e8710a", "improving": "#1f77b4", "no good direction": "#7a5195"}
 
 
 def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str = "",
@@ -127,7 +127,8 @@ def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str =
           "spc_chart")
     kind = points["signal_kind"] if "signal_kind" in points else pd.Series("", points.index)
     data = points.assign(period=points["period"].astype(str),
-                         kind=kind.where(points["signal"], ""))
+                         kind=kind.where(points["signal"], "").replace("neither",
+                                                                       "no good direction"))
     x = alt.X("period:O", title=None, sort=None, axis=alt.Axis(labelAngle=-40))
     tip = [alt.Tooltip("period:O", title="Period"),
            alt.Tooltip("value:Q", title="Value", format=fmt),

@@ -16,6 +16,7 @@ from ..metrics.registry import format_value, metric_def
 from .html import esc, table
 
 CHART_NAME = {"xmr": "XmR chart", "p_prime": "Laney p′ chart"}
+SHORT_NAME = {"xmr": "XmR", "p_prime": "Laney p′"}
 
 
 def method_lede(settings, period_label: str, partial: bool) -> str:
@@ -47,7 +48,7 @@ def moved_table(flagged: pd.DataFrame, names: dict[str, str] | None = None) -> s
         limits=[limits_text(lo, hi, v, u) for lo, hi, v, u in
                 zip(flagged["lower"], flagged["upper"], flagged["value"], units)],
         centre=[format_value(v, u) for v, u in zip(flagged["mean"], units)],
-        chart_text=[CHART_NAME.get(c, c) for c in flagged["chart"]],
+        chart_text=[SHORT_NAME.get(c, c) for c in flagged["chart"]],
         verdict=[VERDICT_TEXT[v] for v in flagged["variation"]],
         assurance_shown=[t or "—" for t in flagged["assurance_text"]])
     cols = {"rank_text": "#"}
@@ -60,6 +61,7 @@ def moved_table(flagged: pd.DataFrame, names: dict[str, str] | None = None) -> s
     return f'<div class="stat-moved">{table(rows, cols)}</div>'
 
 
+NOT_JUDGED_NOTE = "<p>Nothing is judged for a period that is not complete.</p>"
 PRECISE = {"rate": "{:.2%}", "count": "{:,.1f}", "dollars": "${:,.2f}"}
 
 

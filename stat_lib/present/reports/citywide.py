@@ -18,7 +18,7 @@ from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests
 from ..html import HTML, esc, score_text, table, use_branding
-from ..spc_text import method_lede, moved_table
+from ..spc_text import NOT_JUDGED_NOTE, method_lede, moved_table
 from ..summary import publish_summary
 from .department import HEADLINE
 
@@ -93,7 +93,8 @@ class CitywideReport:
         flagged = moved[moved["flagged"]].head(top)
         parts = [method_lede(self.params.city.spc, self.period.label, partial)]
         if flagged.empty:
-            parts.append("<p>No measure of any department shows a signal this period.</p>")
+            parts.append(NOT_JUDGED_NOTE if partial else
+                         "<p>No measure of any department shows a signal this period.</p>")
         else:
             parts.append(moved_table(flagged, self.names))
         return HTML("".join(parts))

@@ -23,7 +23,7 @@ from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests, quality_counts
 from ..html import HTML, TREND_ARROW, badge, change_text, esc, table, use_branding
-from ..spc_text import chart_subtitle, method_lede, moved_table, unlisted_note
+from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table, unlisted_note
 from ..summary import publish_summary
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
@@ -133,7 +133,8 @@ class DepartmentReport:
         flagged = moved[moved["flagged"]].head(top)
         parts = [method_lede(self.spc, self.period.label, self.partial)]
         if flagged.empty:
-            parts.append("<p>No measure shows a signal this period.</p>")
+            parts.append(NOT_JUDGED_NOTE if self.partial else
+                         "<p>No measure shows a signal this period.</p>")
         else:
             parts.append(moved_table(flagged))
         return HTML("".join(parts) + unlisted_note(moved))
