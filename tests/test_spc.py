@@ -287,3 +287,17 @@ def test_spc_params_load_with_lines_and_reject_unknown_keys(home):
     dept.write_text(dept.read_text() + "  baseline: 12\n")
     with pytest.raises(ParamsErrors, match=r"sanitation\.yaml.*line \d+.*spc\.baseline"):
         load_params(home)
+
+
+def test_trend_wording_counts_only_the_last_unbroken_rise():
+    # rises 1..6, a tie (6, 6), then rises 6..11: the last streak is 6 points (6, 7, ..., 11)
+    x = [*BASE, 1, 2, 3, 4, 5, 6, 6, 7, 8, 9, 10, 11]
+    lim = spc.xmr_limits(x[:-1])
+    marks = spc.rule_points(x, lim["mean"], 100.0, -1e9, 1e9)  # wide: only the trend rule
+    assert spc.fired(marks)["trend"] == 1
+    assert spc._wording("trend", 1, marks, np.asarray(x, float)) == "6 periods in a row rising"
+
+
+def test_a_partial_period_with_few_points_says_partial():
+    a = assess(series([10, 12, 40]), "created", direction="lower", partial=True)
+    assert a.variation == methods.NOT_JUDGED and "partial period" in a.reason

@@ -187,14 +187,14 @@ def fired(marks: dict[str, np.ndarray]) -> dict[str, int]:
     return {rule: int(m[-1]) for rule, m in marks.items() if len(m) and m[-1]}
 
 
-def _wording(rule: str, sign: int, marks: dict[str, np.ndarray]) -> str:
+def _wording(rule: str, sign: int, marks: dict[str, np.ndarray], x: np.ndarray) -> str:
     up = sign > 0
     if rule == "beyond_limit":
         return "above the upper limit" if up else "below the lower limit"
-    k = _tail_length(marks[rule])
     if rule == "run":
-        return f"{k} periods in a row {'above' if up else 'below'} the mean"
-    if rule == "trend":
+        return f"{_tail_length(marks[rule])} periods in a row {'above' if up else 'below'} the mean"
+    if rule == "trend":  # points = steps + 1 (two rises split by a tie are two streaks)
+        k = _tail_length(np.sign(np.diff(x)).astype(int)) + 1
         return f"{k} periods in a row {'rising' if up else 'falling'}"
     return f"2 of the last 3 periods beyond two sigma, {'above' if up else 'below'} the mean"
 
@@ -224,14 +224,15 @@ def assess_spc(series: pd.DataFrame, *, metric: str, unit: str, direction: str |
         return Assessment(variation=NO_VERDICT, reason="no periods", **common)
     last = s.iloc[-1]
     value = float(last["value"]) if pd.notna(last["value"]) else math.nan
-    if len(base) < settings.min_points:
+    judged = s.iloc[base + [len(s) - 1]]
+    enough = len(base) >= settings.min_points
+    lim = _limits(judged, base, s, rate, unit) if enough else None
+    points = _points(judged, lim, partial)
+    if not enough and not partial:
         reason = (f"{len(base)} {'same-period earlier-year ' if seasonal else ''}baseline "
                   f"points; {settings.min_points} needed")
-        return Assessment(variation=NO_VERDICT, value=value, reason=reason,
-                          points=_points(s.iloc[base + [len(s) - 1]], None, partial), **common)
-    judged = s.iloc[base + [len(s) - 1]]
-    lim = _limits(judged, base, s, rate, unit)
-    points = _points(judged, lim, partial)
+        return Assessment(variation=NO_VERDICT, value=value, reason=reason, points=points,
+                          **common)
     if partial:
         return Assessment(variation=NOT_JUDGED, value=value, points=points,
                           reason="partial period: not judged against full-period limits",
@@ -248,7 +249,7 @@ def assess_spc(series: pd.DataFrame, *, metric: str, unit: str, direction: str |
     return Assessment(
         variation=_variation(hits, direction),
         assurance=None if hits else _assurance(low, high, target, direction),
-        rules=tuple(hits), signals=tuple(_wording(r, v, marks) for r, v in hits.items()),
+        rules=tuple(hits), signals=tuple(_wording(r, v, marks, x) for r, v in hits.items()),
         value=value, mean=lim["mean"], lower=low, upper=high, sigma=sig,
         distance=abs(value - lim["mean"]) / sig if sig > 0 else
         (0.0 if value == lim["mean"] else math.inf), points=points, **common)
