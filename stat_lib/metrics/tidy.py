@@ -143,7 +143,7 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
 
 def trends(params, period, departments=None, *, requests=None, n: int = 13) -> pd.DataFrame:
     """:func:`stat_lib.metrics.trend` of every (selected) department, stacked; feed to
-    :func:`stat_lib.metrics.scoring.what_moved` with ``params.departments``."""
+    :func:`stat_lib.metrics.moved.what_moved` with ``params.departments``."""
     period = _period(period, params.city.timezone)
     slugs = list(departments or params.departments)
     if requests is None:

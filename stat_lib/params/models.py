@@ -97,6 +97,30 @@ class Standard(Strict):
     redress: Redress | None = None
 
 
+class Spc(Strict):
+    """Statistical process control for "what moved" (city.yaml ``spc:``, a department's
+    ``spc:`` overrides it key by key).
+
+    Limits come from the ``baseline_periods`` periods before the one judged; with fewer than
+    ``min_points`` usable points there is no verdict. A ``seasonal`` metric's baseline is the
+    same period of earlier years (the same month, quarter or week), so a yearly peak does not
+    fire; ``min_points`` applies to those points too.
+    """
+
+    baseline_periods: int = Field(default=24, ge=2)
+    min_points: int = Field(default=12, ge=2)
+    seasonal: list[str] = []
+
+    @model_validator(mode="after")
+    def _enough(self):
+        both = {"min_points", "baseline_periods"} <= self.model_fields_set  # else: when merged
+        if both and self.min_points > self.baseline_periods:
+            raise ValueError(f"min_points ({self.min_points}) is more than baseline_periods "
+                             f"({self.baseline_periods}): no baseline could ever give a "
+                             f"verdict; lower min_points or raise baseline_periods")
+        return self
+
+
 class Department(Strict):
     slug: str = Field(pattern=SLUG)
     name: str
@@ -106,6 +130,7 @@ class Department(Strict):
     services: list[Service] = []
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
+    spc: Spc | None = None
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
@@ -224,6 +249,7 @@ class City(Strict):
     branding: Branding = Branding()
     basemap: str | None = None
     batch: BatchSettings = BatchSettings()
+    spc: Spc = Spc()
 
     @model_validator(mode="after")
     def _two_stores(self):
