@@ -31,6 +31,7 @@ from .requests import (
                        trend,
 )
 from .standards import standards_report
+from . import kpis  # noqa: F401,E402  (registers the kpi_submissions metrics)
 from .windows import closed_in, created_in, ended_in, open_at
 
 check()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..core.errors import UsageError
 from ..core.text import slugify
+from .kpi_models import Kpi, Submissions
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -106,6 +107,7 @@ class Department(Strict):
     services: list[Service] = []
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
+    kpis: list[Kpi] = []
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
@@ -222,6 +224,7 @@ class City(Strict):
     branding: Branding = Branding()
     basemap: str | None = None
     batch: BatchSettings = BatchSettings()
+    submissions: Submissions = Submissions()
 
     @model_validator(mode="after")
     def _two_stores(self):

@@ -25,6 +25,8 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     from .batch import run_period
     echo("Ingesting the sample city ...")
     echo(ingest(params).summary())
+    from .submissions_cli import load_sample
+    load_sample(params, echo=echo)
     period = Period.parse(period) if period else latest_complete_month(params)
     if pdf and not _has_chromium():
         echo("Chromium not found: writing HTML packets only (install it with "
