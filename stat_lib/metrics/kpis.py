@@ -29,7 +29,7 @@ from ..params.models import Target
 from ..store import submissions as records
 from .registry import Metric, format_value, register
 from .scoring import status as target_status
-from .scoring import trend_direction
+from .scoring import trend_direction, what_moved
 
 register(Metric("kpi", "Submitted KPI", "count", None,
                 "the figure a department submitted for the period (its latest submission); "
@@ -96,6 +96,26 @@ def kpi_scorecard(params, department, period: Period, prep=None,
                      "note": _cell(now, kpi.id, "note"), "review": _review(now, kpi.id),
                      "reconciliation": reconciliation(kpi, value, prep, period)})
     return pd.DataFrame(rows, columns=CARD_COLUMNS)
+
+
+def kpi_what_moved(department, trend: pd.DataFrame) -> pd.DataFrame:
+    """:func:`stat_lib.metrics.scoring.what_moved` of the KPIs (range of the trailing twelve),
+    with each KPI's label and its good direction's assessment."""
+    ids = sorted(trend["metric"].unique()) if len(trend) else []
+    moved = what_moved(trend, None, metrics=ids) if ids else pd.DataFrame()
+    if moved.empty:
+        return moved
+    by_id = {f"kpi.{k.id}": k for k in department.kpis}
+    moved["label"] = [by_id[m].label for m in moved["metric"]]
+    moved["assessment"] = [_assess(v, p, by_id[m].direction) for v, p, m in
+                           zip(moved["value"], moved["prior"], moved["metric"])]
+    return moved
+
+
+def _assess(value, prior, direction) -> str:
+    if direction is None or pd.isna(prior) or value == prior:
+        return "neutral"
+    return "better" if (value > prior) == (direction == "higher") else "worse"
 
 
 def reconciliation(kpi, value, prep, period: Period) -> str:

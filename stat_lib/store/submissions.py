@@ -60,7 +60,9 @@ def add_review(params, department: str, period: str, kpi: str, status: str, comm
                      pd.Timestamp.now(tz="UTC")])
 
 
-def _frame(params, sql: str, args=None) -> pd.DataFrame:
+def _frame(params, sql: str, args=None) -> pd.DataFrame | None:
+    if not params.records_path.exists():
+        return None  # nothing entered yet (a read never creates the records store)
     with connect_records(params, read_only=True) as con:
         have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
                                           ).fetchall()}
@@ -120,5 +122,5 @@ def submissions_fingerprint(params, department: str | None = None) -> str:
     sub = _frame(params, f"SELECT submission_id FROM ({LATEST}){where} ORDER BY 1", args)
     rev = _frame(params, f"SELECT count(*), max(reviewed_at)::VARCHAR FROM kpi_reviews{where}",
                  args)
-    text = "" if sub is None else repr(sub.values.tolist()) + repr(rev.values.tolist())
+    text = "" if sub is None or rev is None else repr(sub.values.tolist()) + repr(rev.values.tolist())
     return hashlib.sha256(text.encode()).hexdigest()[:16]

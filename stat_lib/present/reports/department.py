@@ -54,6 +54,7 @@ class DepartmentReport:
         self.prep = m.prepare(requests, self.department, self.calendar, as_of)
         self.card, self.trend = scoring.department_scorecard(
             self.prep, self.department, self.period, self.calendar)
+        self.card = self._with_kpis(self.card)
 
     # --- cover and headline -------------------------------------------------------------------
 
@@ -115,6 +116,22 @@ class DepartmentReport:
         return HTML(table(rows, {"label": "Measure", "now": "This period",
                                  "normal": "Normal range (12 periods)", "moved": "Moved",
                                  "assessment": "Assessment"}))
+
+    # --- submitted KPIs -----------------------------------------------------------------------
+
+    def _with_kpis(self, card: pd.DataFrame) -> pd.DataFrame:
+        """The scorecard plus the department's submitted KPIs (none for a period to date)."""
+        from ...metrics.kpis import kpi_scorecard
+        self.kpi_card = kpi_scorecard(self.params, self.department, self.period, self.prep)
+        if self.period.is_to_date or self.kpi_card.empty:
+            return card
+        rows = self.kpi_card.assign(label=self.kpi_card["label"] + " (submitted)")
+        return pd.concat([card, rows[card.columns]], ignore_index=True)
+
+    def kpis(self):
+        """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
+        from ..kpi_section import kpi_section
+        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card)
 
     # --- service standards --------------------------------------------------------------------
 
