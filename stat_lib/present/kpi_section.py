@@ -65,8 +65,17 @@ def _rows(card: pd.DataFrame) -> pd.DataFrame:
                 zip(card["note"].fillna(""), card["review"].fillna(""))])
 
 
-def awaiting_html(params, period) -> str:
-    """The index page's and citywide packet's submission-status line (escaped HTML)."""
+def submissions_table(params, period):
+    """The citywide packet's submission status: the line ("Awaiting submission from ...")
+    and one row per department."""
     status = kpis.submission_status(params, period)
+    if status.empty:
+        return HTML("<p>No department has submitted KPIs configured for this period.</p>")
     text = " ".join(x for x in (kpis.status_line(status), kpis.awaiting_text(status)) if x)
-    return f'<p class="stat-submissions">{esc(text)}</p>' if text else ""
+    tz = params.city.timezone
+    rows = status.assign(received=[
+        "—" if r is None or pd.isna(r) else f"{pd.Timestamp(r).tz_convert(tz):%Y-%m-%d}"
+        for r in status["received_at"]])
+    return HTML(f'<p class="stat-lede stat-submissions">{esc(text)}</p>' + table(rows, {
+        "name": "Department", "status": "Submission", "received": "Received", "due": "Due",
+        "kpis": "KPIs"}))
