@@ -58,8 +58,9 @@ def bulky_closed(params) -> dict[str, int]:
 
 
 def write_sample(params, folder: str | Path | None = None) -> list[tuple[Path, pd.Timestamp]]:
-    """Write the sample's submission CSVs and the rejected workbook into ``folder`` (default
-    ``city.submissions.folder``); return (CSV path, received at) in load order."""
+    """Write the sample's submission CSVs (and the rejected workbook, when missing) into
+    ``folder`` (default ``city.submissions.folder``); return (CSV path, received at) in load
+    order."""
     folder = params.path(folder or params.city.submissions.folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
@@ -78,7 +79,8 @@ def write_sample(params, folder: str | Path | None = None) -> list[tuple[Path, p
             path = folder / f"{slug}-{period.label}.csv"
             _write_csv(path, slug, period.label, rows)
             written.append((path, pd.Timestamp(f"{day} 10:00").tz_localize(params.city.timezone)))
-    write_bad_workbook(params, folder / BAD_WORKBOOK)
+    if not (folder / BAD_WORKBOOK).exists():  # kept as committed (a rewrite changes its zip)
+        write_bad_workbook(params, folder / BAD_WORKBOOK)
     return written
 
 
@@ -118,3 +120,20 @@ def _fixed_times(wb) -> None:
     import datetime as dt
     stamp = dt.datetime(2026, 11, 9, 9, 0)
     wb.properties.created = wb.properties.modified = stamp
+
+
+def main() -> int:
+    """``python -m stat_lib.ingest.sample_submissions [HOME]``: rewrite the sample's files."""
+    import sys
+
+    from ..params import load_params
+    params = load_params(sys.argv[1] if len(sys.argv) > 1 else PROJECT_HOME)
+    written = write_sample(params)
+    print(f"wrote {len(written)} submission files into {params.city.submissions.folder}")
+    return 0
+
+
+PROJECT_HOME = Path(__file__).resolve().parents[2]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
