@@ -28,9 +28,12 @@ def submission_line(params, department, period) -> str:
 
 def kpi_section(params, department, period, prep, card: pd.DataFrame | None = None):
     """The department packet's KPI section: status line, table, what moved (HTML pieces)."""
-    if not kpis.kpis_of(department, period):
+    if not department.kpis:
         return [HTML("<p>No submitted KPIs are configured for this department "
                      "(params/departments/&lt;slug&gt;.yaml, <code>kpis:</code>).</p>")]
+    if not kpis.kpis_of(department, period):
+        return [HTML(f"<p>KPIs are submitted per month or quarter; none for a "
+                     f"{esc(period.kind)}.</p>")]
     trend = kpis.kpi_trend(params, department, period)
     card = kpis.kpi_scorecard(params, department, period, prep, trend) if card is None else card
     out = [HTML(f'<p class="stat-lede">{esc(submission_line(params, department, period))}</p>')]
