@@ -300,6 +300,7 @@ def test_reconciliation_agrees_and_differs(store_home):
     assert kpis.reconciliation(kpi, 5, prep, oct_) == "differs by 2 (5 vs 3)"
 
 
+@pytest.mark.slow  # a real DepartmentReport (13-period trend, imports the present layer)
 def test_template_filled_loaded_and_shown_in_the_department_packet(store_home, tmp_path):
     from stat_lib.present.reports import DepartmentReport
     params = load_params(store_home)
@@ -315,3 +316,26 @@ def test_template_filled_loaded_and_shown_in_the_department_packet(store_home, t
     assert "Submitted on time: 2026-11-09 (sanitation-2026-10.xlsx), due 2026-11-16." in html
     # one Bulky Items request (1-5) closed in October: 1 submitted agrees with 1
     assert "agrees with 311 (1 vs 1)" in html and "Missed curbside collections" in html
+
+
+@pytest.mark.slow  # 128 file loads
+def test_the_demo_loads_the_sample_submissions_once_and_shows_the_rejected_workbook(tmp_path):
+    from support.builders import sample_home
+
+    from stat_lib.run.submissions_cli import load_sample
+    params = load_params(sample_home(tmp_path))
+    lines = []
+    rejected = load_sample(params, echo=lines.append)
+    # 13 months x 5 departments, less Street Lighting's October
+    assert lines == ["KPI submissions: 64 files (64 new, 0 unchanged)."]
+    assert rejected[0].endswith(
+        'KPIs!C7: value "12a" is not a number; enter a number between 0 and 20000')
+    status = kpis.submission_status(params, Period.parse("2026-10"))
+    assert dict(zip(status["department"], status["status"])) == {
+        "beautification": "on time", "information-technology": "late", "sanitation": "on time",
+        "street-lighting": "missing", "water-and-power": "on time"}
+    before = records.submissions_fingerprint(params)
+    load_sample(params, echo=lines.append)
+    assert lines[-1] == "KPI submissions: 64 files (0 new, 64 unchanged)."
+    assert records.submissions_fingerprint(params) == before  # no re-run of unchanged packets
+    assert len(records.reviews(params)) == 1

@@ -72,17 +72,31 @@ def export(params, out: str | Path | None = None) -> list[Path]:
     return paths
 
 
-def load_sample(params, echo=print) -> bool:
+def load_sample(params, echo=print) -> list[str]:
     """The demo's submissions: write the sample's files, load them with their received dates,
-    then try the example bad workbook and show its rejection (not a failure of the demo)."""
+    add one analyst's query, then try the example bad workbook; return its rejection messages
+    (shown at the end of the demo, not a failure of it)."""
     from ..ingest.sample_submissions import BAD_WORKBOOK, write_sample
     from ..ingest.submissions import load_file, load_files
     written = write_sample(params)
     loaded = [load_file(params, path, received_at=received) for path, received in written]
     new = sum(item.status == "loaded" for item in loaded)
     echo(f"KPI submissions: {len(loaded)} files ({new} new, {len(loaded) - new} unchanged).")
+    _sample_review(params)
     bad = params.path(params.city.submissions.folder) / BAD_WORKBOOK
     _, rejected = load_files(params, [bad])
-    for exc in rejected:
-        echo(f"Example of a rejected submission ({bad.name}, kept under data/):\n{exc}")
-    return not rejected
+    return [f"A rejected submission (the example {BAD_WORKBOOK} under "
+            f"{params.city.submissions.folder}/):\n{exc}" for exc in rejected]
+
+
+SAMPLE_REVIEW = ("sanitation", "2026-10", "missed_collections", "queried",
+                 "540 is 37% above September's 395: which routes were missed?")
+
+
+def _sample_review(params) -> None:
+    dept, period, kpi, state, comment = SAMPLE_REVIEW
+    done = records.reviews(params)
+    if dept in params.departments and (done.empty or not (
+            (done["department"] == dept) & (done["period"] == period)
+            & (done["kpi"] == kpi)).any()):
+        records.add_review(params, dept, period, kpi, state, comment, "performance team")
