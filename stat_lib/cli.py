@@ -257,13 +257,18 @@ def submissions_template(ctx: Context, department, period, out):
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--received", default=None, metavar="ISO",
               help="When the department sent the files (default: now); decides on time/late.")
+@click.option("--department", default=None, metavar="SLUG",
+              help="Refuse a file that is not this department's.")
+@click.option("--period", default=None, help="Refuse a file that is not for this period.")
 @pass_ctx
 @handles_errors
-def submissions_load(ctx: Context, files, received):
+def submissions_load(ctx: Context, files, received, department, period):
     """Check and store submission files (xlsx or csv); each file all or nothing."""
     from .ingest.submissions import load_files
     from .run.submissions_cli import parse_received
-    loaded, rejected = load_files(ctx.params, files, parse_received(ctx.params, received))
+    expect = {"department": department, "period": period and _parse_period(period).label}
+    loaded, rejected = load_files(ctx.params, files, parse_received(ctx.params, received),
+                                  expect)
     for item in loaded:
         click.echo(item.summary())
     for exc in rejected:

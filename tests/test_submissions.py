@@ -339,3 +339,58 @@ def test_the_demo_loads_the_sample_submissions_once_and_shows_the_rejected_workb
     assert lines[-1] == "KPI submissions: 64 files (0 new, 64 unchanged)."
     assert records.submissions_fingerprint(params) == before  # no re-run of unchanged packets
     assert len(records.reviews(params)) == 1
+
+
+def test_a_load_for_one_department_and_period_refuses_another(home, tmp_path):
+    params = load_params(home)
+    path = _csv(tmp_path / "v.csv", "beautification", "2026-10",
+                [("graffiti_sq_ft_removed", 870, "")])
+    with pytest.raises(SubmissionRejected) as err:
+        load_file(params, path, expect={"department": "sanitation", "period": "2026-09"})
+    assert err.value.problems == [
+        "v.csv:line 2 (department): department 'beautification', but this load is for "
+        "'sanitation'; send the file of the right department",
+        "v.csv:line 2 (period): period 2026-10, but this load is for 2026-09; send the figures "
+        "of that period"]
+
+
+def test_a_kpi_id_twice_in_params_is_an_error_with_its_line(home):
+    from stat_lib.core.errors import ParamsErrors
+    f = home / "params" / "departments" / "street-lighting.yaml"
+    f.write_text(f.read_text() + "  - {id: lights_repaired, label: again}\n")
+    with pytest.raises(ParamsErrors) as err:
+        load_params(home)
+    assert "KPI id 'lights_repaired' is listed twice" in str(err.value)
+    assert "street-lighting.yaml" in str(err.value)
+
+
+def test_quarterly_kpis_have_their_own_template_and_status(home, tmp_path):
+    f = home / "params" / "departments" / "water-and-power.yaml"
+    f.write_text(f.read_text() + "  - {id: main_breaks, label: Water main breaks, direction: "
+                 "lower, frequency: quarterly, target: 30, valid: {min: 0, max: 500}}\n")
+    params = load_params(home)
+    wb = load_workbook(template(params, "water-and-power", "2026-Q3", tmp_path / "q.xlsx"))
+    assert [c.value for c in wb["KPIs"]["A"][5:]] == ["main_breaks"]   # monthly ones left out
+    # 2026-Q3 ends Wed Sep 30; business days after: Oct 1, 2, 5-9, 12, 13, 14 -> due Oct 14
+    # (Columbus Day is not a California state holiday)
+    status = kpis.submission_status(params, Period.parse("2026-Q3"),
+                                    now=pd.Timestamp("2026-12-01", tz=LA))
+    assert status[["department", "status", "due"]].values.tolist() == [
+        ["water-and-power", "missing", "2026-10-14"]]
+    load_file(params, _csv(tmp_path / "q.csv", "water-and-power", "2026-Q3",
+                           [("main_breaks", 27, "")]), received_at=pd.Timestamp("2026-10-14 17:00", tz=LA))
+    status = kpis.submission_status(params, Period.parse("2026-Q3"))
+    assert status["status"].tolist() == ["on time"]
+
+
+def test_the_batch_hashes_a_departments_submissions(store_home, tmp_path):
+    from stat_lib.present.resources import packaged
+    from stat_lib.run.batch import _own_inputs
+    params = load_params(store_home)
+    period, nb = Period.parse("2026-10", LA), packaged("notebooks") / "department.ipynb"
+    before = {s: _own_inputs(params, period, s, nb, {}) for s in ("beautification", "sanitation")}
+    load_file(params, _csv(tmp_path / "v.csv", "beautification", "2026-10",
+                           [("graffiti_sq_ft_removed", 870, "")]))
+    after = {s: _own_inputs(params, period, s, nb, {}) for s in ("beautification", "sanitation")}
+    assert after["beautification"]["submissions"] != before["beautification"]["submissions"]
+    assert after["sanitation"] == before["sanitation"]   # another department's packet is kept

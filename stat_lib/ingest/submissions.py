@@ -71,25 +71,30 @@ class Parsed:
     period_where: str
 
 
-def load_files(params, paths, received_at=None) -> tuple[list[Loaded], list[SubmissionRejected]]:
+def load_files(params, paths, received_at=None, expect=None
+               ) -> tuple[list[Loaded], list[SubmissionRejected]]:
     """Load each file on its own: (stored files, rejected files with their problems)."""
     loaded, rejected = [], []
     for path in paths:
         try:
-            loaded.append(load_file(params, path, received_at=received_at))
+            loaded.append(load_file(params, path, received_at=received_at, expect=expect))
         except SubmissionRejected as exc:
             rejected.append(exc)
     return loaded, rejected
 
 
-def load_file(params, path, received_at=None) -> Loaded:
-    """Check one file completely, then store it; ``SubmissionRejected`` lists every problem."""
+def load_file(params, path, received_at=None, expect: dict | None = None) -> Loaded:
+    """Check one file completely, then store it; ``SubmissionRejected`` lists every problem.
+
+    ``expect``: optional ``{"department": slug, "period": label}`` the file must be for.
+    """
     path = Path(path)
     if not path.is_file():
         raise SubmissionRejected(path.name, [f"{path}: no such file"])
     data = path.read_bytes()
     parsed = _read(path)
     dept, period, problems = _check_header(params, parsed)
+    problems += _check_expected(parsed, dept, period, expect or {})
     if dept is not None and period is not None:
         problems += _check_rows(params, dept, period, parsed.rows)
     if problems:
@@ -195,6 +200,17 @@ def _check_header(params, parsed: Parsed):
         dept = None
     period = _check_period(params, parsed, problems)
     return dept, period, problems
+
+
+def _check_expected(parsed: Parsed, dept, period, expect: dict) -> list[str]:
+    out = []
+    if dept is not None and expect.get("department") not in (None, dept.slug):
+        out.append(f"{parsed.dept_where}: department {dept.slug!r}, but this load is for "
+                   f"{expect['department']!r}; send the file of the right department")
+    if period is not None and expect.get("period") not in (None, period.label):
+        out.append(f"{parsed.period_where}: period {period.label}, but this load is for "
+                   f"{expect['period']}; send the figures of that period")
+    return out
 
 
 def _check_period(params, parsed: Parsed, problems: list[str]):

@@ -27,7 +27,7 @@ from ..core.due_dates import due_day, due_deadline
 from ..core.periods import Period
 from ..params.models import Target
 from ..store import submissions as records
-from .registry import Metric, format_value, register
+from .registry import Metric, format_value, metric_def, register
 from .scoring import status as target_status
 from .scoring import trend_direction, what_moved
 
@@ -133,7 +133,9 @@ def reconciliation(kpi, value, prep, period: Period) -> str:
 
 
 def reconcile_value(prep, period: Period, rec):
-    """The 311 metric ``rec.metric`` for ``period`` (of one service when ``rec.service``)."""
+    """The 311 metric ``rec.metric`` for ``period`` (of one service when ``rec.service``);
+    an unknown metric id is a ``MetricError`` listing the known ones."""
+    metric_def(rec.metric)
     arrays = None
     if rec.service:
         svc = prep.department.service(rec.service)

@@ -98,3 +98,13 @@ class Submissions(_Strict):
                                  "from the prior period's (or of the other sign) needs a note")
     folder: str = Field(default="data/submissions", description="where `stat-lib demo` and "
                         "`stat-lib submissions load` look for submission files")
+
+
+def unique_kpis(kpis: list[Kpi]) -> list[Kpi]:
+    """``kpis`` unchanged; a KPI id given twice is an error naming it."""
+    seen = set()
+    for k in kpis:
+        if k.id in seen:
+            raise ValueError(f"KPI id {k.id!r} is listed twice under 'kpis'; ids must be unique")
+        seen.add(k.id)
+    return kpis

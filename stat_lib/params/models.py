@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..core.errors import UsageError
 from ..core.text import slugify
-from .kpi_models import Kpi, Submissions
+from .kpi_models import Kpi, Submissions, unique_kpis
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -108,6 +108,11 @@ class Department(Strict):
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
     kpis: list[Kpi] = []
+
+    @field_validator("kpis")
+    @classmethod
+    def _unique_kpis(cls, kpis: list[Kpi]) -> list[Kpi]:
+        return unique_kpis(kpis)
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:

@@ -122,5 +122,6 @@ def submissions_fingerprint(params, department: str | None = None) -> str:
     sub = _frame(params, f"SELECT submission_id FROM ({LATEST}){where} ORDER BY 1", args)
     rev = _frame(params, f"SELECT count(*), max(reviewed_at)::VARCHAR FROM kpi_reviews{where}",
                  args)
-    text = "" if sub is None or rev is None else repr(sub.values.tolist()) + repr(rev.values.tolist())
+    empty = sub is None or (sub.empty and not rev.iloc[0, 0])
+    text = "" if empty else repr(sub.values.tolist()) + repr(rev.values.tolist())
     return hashlib.sha256(text.encode()).hexdigest()[:16]
