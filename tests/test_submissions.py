@@ -378,7 +378,8 @@ def test_quarterly_kpis_have_their_own_template_and_status(home, tmp_path):
     assert status[["department", "status", "due"]].values.tolist() == [
         ["water-and-power", "missing", "2026-10-14"]]
     load_file(params, _csv(tmp_path / "q.csv", "water-and-power", "2026-Q3",
-                           [("main_breaks", 27, "")]), received_at=pd.Timestamp("2026-10-14 17:00", tz=LA))
+                           [("main_breaks", 27, "")]),
+              received_at=pd.Timestamp("2026-10-14 17:00", tz=LA))
     status = kpis.submission_status(params, Period.parse("2026-Q3"))
     assert status["status"].tolist() == ["on time"]
 

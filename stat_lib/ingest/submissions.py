@@ -95,14 +95,15 @@ def load_file(params, path, received_at=None, expect: dict | None = None) -> Loa
     parsed = _read(path)
     dept, period, problems = _check_header(params, parsed)
     problems += _check_expected(parsed, dept, period, expect or {})
+    stored_hash = None
     if dept is not None and period is not None:
-        problems += _check_rows(params, dept, period, parsed.rows)
+        stored_hash, prior = records.current_state(params, dept.slug, period.label,
+                                                   period.prior().label)
+        problems += _check_rows(params, dept, period, parsed.rows, prior)
     if problems:
         raise SubmissionRejected(path.name, problems)
     digest = hashlib.sha256(data).hexdigest()
-    current = records.latest_submissions(params)
-    same = current[(current["department"] == dept.slug) & (current["period"] == period.label)]
-    if len(same) and same["content_hash"].iloc[0] == digest:
+    if stored_hash == digest:
         return Loaded(path.name, dept.slug, period.label, len(parsed.rows), "unchanged")
     values = [{"kpi": r.kpi, "value": float(r.value), "note": r.note, "cell": r.where}
               for r in parsed.rows if r.value is not None]
@@ -232,9 +233,9 @@ def _check_period(params, parsed: Parsed, problems: list[str]):
     return period
 
 
-def _check_rows(params, dept, period: Period, rows: list[Row]) -> list[str]:
+def _check_rows(params, dept, period: Period, rows: list[Row], prior: dict) -> list[str]:
+    """Every row's problems; ``prior``: the prior period's current values (kpi -> value)."""
     expected = {k.id: k for k in tpl.kpis_for(dept, period)}
-    prior = _prior_values(params, dept.slug, period)
     factor = params.city.submissions.change_factor
     problems, seen = [], {}
     for r in rows:

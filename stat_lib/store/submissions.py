@@ -89,6 +89,21 @@ def current_values(params, departments=None) -> pd.DataFrame:
     return out if departments is None else out[out["department"].isin(list(departments))]
 
 
+def current_state(params, department: str, period: str, prior: str) -> tuple[str | None, dict]:
+    """In one read: the content hash of the current submission of ``department`` and
+    ``period`` (None when none), and the current values of the ``prior`` period (kpi -> value)."""
+    sql = f"""SELECT s.period, s.content_hash, v.kpi, v.value FROM ({LATEST}) s
+        LEFT JOIN kpi_values v USING (submission_id)
+        WHERE s.department = ? AND s.period IN (?, ?)"""
+    rows = _frame(params, sql, [department, period, prior])
+    if rows is None or rows.empty:
+        return None, {}
+    now = rows.loc[rows["period"] == period, "content_hash"]
+    before = rows[(rows["period"] == prior) & rows["kpi"].notna()]
+    return (now.iloc[0] if len(now) else None,
+            dict(zip(before["kpi"], before["value"].astype(float))))
+
+
 def latest_submissions(params) -> pd.DataFrame:
     """One row per department and period: its latest submission (file, hash, loaded at)."""
     out = _frame(params, LATEST + " ORDER BY department, period")
