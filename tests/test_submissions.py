@@ -146,6 +146,8 @@ def test_a_large_change_needs_a_note(home, tmp_path):
     params = load_params(home)
     _csv(tmp_path / "sep.csv", "beautification", "2026-09", [("graffiti_sq_ft_removed", 100, "")])
     load_file(params, tmp_path / "sep.csv")
+    ws = load_workbook(template(params, "beautification", "2026-10", tmp_path / "t.xlsx"))["KPIs"]
+    assert (ws["A6"].value, ws["E6"].value) == ("graffiti_sq_ft_removed", 100)  # prior shown
     # 301 > 3 x 100: refused without a note, accepted with one
     bare = _csv(tmp_path / "oct.csv", "beautification", "2026-10",
                 [("graffiti_sq_ft_removed", 301, "")])
