@@ -33,12 +33,12 @@ def status_text(params, period: str, now=None) -> str:
     if table.empty:
         return f"No department has {p.kind}ly KPIs (`kpis:` in params/departments/)."
     lines = [f"KPI submissions for {p.label} (due {table['due'].iloc[0]}):"]
-    tz = params.city.timezone
+    tz, width = params.city.timezone, max(len(n) for n in table["name"])
     for row in table.itertuples():
         got = row.received_at is not None and not pd.isna(row.received_at)
         when = f"  received {pd.Timestamp(row.received_at).tz_convert(tz):%Y-%m-%d %H:%M}" \
             if got else ""
-        lines.append(f"  {row.status:<12} {row.name}{when}")
+        lines.append(f"  {row.status:<12} {row.name:<{width}}{when}".rstrip())
     return "\n".join(lines + [status_line(table), awaiting_text(table)]).rstrip()
 
 
@@ -85,8 +85,8 @@ def load_sample(params, echo=print) -> list[str]:
     _sample_review(params)
     bad = params.path(params.city.submissions.folder) / BAD_WORKBOOK
     _, rejected = load_files(params, [bad])
-    return [f"A rejected submission (the example {BAD_WORKBOOK} under "
-            f"{params.city.submissions.folder}/):\n{exc}" for exc in rejected]
+    where = f"{params.city.submissions.folder}/{BAD_WORKBOOK}"
+    return [f"A rejected submission ({where}, kept to show one):\n{exc}" for exc in rejected]
 
 
 SAMPLE_REVIEW = ("sanitation", "2026-10", "missed_collections", "queried",
