@@ -128,6 +128,7 @@ def out_of_space(exc: BaseException, path) -> OutOfSpace | None:
                       "discarded and the previous files are intact: free some space and run "
                       "the command again", path=path)
 
+
 class SubmissionRejected(StatLibError):
     """A KPI submission file has problems; nothing of it was stored (``problems``: each one
     names the file, sheet, cell and reason)."""
