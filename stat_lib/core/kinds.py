@@ -47,3 +47,5 @@ def get_kind(name: str) -> DatasetKind:
 
 
 register_kind(DatasetKind("requests", "311 service requests (one row per request)", "source"))
+register_kind(DatasetKind("kpi_submissions", "KPI figures departments submit each period "
+                          "(one row per department, period and KPI)", "records"))

@@ -94,7 +94,13 @@ def what_moved(trends: pd.DataFrame, departments: dict | None = None,
             ["department", "metric"], sort=False):
         d = (departments or {}).get(dept)
         a = assess_trend(g, d, metric, spc=spc, partial=partial)
-        rows.append(_row(g.sort_values("period_start"), dept, metric, a))
+        rows.append(moved_row(g.sort_values("period_start"), dept, metric, a))
+    return ranked(rows)
+
+
+def ranked(rows: list[dict]) -> pd.DataFrame:
+    """Rows of :func:`moved_row` as the memo ranks them: concerning, improving, the rest;
+    then by distance from the mean in sigmas."""
     out = pd.DataFrame(rows, columns=COLUMNS[1:])
     out["_order"] = [SPECIAL.index(v) if v in SPECIAL else len(SPECIAL)
                      for v in out["variation"]]
@@ -104,7 +110,9 @@ def what_moved(trends: pd.DataFrame, departments: dict | None = None,
     return out.reset_index(drop=True)
 
 
-def _row(g: pd.DataFrame, dept: str, metric: str, a: Assessment) -> dict:
+def moved_row(g: pd.DataFrame, dept: str, metric: str, a: Assessment,
+              label: str | None = None) -> dict:
+    """One judged metric as a row of :data:`COLUMNS` (``g``: its trend, oldest first)."""
     values = g["value"].to_numpy(dtype=float)
     value = values[-1] if len(values) else np.nan
     prior = values[-2] if len(values) > 1 else np.nan
@@ -112,7 +120,7 @@ def _row(g: pd.DataFrame, dept: str, metric: str, a: Assessment) -> dict:
     year_rows = g.loc[g["period"] == year_label, "value"]
     year = float(year_rows.iloc[0]) if len(year_rows) else np.nan
     moved = "up" if value > prior else "down" if value < prior else "flat"
-    return {"department": dept, "metric": metric, "label": metric_def(metric).label,
+    return {"department": dept, "metric": metric, "label": label or metric_def(metric).label,
             "period": g["period"].iloc[-1], "value": value, "prior": prior,
             "change_prior": value - prior, "year_ago": year, "change_year": value - year,
             "method": a.method, "chart": a.chart, "mean": a.mean, "lower": a.lower,

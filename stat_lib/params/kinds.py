@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from ..core.kinds import get_kind
+from .kpi_models import Kpi
 from .models import Params, Source
 
 
@@ -43,3 +44,6 @@ def configured(params: Params, kind: str) -> list:
 
 register(KindParams("requests", Source, "city.yaml `sources:` (one entry per export)",
                     lambda params: params.city.sources))
+register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
+                    "KPI); city.yaml `submissions:` (when due)",
+                    lambda params: [k for d in params.departments.values() for k in d.kpis]))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..core.errors import UsageError
 from ..core.text import slugify
+from .kpi_models import Kpi, Submissions, unique_kpis
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -131,6 +132,12 @@ class Department(Strict):
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
     spc: Spc | None = None
+    kpis: list[Kpi] = []
+
+    @field_validator("kpis")
+    @classmethod
+    def _unique_kpis(cls, kpis: list[Kpi]) -> list[Kpi]:
+        return unique_kpis(kpis)
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
@@ -250,6 +257,7 @@ class City(Strict):
     basemap: str | None = None
     batch: BatchSettings = BatchSettings()
     spc: Spc = Spc()
+    submissions: Submissions = Submissions()
 
     @model_validator(mode="after")
     def _two_stores(self):

@@ -39,9 +39,11 @@ def method_lede(settings, period_label: str, partial: bool) -> str:
     return f'<p class="stat-lede">{esc(text)}</p>'
 
 
-def moved_table(flagged: pd.DataFrame, names: dict[str, str] | None = None) -> str:
-    """The listed rows: value, the limits the rules used, the rules, the verdicts."""
-    units = [metric_def(k).unit for k in flagged["metric"]]
+def moved_table(flagged: pd.DataFrame, names: dict[str, str] | None = None,
+                units: dict[str, str] | None = None) -> str:
+    """The listed rows: value, the limits the rules used, the rules, the verdicts
+    (``units``: metric -> unit where the registry's family unit is not the row's, as KPIs)."""
+    units = [(units or {}).get(k) or metric_def(k).unit for k in flagged["metric"]]
     rows = flagged.assign(
         rank_text=[f"{r:.0f}" for r in flagged["rank"]],
         now=[format_value(v, u) for v, u in zip(flagged["value"], units)],

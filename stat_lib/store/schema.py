@@ -66,6 +66,17 @@ register_table(Table("requests", "districts",
 register_table(Table("requests", "ingests", """ingested_at TIMESTAMPTZ, source VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR,
     kind VARCHAR DEFAULT 'requests'"""))
+# kpi_submissions (records store, append-only): one row per file loaded, its values, reviews
+register_table(Table("kpi_submissions", "kpi_submissions", """submission_id VARCHAR NOT NULL,
+    department VARCHAR, period VARCHAR, file VARCHAR, content_hash VARCHAR,
+    loaded_at TIMESTAMPTZ, received_at TIMESTAMPTZ, kpis INTEGER,
+    replaces VARCHAR""", store="records"))
+register_table(Table("kpi_submissions", "kpi_values", """submission_id VARCHAR NOT NULL,
+    department VARCHAR, period VARCHAR, kpi VARCHAR, value DOUBLE, note VARCHAR,
+    cell VARCHAR""", store="records"))
+register_table(Table("kpi_submissions", "kpi_reviews", """department VARCHAR, period VARCHAR,
+    kpi VARCHAR, status VARCHAR, comment VARCHAR, reviewer VARCHAR,
+    reviewed_at TIMESTAMPTZ""", store="records"))
 META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
 
 

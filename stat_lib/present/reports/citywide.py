@@ -50,6 +50,11 @@ class CitywideReport:
         return {"month": period.describe(), "quarter": f"Q{period.number} to date",
                 "year": f"{period.year} to date"}[name]
 
+    def submissions(self):
+        """Which departments submitted their KPIs for the period: on time, late, awaited."""
+        from ..kpi_section import submissions_table
+        return submissions_table(self.params, self.period.without_cut())
+
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]
         wide = month.pivot_table(index=["department", "department_name"], columns="metric",

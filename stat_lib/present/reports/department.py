@@ -59,6 +59,7 @@ class DepartmentReport:
         n = max(13, periods_needed(self.spc, self.period.kind))  # the SPC baseline's reach
         self.card, self.trend = scoring.department_scorecard(
             self.prep, self.department, self.period, self.calendar, n=n)
+        self.card = self._with_kpis(self.card)
 
     # --- cover and headline -------------------------------------------------------------------
 
@@ -138,6 +139,22 @@ class DepartmentReport:
         else:
             parts.append(moved_table(flagged))
         return HTML("".join(parts) + unlisted_note(moved))
+
+    # --- submitted KPIs -----------------------------------------------------------------------
+
+    def _with_kpis(self, card: pd.DataFrame) -> pd.DataFrame:
+        """The scorecard plus the department's submitted KPIs (none for a period to date)."""
+        from ...metrics.kpis import kpi_scorecard
+        self.kpi_card = kpi_scorecard(self.params, self.department, self.period, self.prep)
+        if self.period.is_to_date or self.kpi_card.empty:
+            return card
+        rows = self.kpi_card.assign(label=self.kpi_card["label"] + " (submitted)")
+        return pd.concat([card, rows[card.columns]], ignore_index=True)
+
+    def kpis(self):
+        """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
+        from ..kpi_section import kpi_section
+        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card)
 
     # --- service standards --------------------------------------------------------------------
 
