@@ -201,3 +201,19 @@ def test_the_explorer_notebook_is_committed_without_outputs():
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     assert "parameters" in code[0]["metadata"]["tags"]
+
+
+def test_explore_command_checks_its_arguments_first(tmp_path):
+    from click.testing import CliRunner
+
+    from stat_lib.cli import main
+    from support.builders import params_home
+    params_home(tmp_path)
+    run = CliRunner().invoke
+    result = run(main, ["--home", str(tmp_path), "explore", "parks", "--period", OCT])
+    assert result.exit_code == 2 and "unknown department 'parks'" in result.output
+    result = run(main, ["--home", str(tmp_path), "explore", DEPT, "--period", "Oct"])
+    assert result.exit_code == 2 and "cannot read period 'Oct'" in result.output
+    result = run(main, ["--home", str(tmp_path), "explore", DEPT, "--period", OCT,
+                        "--out", "x.html"])
+    assert result.exit_code == 2 and "--out must name an .ipynb file" in result.output

@@ -25,6 +25,7 @@ from ..metrics import behind as behind_
 from ..metrics import scoring
 from ..metrics.registry import change, computed, format_value, metric_def, tiles
 from ..params import load_params
+from ..present.html import change_text
 from . import loaders
 from .slices import GROUPS, Slice, district_column, group_codes
 
@@ -162,24 +163,30 @@ class Home:
         return prep.window(self.period(period), arrays)
 
     def headline(self, department: str, period) -> pd.DataFrame:
-        """The packet's headline tiles: ``metric, tile, value, display, prior, year_ago``."""
+        """The packet's headline tiles: ``metric, tile, value, display, prior, year_ago``
+        and the tiles' change texts ``vs_prior``, ``vs_last_year``."""
         card = self.scorecard(department, period).set_index("metric")
         w = self.window(department, period)
         rows = []
         for metric, tile in tiles():
             value, unit = w.value(metric), metric_def(metric).unit
+            prior = card["prior"].get(metric) if metric in card.index else None
+            year = card["year_ago"].get(metric) if metric in card.index else None
             rows.append({"metric": metric, "tile": tile, "value": value,
-                         "display": format_value(value, unit),
-                         "prior": card["prior"].get(metric) if metric in card.index else None,
-                         "year_ago": card["year_ago"].get(metric) if metric in card.index
-                         else None})
+                         "display": format_value(value, unit), "prior": prior,
+                         "year_ago": year, "vs_prior": change_text(value, prior, unit),
+                         "vs_last_year": change_text(value, year, unit)})
         return pd.DataFrame(rows)
 
     def scorecard(self, department: str, period) -> pd.DataFrame:
-        """The packet's scorecard (:func:`stat_lib.metrics.scoring.department_scorecard`)."""
+        """The packet's scorecard (:func:`stat_lib.metrics.scoring.department_scorecard`),
+        with ``prior_display``, ``year_ago_display`` and ``target_display`` texts."""
         prep = self.prepared(department, period)
         card, _ = scoring.department_scorecard(prep, prep.department, self.period(period),
                                                self.calendar)
+        for col in ("prior", "year_ago", "target"):
+            card[f"{col}_display"] = [format_value(v, u) if v is not None and not pd.isna(v)
+                                      else "n/a" for v, u in zip(card[col], card["unit"])]
         return card
 
     def compare(self, department: str, period_a, period_b, *, metrics=None,
@@ -193,6 +200,7 @@ class Home:
             d = metric_def(k)
             rows.append({"metric": k, "label": d.label, "a": a[k], "b": b[k],
                          "change": change(b[k], a[k], d.unit),
+                         "change_display": change_text(b[k], a[k], d.unit),
                          "a_display": format_value(a[k], d.unit),
                          "b_display": format_value(b[k], d.unit)})
         return pd.DataFrame(rows)
