@@ -217,3 +217,21 @@ def test_explore_command_checks_its_arguments_first(tmp_path):
     result = run(main, ["--home", str(tmp_path), "explore", DEPT, "--period", OCT,
                         "--out", "x.html"])
     assert result.exit_code == 2 and "--out must name an .ipynb file" in result.output
+
+
+def test_groups_come_in_natural_order_and_missing_values_last():
+    from stat_lib.explore.slices import group_codes
+    frame = pd.DataFrame({"d": ["10", "2", None, "1", "2", "CD 10", "CD 9"]})
+    codes, groups = group_codes(frame, "d")
+    assert groups == ["1", "2", "10", "CD 9", "CD 10", MISSING]
+    assert [groups[c] for c in codes] == ["10", "2", MISSING, "1", "2", "CD 10", "CD 9"]
+
+
+def test_readable_writes_figures_as_the_packet_does(home):
+    from stat_lib.explore import readable
+    figures = readable(home.figures(DEPT, OCT, metrics=["on_time_rate", "created"]))
+    # on time 2 / 4 -> "50.0%"; created 12
+    assert (figures["on_time_rate"].iloc[0], figures["created"].iloc[0]) == ("50.0%", "12")
+    overdue = readable(home.behind("overdue_open", DEPT, OCT))
+    assert list(overdue["days_overdue"]) == ["82.0 days", "1.0 days"]
+    assert overdue["requested_at"].iloc[0] == "2026-08-03 09:00"  # local wall time of R12

@@ -12,12 +12,14 @@ their libraries on first use.
 - :mod:`~stat_lib.explore.home`: ``open_home``, ``Home`` (load, metric, figures, headline,
   scorecard, compare, behind, chart, map, to_excel);
 - :mod:`~stat_lib.explore.slices`: ``Slice`` (district, service, channel) and grouping;
-- :mod:`~stat_lib.explore.loaders`: rows of any dataset kind (``register_loader``).
+- :mod:`~stat_lib.explore.loaders`: rows of any dataset kind (``register_loader``);
+- :mod:`~stat_lib.explore.tables`: ``readable`` (figures as the packet writes them).
 """
 
 from .home import Home, find_home, open_home, weeks_of
 from .loaders import LOADERS, register_loader
 from .slices import GROUPS, MISSING, Slice
+from .tables import readable
 
 __all__ = ["Home", "find_home", "open_home", "weeks_of", "LOADERS", "register_loader",
-           "GROUPS", "MISSING", "Slice"]
+           "GROUPS", "MISSING", "Slice", "readable"]

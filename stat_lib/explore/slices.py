@@ -8,6 +8,7 @@ not know is an error listing the known ones (a typo never gives a silent zero).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,10 +95,20 @@ def _services(frame: pd.DataFrame, value, department) -> np.ndarray:
 
 
 def group_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, list]:
-    """Codes of each row's group and the groups (sorted; missing values form ``MISSING``)."""
-    codes, groups = pd.factorize(frame[column], sort=True)
-    groups = [str(g) for g in groups]
+    """Codes of each row's group and the groups (in natural order, "2" before "10"; missing
+    values form ``MISSING``, last)."""
+    codes, found = pd.factorize(frame[column])
+    order = sorted(range(len(found)), key=lambda i: _natural(str(found[i])))
+    rank = np.empty(len(found) + 1, dtype=np.int64)
+    rank[order], rank[-1] = np.arange(len(found)), -1
+    codes, groups = rank[codes], [str(found[i]) for i in order]
     if (codes < 0).any():
         codes = np.where(codes < 0, len(groups), codes)
         groups.append(MISSING)
     return codes, groups
+
+
+def _natural(text: str) -> tuple:
+    """Sort key: runs of digits compare as numbers ("CD 2" before "CD 10")."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", text) if part)

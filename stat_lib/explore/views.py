@@ -42,7 +42,8 @@ def chart(home, metric: str, department: str, period, by: str, slice_: dict):
     table = home.metric(metric, department, period, by=by, **slice_)
     table = table.assign(value=table["value"].astype(float))
     return charts.bars(table, title=_title(home, metric, department, slice_, f" by {by}"),
-                       value_title=d.label, fmt=_fmt(d.unit), target=target)
+                       value_title=d.label, fmt=_fmt(d.unit), target=target,
+                       largest_first=by != "week")
 
 
 def map_of(home, department: str, period, what: str, slice_: dict):

@@ -209,10 +209,13 @@ def cityscore_chart(df: pd.DataFrame, *, name: str = "name", score: str = "score
 
 def bars(df: pd.DataFrame, *, category: str = "group", value: str = "value",
          title: str = "", value_title: str = "", fmt: str = ",.0f",
-         target: float | None = None) -> alt.LayerChart:
-    """Horizontal bars of ``value`` per ``category`` (largest first); target as a rule."""
+         target: float | None = None, largest_first: bool = True) -> alt.LayerChart:
+    """Horizontal bars of ``value`` per ``category`` (largest first, else in the frame's
+    order, e.g. weeks); target as a rule."""
     _need(df, [category, value], "bars")
-    data = df[[category, value]].dropna().sort_values(value, ascending=False)
+    data = df[[category, value]].dropna()
+    if largest_first:
+        data = data.sort_values(value, ascending=False)
     data = data.assign(**{category: data[category].astype(str)})
     x = alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt))
     layers = [alt.Chart(data).mark_bar().encode(
