@@ -194,7 +194,11 @@ def validate(ctx: Context):
 def explore(ctx: Context, department, period, out):
     """Write an executed, signed explorer notebook of DEPARTMENT for a liaison to open."""
     period = _parse_period(period)
-    from .run.explorer import write_explorer
+    ctx.params.department(department)  # unknown slug: UsageError listing the known ones
+    from .run.explorer import out_path, write_explorer
+    out = out_path(ctx.params, department, period, out)
+    from .run.coverage import check_covered
+    check_covered(ctx.params, period)  # no store, or a period it does not reach: say so first
     click.echo(f"wrote {write_explorer(ctx.params, department, period, out)}")
 
 

@@ -217,6 +217,9 @@ def test_explore_command_checks_its_arguments_first(tmp_path):
     result = run(main, ["--home", str(tmp_path), "explore", DEPT, "--period", OCT,
                         "--out", "x.html"])
     assert result.exit_code == 2 and "--out must name an .ipynb file" in result.output
+    # a fresh clone has no store yet: the command names the fix before starting a kernel
+    result = run(main, ["--home", str(tmp_path), "explore", DEPT, "--period", OCT])
+    assert result.exit_code == 5 and "run `stat-lib ingest` first" in result.output
 
 
 def test_groups_come_in_natural_order_and_missing_values_last():

@@ -33,21 +33,23 @@ from .parameters import check_parameters
 KIND = "explore"
 
 
-def default_out(params, department: str, period: Period) -> Path:
-    """``outputs/<period>/explore/<department>.ipynb``."""
-    return params.outputs / period.label / KIND / f"{department}.ipynb"
+def out_path(params, department: str, period: Period, out=None) -> Path:
+    """``out`` (an ``.ipynb`` path), default ``outputs/<period>/explore/<department>.ipynb``."""
+    out = Path(out) if out is not None else \
+        params.outputs / period.label / KIND / f"{department}.ipynb"
+    if out.suffix != ".ipynb":
+        raise UsageError(f"--out must name an .ipynb file, got {str(out)!r}")
+    return out
 
 
 def write_explorer(params, department: str, period, out=None, *, timeout: int = 600) -> Path:
     """Execute the explorer notebook for ``department`` and ``period``; sign and write it.
 
-    Returns the path written (default :func:`default_out`).
+    Returns the path written (default :func:`out_path`).
     """
     params.department(department)  # unknown slug: UsageError listing the known ones
     period = period if isinstance(period, Period) else Period.parse(period)
-    out = Path(out) if out is not None else default_out(params, department, period)
-    if out.suffix != ".ipynb":
-        raise UsageError(f"--out must name an .ipynb file, got {str(out)!r}")
+    out = out_path(params, department, period, out)
     notebook = notebook_for(KIND, NOTEBOOK_KINDS[KIND], params.home / "notebooks")
     parameters = {"department": department, "period": period.label,
                   "home": str(params.home), "as_of": None}
