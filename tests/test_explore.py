@@ -238,3 +238,9 @@ def test_readable_writes_figures_as_the_packet_does(home):
     overdue = readable(home.behind("overdue_open", DEPT, OCT))
     assert list(overdue["days_overdue"]) == ["82.0 days", "1.0 days"]
     assert overdue["requested_at"].iloc[0] == "2026-08-03 09:00"  # local wall time of R12
+
+
+def test_all_of_a_departments_requests_load_with_no_period(home):
+    rows = home.requests(DEPT)
+    assert len(rows) == 16 and "R14" not in set(rows["request_id"])  # R14 is ocb's
+    assert ids(home.requests(DEPT, service="dead")) == ["R11", "R5"]
