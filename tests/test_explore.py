@@ -12,12 +12,15 @@ import sys
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stat_lib.core.errors import MetricError, StatLibError, UsageError
 from stat_lib.explore import MISSING, open_home, weeks_of
 from stat_lib.metrics.behind import MASKS, supported
 from stat_lib.metrics.tidy import tidy_figures
-from support.builders import ROOT, hand_city
+from support.builders import (HAND_CAL, HAND_DEPT, HAND_OCT, HAND_SERVICES, LA_TZ, ROOT,
+                              hand_city)
 
 OCT = "2026-10"
 DEPT = "sanitation"
@@ -244,3 +247,49 @@ def test_all_of_a_departments_requests_load_with_no_period(home):
     rows = home.requests(DEPT)
     assert len(rows) == 16 and "R14" not in set(rows["request_id"])  # R14 is ocb's
     assert ids(home.requests(DEPT, service="dead")) == ["R11", "R5"]
+
+
+instants = st.datetimes(min_value=pd.Timestamp("2026-09-20").to_pydatetime(),
+                        max_value=pd.Timestamp("2026-11-05").to_pydatetime())
+rows_strategy = st.lists(st.tuples(
+    instants,
+    st.one_of(st.none(), st.timedeltas(min_value=pd.Timedelta(days=-1),
+                                       max_value=pd.Timedelta(days=15))),
+    st.sampled_from(["closed", "cancelled"]),
+    st.sampled_from([None, "Call", "Mobile App"]),
+    st.sampled_from(["bulky", "dead", "camp", "feedback"])), min_size=1, max_size=30)
+
+
+def random_requests(rows) -> pd.DataFrame:
+    def local(values):
+        return pd.Series([pd.Timestamp(v).tz_localize(LA_TZ, ambiguous=False,
+                                                      nonexistent="shift_forward")
+                          if v is not None else pd.NaT for v in values],
+                         dtype=f"datetime64[ns, {LA_TZ}]")
+    created = local([c for c, *_ in rows])
+    ended = local([None if d is None else pd.Timestamp(c) + d for c, d, *_ in rows])
+    status = ["open" if d is None else s for _, d, s, _, _ in rows]
+    return pd.DataFrame({
+        "request_id": [f"r{i}" for i in range(len(rows))],
+        "service_code": [HAND_SERVICES[r[4]][0] for r in rows],
+        "service_name": [HAND_SERVICES[r[4]][1] for r in rows], "department": DEPT,
+        "status": status, "status_raw": status, "requested_at": created,
+        "updated_at": ended.fillna(created), "closed_at": ended,
+        "due_at": local([None] * len(rows)), "channel": [r[3] for r in rows]})
+
+
+@pytest.mark.slow  # 100 examples: about 9 s here
+@given(rows_strategy)
+def test_behind_and_groups_agree_with_the_metrics_on_any_requests(rows):
+    from stat_lib.explore.slices import group_codes
+    from stat_lib.metrics import prepare
+    from stat_lib.metrics.behind import masks
+    prep = prepare(random_requests(rows), HAND_DEPT, HAND_CAL)
+    w = prep.window(HAND_OCT)
+    for metric in MASKS:  # a count lists exactly the rows it counts
+        assert int(masks(w, metric)[0].sum()) == w.value(metric), metric
+    codes, groups = group_codes(prep.frame, "channel")
+    parts = [prep.window(HAND_OCT, {k: v[codes == i] for k, v in prep.arrays.items()})
+             for i in range(len(groups))]
+    for metric in MASKS:  # the channels' counts add up to the department's, none dropped
+        assert sum(p.value(metric) for p in parts) == w.value(metric), metric
