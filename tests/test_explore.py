@@ -184,6 +184,7 @@ def test_the_home_is_found_from_a_notebook_folder(home, monkeypatch):
         open_home()
 
 
+@pytest.mark.slow  # a fresh interpreter: about 3.5 s here
 def test_loading_data_imports_no_plotting_or_export_library(home):
     code = f"""
 import sys
