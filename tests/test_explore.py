@@ -294,3 +294,17 @@ def test_behind_and_groups_agree_with_the_metrics_on_any_requests(rows):
              for i in range(len(groups))]
     for metric in MASKS:  # the channels' counts add up to the department's, none dropped
         assert sum(p.value(metric) for p in parts) == w.value(metric), metric
+
+
+def test_each_standards_figure_is_a_metric_too(home):
+    # test_metrics: bulky-5-days closed R1 R2 R3, met 2 -> 2/3; R3 late owes $50 x 0.2 x 2 = $20
+    assert home.metric("standard_compliance.bulky-5-days", DEPT, OCT) == pytest.approx(2 / 3)
+    assert home.metric("redress_count.bulky-5-days", DEPT, OCT) == 1
+    assert home.metric("redress_dollars.bulky-5-days", DEPT, OCT) == pytest.approx(20.0)
+    # the dead-animal slice holds none of the standard's bulky items: n/a, not 0%
+    assert home.metric("standard_compliance.bulky-5-days", DEPT, OCT, service="dead") is None
+    assert list(home.standards(DEPT, OCT)["standard"]) == ["bulky-5-days"]
+    with pytest.raises(UsageError, match="unknown standard 'fast'.*bulky-5-days"):
+        home.metric("standard_compliance.fast", DEPT, OCT)
+    with pytest.raises(MetricError, match="standard_compliance.<standard id>"):
+        home.metric("speed.fast", DEPT, OCT)

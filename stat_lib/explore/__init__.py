@@ -9,8 +9,8 @@ Importing this package and loading data import neither folium, altair nor nbconv
 and maps (:mod:`~stat_lib.explore.views`) and Excel (:mod:`~stat_lib.explore.export`) load
 their libraries on first use.
 
-- :mod:`~stat_lib.explore.home`: ``open_home``, ``Home`` (load, metric, figures, headline,
-  scorecard, compare, behind, chart, map, to_excel);
+- :mod:`~stat_lib.explore.home`: ``open_home``, ``Home`` (load, requests, metric, figures,
+  headline, scorecard, standards, compare, behind, window, chart, map, to_excel);
 - :mod:`~stat_lib.explore.slices`: ``Slice`` (district, service, channel) and grouping;
 - :mod:`~stat_lib.explore.loaders`: rows of any dataset kind (``register_loader``);
 - :mod:`~stat_lib.explore.tables`: ``readable`` (figures as the packet writes them).

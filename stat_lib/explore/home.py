@@ -29,7 +29,8 @@ from ..present.html import change_text
 from . import loaders
 from .slices import GROUPS, Slice, district_column, group_codes
 
-PUBLIC_EXTRA = {"_due": "due", "_end": "ended_at"}  # prepared columns a liaison may need
+PUBLIC_EXTRA = {"_due": "due", "_end": "ended_at"}
+STANDARD_METRICS = ("standard_compliance", "redress_count", "redress_dollars")  # prepared columns a liaison may need
 
 
 def find_home(path=None) -> Path:
@@ -127,6 +128,8 @@ class Home:
         """One registered metric for the slice: its value (None when undefined), or with
         ``by`` (``district``, ``service``, ``channel``, ``week``) a DataFrame, one row per
         group: ``group, value, display`` (+ ``numerator, denominator`` for a rate)."""
+        if "." in metric and by is None:  # one standard's figure: standard_compliance.<id>
+            return self._standard_value(metric, department, period, slice_)
         if by is None:
             self._check_metric(metric)
             return self.window(department, period, **slice_).value(metric)
@@ -188,6 +191,26 @@ class Home:
             card[f"{col}_display"] = [format_value(v, u) if v is not None and not pd.isna(v)
                                       else "n/a" for v, u in zip(card[col], card["unit"])]
         return card
+
+    def standards(self, department: str, period, **slice_) -> pd.DataFrame:
+        """Customer service standards and redress of the slice, one row per standard
+        (:func:`stat_lib.metrics.standards_report`, as the packet's standards section)."""
+        prep, rows = self._rows(department, period, slice_)
+        if rows is not None:
+            prep = m.Prepared(prep.frame[rows], prep.department, prep.calendar, prep.as_of)
+        return m.standards_report(prep, prep.department, self.period(period), self.calendar)
+
+    def _standard_value(self, metric: str, department: str, period, slice_: dict):
+        family, sid = metric.split(".", 1)
+        if family not in STANDARD_METRICS:
+            raise MetricError(f"unknown metric {metric!r}; per-standard figures are "
+                              f"{', '.join(f'{f}.<standard id>' for f in STANDARD_METRICS)}")
+        table = self.standards(department, period, **slice_).set_index("standard")
+        if sid not in table.index:
+            raise UsageError(f"unknown standard {sid!r} in {department}; its standards: "
+                             f"{', '.join(table.index) or 'none'}")
+        value = table.loc[sid, family]
+        return None if value is None or pd.isna(value) else value
 
     def compare(self, department: str, period_a, period_b, *, metrics=None,
                 **slice_) -> pd.DataFrame:
@@ -289,9 +312,8 @@ class Home:
     def _check_metric(metric: str) -> None:
         d = metric_def(metric)  # unknown: MetricError listing the known ones
         if d.compute is None and d.numerator is None:
-            raise MetricError(f"{metric!r} is computed per customer service standard; use "
-                              f"stat_lib.metrics.standards_report(home.prepared(dept, period), "
-                              f"...) or metrics.csv")
+            raise MetricError(f"{metric!r} is computed per customer service standard: ask "
+                              f"for '{metric}.<standard id>' or use home.standards(...)")
 
 
 def weeks_of(period: Period) -> list[Period]:

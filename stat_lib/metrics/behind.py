@@ -10,8 +10,8 @@ the metric's value (``tests/test_explore.py`` checks every one on the hand-worke
 - a **duration** (``median_days_to_close`` ...): the closures it is computed over;
 - a **change** (``created_change_prior``, ``created_change_year``): this period's created rows.
 
-The standards family (``standard_compliance`` ...) is per standard:
-:func:`stat_lib.metrics.standards_report`.
+The standards family (``standard_compliance`` ...) is per standard
+(:func:`stat_lib.metrics.standards_report`) and has no list here.
 """
 
 from __future__ import annotations
