@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 from pathlib import Path
@@ -19,14 +20,30 @@ def _fail(exc: StatLibError) -> None:
 
 
 def _terminate(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up is not interrupted twice
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stopped(exc: KeyboardInterrupt) -> None:
+    """One line, then exit at once with 128 + the signal (130 Ctrl-C, 143 SIGTERM).
+
+    The clean-up already ran while the interrupt unwound (workers and kernels stopped, temp
+    files removed, the outputs lock released); ``os._exit`` skips the interpreter's exit
+    hooks, which would wait for worker threads and could start nothing useful."""
+    name = str(exc) if str(exc) == "SIGTERM" else "Ctrl-C"
+    click.secho(f"stopped by {name}: unfinished work discarded, previous outputs kept",
+                fg="yellow", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(143 if name == "SIGTERM" else 130)
 
 
 def handles_errors(fn):
     """Turn a ``StatLibError`` into a one-line message and its exit code (no traceback).
 
     SIGTERM (``systemctl stop``, ``kill``) takes the same clean-up path as Ctrl-C: kernels are
-    stopped, temporary files removed, the previous good outputs kept.
+    stopped, temporary files removed, the previous good outputs kept; then one line and exit
+    code 143 (130 for Ctrl-C).
     """
 
     @functools.wraps(fn)
@@ -36,6 +53,8 @@ def handles_errors(fn):
             return fn(*args, **kwargs)
         except StatLibError as exc:
             _fail(exc)
+        except KeyboardInterrupt as exc:
+            _stopped(exc)
 
     return wrapper
 
@@ -139,6 +158,23 @@ def metrics(ctx: Context, period, departments, fmt):
     from .metrics.tidy import tidy_figures, to_csv, to_json
     table = tidy_figures(ctx.params, period, selected)
     click.echo((to_csv if fmt == "csv" else to_json)(table), nl=False)
+
+
+@main.command()
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to create (default: backups/<YYYYmmdd-HHMMSS> in --home).")
+@pass_ctx
+@handles_errors
+def backup(ctx: Context, dest):
+    """Copy the source store and the records store consistently (waits for no writer).
+
+    Exit codes: 0 done; 5 the store is missing or busy (an ingest is running)."""
+    from .store.backup import backup as copy_stores
+    folder, counts = copy_stores(ctx.params, dest)
+    for name, tables in counts.items():
+        rows = ", ".join(f"{t} {n:,}" for t, n in tables.items())
+        click.echo(f"{name}: {rows}")
+    click.echo(f"backup written to {folder}")
 
 
 @main.command()

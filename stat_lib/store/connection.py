@@ -64,12 +64,30 @@ def connect(params, read_only: bool = True, wait: float = 10.0):
     wait : float
         Seconds to keep retrying while a writer has the file open.
     """
-    with connect_file(params.store_path, read_only, wait, busy=lambda: _busy(params)) as con:
-        if read_only and not _has_requests(con):
-            raise StoreError("the store has no tables: its first ingest did not finish (it was "
-                             "killed or failed); run `stat-lib ingest` to build it",
-                             path=params.store_path)
-        yield con
+    from .migrations import pending
+    for attempt in (1, 2):
+        with connect_file(params.store_path, read_only, wait, busy=lambda: _busy(params)) as con:
+            if read_only and not _has_requests(con):
+                raise StoreError("the store has no tables: its first ingest did not finish (it "
+                                 "was killed or failed); run `stat-lib ingest` to build it",
+                                 path=params.store_path)
+            if not read_only or attempt == 2 or not pending(con, params.store_path):
+                yield con
+                return
+        upgrade_in_place(params)  # written by an older stat_lib: carried forward, then read
+
+
+def upgrade_in_place(params) -> list:
+    """Carry an older store forward to this stat_lib's schema (under the writer lock, in one
+    transaction, every row kept); the steps applied."""
+    from .migrations import SCHEMA_VERSION, upgrade
+    with write_lock(params), connect_file(params.store_path, False) as con:
+        con.execute("BEGIN TRANSACTION")
+        steps = upgrade(con, params.store_path)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)])
+        con.execute("COMMIT")
+    return steps
 
 
 def _has_requests(con) -> bool:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.kinds import get_kind
-
-SCHEMA_VERSION = "1"
+from .migrations import SCHEMA_VERSION, upgrade
 
 CANONICAL = ["request_id", "service_code", "service_name", "department", "status", "status_raw",
              "requested_at", "updated_at", "closed_at", "due_at", "address", "lat", "lon",
@@ -65,7 +64,8 @@ register_table(Table("requests", "rejects", """source_file VARCHAR, source_row B
 register_table(Table("requests", "districts",
                      "layer VARCHAR, key VARCHAR, label VARCHAR, geometry_wkt VARCHAR"))
 register_table(Table("requests", "ingests", """ingested_at TIMESTAMPTZ, source VARCHAR,
-    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR"""))
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR,
+    kind VARCHAR DEFAULT 'requests'"""))
 META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
 
 
@@ -75,7 +75,9 @@ def district_columns(params) -> list[str]:
 
 
 def ensure_schema(con, params) -> None:
-    """Create the source store's tables (idempotent) and add any new ``district_<layer>``."""
+    """Upgrade an older store (:mod:`stat_lib.store.migrations`), create the source store's
+    tables (idempotent) and add any new ``district_<layer>``."""
+    upgrade(con, params.store_path)
     for table in tables("source"):
         con.execute(table.ddl())
     con.execute(META)
@@ -86,4 +88,4 @@ def ensure_schema(con, params) -> None:
         if col not in have:
             con.execute(f'ALTER TABLE requests ADD COLUMN "{col}" VARCHAR DEFAULT \'unassigned\'')
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('timezone', ?)",
-                [SCHEMA_VERSION, params.city.timezone])
+                [str(SCHEMA_VERSION), params.city.timezone])
