@@ -221,6 +221,24 @@ def validate(ctx: Context):
 
 
 @main.command()
+@click.argument("department")
+@click.option("--period", required=True, help="2026-10 (month), 2026-W42 (ISO week), 2026-Q3.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The notebook to write (default outputs/<period>/explore/<department>.ipynb).")
+@pass_ctx
+@handles_errors
+def explore(ctx: Context, department, period, out):
+    """Write an executed, signed explorer notebook of DEPARTMENT for a liaison to open."""
+    period = _parse_period(period)
+    ctx.params.department(department)  # unknown slug: UsageError listing the known ones
+    from .run.explorer import out_path, write_explorer
+    out = out_path(ctx.params, department, period, out)
+    from .run.coverage import check_covered
+    check_covered(ctx.params, period)  # no store, or a period it does not reach: say so first
+    click.echo(f"wrote {write_explorer(ctx.params, department, period, out)}")
+
+
+@main.command()
 @click.option("--now", default=None, help="Pretend it is this moment (ISO 8601), for replays.")
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--pdf", is_flag=True)

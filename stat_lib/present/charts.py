@@ -260,3 +260,25 @@ def cityscore_chart(df: pd.DataFrame, *, name: str = "name", score: str = "score
         color="#444", strokeDash=[4, 3]).encode(x="on_target:Q")
     return alt.layer(bars, rule).properties(title=title, width=480,
                                             height=max(60, 26 * len(data)))
+
+
+def bars(df: pd.DataFrame, *, category: str = "group", value: str = "value",
+         title: str = "", value_title: str = "", fmt: str = ",.0f",
+         target: float | None = None, largest_first: bool = True) -> alt.LayerChart:
+    """Horizontal bars of ``value`` per ``category`` (largest first, else in the frame's
+    order, e.g. weeks); target as a rule."""
+    _need(df, [category, value], "bars")
+    data = df[[category, value]].dropna()
+    if largest_first:
+        data = data.sort_values(value, ascending=False)
+    data = data.assign(**{category: data[category].astype(str)})
+    x = alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt))
+    layers = [alt.Chart(data).mark_bar().encode(
+        x=x, y=alt.Y(f"{category}:N", title=None, sort=None),
+        tooltip=[alt.Tooltip(f"{category}:N", title="Group"),
+                 alt.Tooltip(f"{value}:Q", title=value_title or "Value", format=fmt)])]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(x="target:Q"))
+    return alt.layer(*layers).properties(title=title, width=480,
+                                         height=max(60, 24 * len(data)))
