@@ -223,9 +223,14 @@ class Boundary(Strict):
                                   "none; a file's own CRS always wins")
 
 
+COLOR = r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$"
+
+
 class Branding(Strict):
-    primary_color: str = "#1f3b5c"
-    accent_color: str = "#d9822b"
+    """Colours reach the packets' CSS: only ``#rgb``, ``#rrggbb`` or a colour name."""
+
+    primary_color: str = Field(default="#1f3b5c", pattern=COLOR)
+    accent_color: str = Field(default="#d9822b", pattern=COLOR)
     logo: str | None = None
 
 
