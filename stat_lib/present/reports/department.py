@@ -144,12 +144,10 @@ class DepartmentReport:
 
     def _with_kpis(self, card: pd.DataFrame) -> pd.DataFrame:
         """The scorecard plus the department's submitted KPIs (none for a period to date)."""
-        from ...metrics.kpis import kpi_scorecard
-        self.kpi_card = kpi_scorecard(self.params, self.department, self.period, self.prep)
-        if self.period.is_to_date or self.kpi_card.empty:
-            return card
-        rows = self.kpi_card.assign(label=self.kpi_card["label"] + " (submitted)")
-        return pd.concat([card, rows[card.columns]], ignore_index=True)
+        from ...metrics.kpis import with_kpis
+        card, self.kpi_card = with_kpis(self.params, self.department, self.period, self.prep,
+                                        card)
+        return card
 
     def kpis(self):
         """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
