@@ -27,6 +27,7 @@ from .. import store
 from ..core.errors import SourceError
 from ..core.text import slugify
 from . import boundaries as bnd
+from . import codes
 from . import profiles
 from . import readers as sources
 from .report import IngestReport, SourceReport
@@ -147,7 +148,10 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
                  else _text(col)) for f, col in found.items() if col}
     where = [f"({profile.filter})"] if profile.filter else []
     where += [f"__row <= {int(limit)}"] if limit is not None else []
-    reason = _reason(_earliest(source, profile.timezone or params.city.timezone))
+    tz = profile.timezone or params.city.timezone
+    reason = _reason(_earliest(source, tz), _placeholders("p.requested_at", source, tz))
+    match = source.department_match
+    depts = "dept_map" if match is None else codes.department_map(con, source, raw.name)
     for rf in raw.files:
         report.rows_read += rf.rows
         # files of one glob may differ in optional columns: read each by name
@@ -156,11 +160,11 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in here.items()])
-        sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}), "
-               f"{_bad_dates()}, d.slug AS department, {reason} AS reason FROM (SELECT "
+        sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}, "
+               f"closed_at), {_EARLY_CLOSE} AS closed_at, {_bad_dates()}, d.slug AS department, {reason} AS reason FROM (SELECT "
                f"{_canonical(params, profile, source, raw, found, clean)} FROM (SELECT {first} "
                f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
-               f"LEFT JOIN dept_map d ON p.dept_raw = d.code")
+               f"LEFT JOIN {depts} d ON {codes.department_key('p.dept_raw', match)} = d.code")
         try:
             con.execute(sql)
         except Exception as exc:
@@ -177,10 +181,18 @@ def _earliest(source, tz: str) -> str:
     return f"timezone({_lit(tz)}, DATE '{source.earliest_date.isoformat()}'::TIMESTAMP)"
 
 
-def _plausible(value: str, earliest: str) -> str:
-    """``value`` when it lies in [earliest, ingest time + 1 day], else NULL."""
+def _plausible(value: str, earliest: str, placeholders: str = "") -> str:
+    """``value`` when it lies in [earliest, ingest time + 1 day] and is no placeholder."""
     return (f"CASE WHEN {value} >= {earliest} AND {value} <= current_timestamp + INTERVAL 1 "
-            f"DAY THEN {value} END")
+            f"DAY{placeholders} THEN {value} END")
+
+
+def _placeholders(value: str, source, tz: str) -> str:
+    """`` AND <local date of value> NOT IN (the source's placeholder_dates)`` (or nothing)."""
+    if not source.placeholder_dates:
+        return ""
+    days = ", ".join(f"DATE '{d.isoformat()}'" for d in source.placeholder_dates)
+    return f" AND CAST(timezone({_lit(tz)}, {value}) AS DATE) NOT IN ({days})"
 
 
 def _canonical(params, profile, source, raw, found, clean) -> str:
@@ -200,7 +212,9 @@ def _canonical(params, profile, source, raw, found, clean) -> str:
         parsed = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
             "NULL::TIMESTAMPTZ"
         # an implausible creation date rejects the row (reason); any other is blanked + flagged
-        cols[f] = parsed if f == "requested_at" else _plausible(parsed, earliest)
+        # (a placeholder creation date is in _reason's window test too)
+        cols[f] = parsed if f == "requested_at" else \
+            _plausible(parsed, earliest, _placeholders(parsed, source, tz))
         cols[f"text_{f}"] = f"CAST({v(f)} AS VARCHAR)" if f in clean else "NULL::VARCHAR"
     cols.update({f"{f}_in": f"try_cast({v(f)} AS DOUBLE)" for f in COORD_FIELDS})
     cols["crs"] = _lit(profile.xy_crs)
@@ -214,20 +228,25 @@ def _canonical(params, profile, source, raw, found, clean) -> str:
 _TEXT_DATES = [f"text_{f}" for f in DATE_FIELDS]
 
 
-def _reason(earliest: str) -> str:
+def _reason(earliest: str, placeholders: str) -> str:
     """The reject reason of a classified row (NULL: loadable)."""
     return f"""CASE WHEN p.request_id IS NULL THEN 'missing_request_id'
     WHEN p.requested_text IS NULL THEN 'missing_requested_at'
     WHEN p.requested_at IS NULL THEN 'bad_requested_at'
     WHEN p.requested_at < {earliest} OR p.requested_at > current_timestamp + INTERVAL 1 DAY
-      THEN 'implausible_requested_at'
-    WHEN d.slug IS NULL THEN 'unknown_department'
-    WHEN p.closed_at < p.requested_at - INTERVAL 1 DAY THEN 'closed_before_created' END"""
+      OR NOT (true{placeholders}) THEN 'implausible_requested_at'
+    WHEN d.slug IS NULL THEN 'unknown_department' END"""
+
+
+# closed more than a day before created: a placeholder; the request is kept, the date blanked
+_EARLY = "p.closed_at < p.requested_at - INTERVAL 1 DAY"
+_EARLY_CLOSE = f"CASE WHEN {_EARLY} THEN NULL ELSE p.closed_at END"
 
 
 def _bad_dates() -> str:
-    """``bad_<field>``: an optional date has text that does not parse."""
-    return ", ".join(f"(p.text_{f} IS NOT NULL AND p.{f} IS NULL) AS bad_{f}"
+    """``bad_<field>``: an optional date has text that does not parse or is implausible."""
+    return ", ".join(f"(p.text_{f} IS NOT NULL AND (p.{f} IS NULL"
+                     f"{' OR ' + _EARLY if f == 'closed_at' else ''})) AS bad_{f}"
                      for f in DATE_FIELDS[1:])
 
 
@@ -304,8 +323,6 @@ def _collect_rejects(con, raws) -> None:
                       || ': before the source''s earliest_date or after the ingest time'
                     WHEN 'unknown_department' THEN 'department value '
                       || coalesce(c.dept_raw, 'empty')
-                    WHEN 'closed_before_created' THEN 'closed ' || c.closed_at::VARCHAR
-                      || ' < created ' || c.requested_at::VARCHAR
                     WHEN 'duplicate' THEN l.detail END,
                   to_json(t)::VARCHAR, c.department
                 FROM classified c JOIN {rf.table} t ON t.rowid = c.raw_rowid

@@ -137,6 +137,25 @@ class ColumnMapping(Strict):
     filter: str | None = None
 
 
+class DepartmentMatch(Strict):
+    """How a source's department values meet ``source_codes``: ``normalise`` ignores case,
+    spaces around and trailing punctuation (``"PARKS,"`` = ``Parks``); ``pattern`` (a regular
+    expression) keeps its first group, or its match (``"ROADS DIV, 204"`` -> ``ROADS DIV``)."""
+
+    normalise: bool = True
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value):
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc}): {value!r}") from None
+        return value
+
+
 class SqlSource(Strict):
     url: str = Field(description="SQLAlchemy URL; ${VAR} is read from the environment")
     query: str
@@ -162,6 +181,10 @@ class Source(Strict):
                                                  "the ingest) are implausible: a creation date "
                                                  "rejects the row, other dates are blanked and "
                                                  "flagged")
+    department_match: DepartmentMatch | None = None
+    placeholder_dates: list[dt.date] = Field(
+        default=[], description="dates the export writes for 'no date' (e.g. 1900-01-01): "
+                                "treated as implausible")
 
     @model_validator(mode="after")
     def _shape(self):
