@@ -39,13 +39,17 @@ def _check_source(params, source, sample_rows: int) -> list[str]:
     """Ingest a sample of one source into a throwaway in-memory store; report what fails."""
     import duckdb
 
-    from . import pipeline, readers
+    from . import pipeline, readers, unmatched
     try:
         con = duckdb.connect()
         reasons = pipeline.preview(con, params, source, sample_rows)
     except StatLibError as exc:
         return [str(exc)]
     name = readers.source_name(source)
-    return [f"{file}, row {row}: source {name!r}: {n} of the first {sample_rows} rows would be "
-            f"rejected as {reason} ({REASONS[reason]})"
-            for reason, n, file, row in reasons]
+    problems = [f"{file}, row {row}: source {name!r}: {n} of the first {sample_rows} rows would "
+                f"be rejected as {reason} ({REASONS[reason]})"
+                for reason, n, file, row in reasons if reason != "unknown_department"]
+    values = unmatched.department_values(con)
+    if values:
+        problems.append(unmatched.department_message(name, sample_rows, values))
+    return problems
