@@ -85,6 +85,7 @@ def _wanted(profile, source, params):
                 f"them with 'columns: {{rename: {{field: column}}}}' on the source in city.yaml, "
                 f"or choose the right profile (`stat-lib profiles`)", path=source.path)
         used = set(profile.match(columns).values())
+        used |= {c for cols in profile.coalesced(columns).values() for c in cols}
         used |= {c for c in columns if profiles.norm(c) in {profiles.norm(s) for s in src_cols}}
         return [c for c in columns if c in used] or list(columns)
     return pick
@@ -130,6 +131,11 @@ def _timestamp(value: str, dtype: str, tz: str, formats) -> str:
             f"try_cast({value} AS TIMESTAMP))) END")
 
 
+def _coalesce(columns) -> str:
+    """The first non-empty text of ``columns`` (a ``columns.rename`` list), as text."""
+    return f"coalesce({', '.join(map(_text, columns))})" if columns else "NULL::VARCHAR"
+
+
 def _typed_date(dtype: str) -> bool:
     return dtype.upper().startswith(("TIMESTAMP", "DATE"))
 
@@ -146,6 +152,8 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
                   for b in params.city.boundaries})
     clean = {f: (_q(col) if f in DATE_FIELDS and _typed_date(raw.columns.get(col, ""))
                  else _text(col)) for f, col in found.items() if col}
+    merged = {f: cols for f, cols in profile.coalesced(list(raw.columns)).items() if cols}
+    clean.update({f: _coalesce(cols) for f, cols in merged.items()})
     where = [f"({profile.filter})"] if profile.filter else []
     where += [f"__row <= {int(limit)}"] if limit is not None else []
     tz = profile.timezone or params.city.timezone
@@ -157,6 +165,8 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
         # files of one glob may differ in optional columns: read each by name
         here = {f: e if found[f] in rf.columns or not rf.columns else "NULL::VARCHAR"
                 for f, e in clean.items()}
+        here.update({f: _coalesce([c for c in cols if c in rf.columns or not rf.columns])
+                     for f, cols in merged.items()})
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in here.items()])
@@ -208,7 +218,7 @@ def _canonical(params, profile, source, raw, found, clean) -> str:
     cols.update(dept_raw=v("department"), status_raw=v("status"),
                 requested_text=v("requested_at"))
     for f in DATE_FIELDS:  # parsed once; the text is kept to flag unreadable values
-        dtype = raw.columns.get(found.get(f), "")
+        dtype = "" if f in profile.coalesce else raw.columns.get(found.get(f), "")
         parsed = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
             "NULL::TIMESTAMPTZ"
         # an implausible creation date rejects the row (reason); any other is blanked + flagged
@@ -445,13 +455,25 @@ _QUALITY = f"""NULLIF(concat_ws(',',
     CASE WHEN r.bad_closed_at THEN 'bad_closed_at' END,
     CASE WHEN r.bad_due_at THEN 'bad_due_at' END,
     CASE WHEN r.bad_updated_at THEN 'bad_updated_at' END,
+    CASE WHEN r.closed_at IS NULL AND sm.status = 'cancelled' THEN 'cancelled_undated' END,
     CASE WHEN r.closed_at < r.requested_at THEN 'closed_before_created' END,
     CASE WHEN g.geo_flag = 'latlon_swapped' THEN 'latlon_swapped' END,
     CASE WHEN g.crs IS NULL OR g.geo_flag = 'no_coordinates' THEN 'no_coordinates' END,
+    CASE WHEN sm.status = 'open' AND r.closed_at IS NOT NULL THEN 'open_with_closed_at' END,
     CASE WHEN g.geo_flag = 'outside_boundaries' THEN 'outside_boundaries' END,
     CASE WHEN sm.status IS NULL AND r.status_raw IS NOT NULL THEN 'status_unmapped' END,
     CASE WHEN length(r.address) > {MAX_TEXT} OR length(r.service_name) > {MAX_TEXT}
          THEN 'truncated' END), '')"""  # flags in text order, as the store has always had
+
+
+def _cancel_end(params) -> str:
+    """Where a cancelled request with no close date ends: its source's
+    ``cancelled_without_date`` (updated_at, else requested_at; or requested_at)."""
+    whens = " ".join(
+        f"WHEN {i} THEN " + ("greatest(r.requested_at, coalesce(r.updated_at, r.requested_at))"
+                             if s.cancelled_without_date == "updated_at" else "r.requested_at")
+        for i, s in enumerate(params.city.sources))
+    return f"CASE r.source_index {whens} END"
 
 
 def _build_incoming(con, params) -> None:
@@ -479,8 +501,9 @@ def _build_incoming(con, params) -> None:
             r.department, coalesce(sm.status, CASE WHEN r.closed_at IS NOT NULL THEN 'closed'
                                                   ELSE 'open' END) AS status,
             r.status_raw, r.requested_at, r.updated_at,
-            CASE WHEN r.closed_at < r.requested_at THEN r.requested_at ELSE r.closed_at END
-              AS closed_at,
+            CASE WHEN r.closed_at < r.requested_at THEN r.requested_at
+                 WHEN r.closed_at IS NULL AND sm.status = 'cancelled' THEN {_cancel_end(params)}
+                 ELSE r.closed_at END AS closed_at,
             r.due_at, left(r.address, {MAX_TEXT}) AS address, g.lat, g.lon, r.channel,
             r.source_file, r.source_row, r.source_index, {''.join(c + ', ' for c in dcols)}
             {_QUALITY} AS quality

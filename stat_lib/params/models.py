@@ -128,7 +128,10 @@ class Coordinates(Strict):
 class ColumnMapping(Strict):
     """A custom source shape: canonical column -> source column, plus parsing rules."""
 
-    rename: dict[str, str] = {}
+    rename: dict[str, str | list[str]] = Field(
+        default={}, description="canonical field -> source column, or a list of columns whose "
+                                "first non-empty value is taken (closed_at: [ClosedDate, "
+                                "CancelledDate])")
     date_format: str | list[str] | None = None
     timezone: str | None = None
     status_map: dict[str, Literal["open", "closed", "cancelled"]] = {}
@@ -182,6 +185,10 @@ class Source(Strict):
                                                  "rejects the row, other dates are blanked and "
                                                  "flagged")
     department_match: DepartmentMatch | None = None
+    cancelled_without_date: Literal["updated_at", "requested_at"] = Field(
+        default="updated_at", description="where a cancelled request with no close date ends: "
+                                          "at updated_at (else requested_at) or at requested_at;"
+                                          " flagged cancelled_undated")
     placeholder_dates: list[dt.date] = Field(
         default=[], description="dates the export writes for 'no date' (e.g. 1900-01-01): "
                                 "treated as implausible")
