@@ -27,7 +27,7 @@ from .. import store
 from ..core.errors import SourceError
 from ..core.text import slugify
 from . import boundaries as bnd
-from . import codes
+from . import codes, crs_check
 from . import profiles
 from . import readers as sources
 from .report import IngestReport, SourceReport
@@ -50,6 +50,7 @@ def prepare(con, params, layers) -> tuple[list, list]:
     _mark_duplicates(con)
     _collect_rejects(con, raws)
     _geo(con, layers)
+    crs_check.refuse_wrong_crs(con, params, layers)
     _service_codes(con, params)
     return reports, raws
 
@@ -595,7 +596,7 @@ def _log_ingests(con, raws) -> None:
 
 # -- onboarding: a sample of one source, no store ---------------------------------------------
 
-def preview(con, params, source, rows: int) -> list[tuple]:
+def preview(con, params, source, rows: int, layers=None) -> list[tuple]:
     """Classify the first ``rows`` data rows of one source without touching any store.
 
     Parameters
@@ -606,6 +607,9 @@ def preview(con, params, source, rows: int) -> list[tuple]:
     source : params.Source
     rows : int
         How many data rows to look at.
+    layers : dict, optional
+        Boundary layers (``boundaries.read_layers``): the sample's points are placed in them
+        (table ``geo``, for ``crs_check.counts``).
 
     Returns
     -------
@@ -618,6 +622,8 @@ def preview(con, params, source, rows: int) -> list[tuple]:
     con.execute(_classified_ddl(params))
     raw = sources.read(con, source, params, "raw0", _wanted(profile, source, params))
     _stage(con, params, 0, source, profile, raw, limit=rows)
+    if layers is not None:
+        _geo(con, layers)
     bad = " UNION ALL ".join(f"SELECT 'malformed_line', {_lit(rf.label)}, source_row FROM "
                              f"{rf.bad_table} WHERE source_row <= {int(rows)}"
                              for rf in raw.files if rf.bad_table)

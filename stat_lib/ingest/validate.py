@@ -20,8 +20,18 @@ def validate(home, sample_rows: int = 1000) -> list[str]:
         return [str(e) for e in exc.errors]
     except ParamsError as exc:
         return [str(exc)]
-    return _check_boundaries(params) + [p for s in params.city.sources
-                                        for p in _check_source(params, s, sample_rows)]
+    problems = _check_boundaries(params)
+    layers = _layers(params) if not problems else None
+    return problems + [p for s in params.city.sources
+                       for p in _check_source(params, s, sample_rows, layers)]
+
+
+def _layers(params):
+    from .boundaries import read_layers
+    try:
+        return read_layers(params)
+    except StatLibError:
+        return None
 
 
 def _check_boundaries(params) -> list[str]:
@@ -35,14 +45,14 @@ def _check_boundaries(params) -> list[str]:
     return problems
 
 
-def _check_source(params, source, sample_rows: int) -> list[str]:
+def _check_source(params, source, sample_rows: int, layers=None) -> list[str]:
     """Ingest a sample of one source into a throwaway in-memory store; report what fails."""
     import duckdb
 
     from . import pipeline, readers, unmatched
     try:
         con = duckdb.connect()
-        reasons = pipeline.preview(con, params, source, sample_rows)
+        reasons = pipeline.preview(con, params, source, sample_rows, layers)
     except StatLibError as exc:
         return [str(exc)]
     name = readers.source_name(source)
@@ -52,4 +62,14 @@ def _check_source(params, source, sample_rows: int) -> list[str]:
     values = unmatched.department_values(con)
     if values:
         problems.append(unmatched.department_message(name, sample_rows, values))
-    return problems
+    return problems + _check_crs(con, name, source, layers, sample_rows)
+
+
+def _check_crs(con, name, source, layers, sample_rows: int) -> list[str]:
+    """The sample's located rows outside every layer, over the source's limit."""
+    from . import crs_check
+    if not layers:
+        return []
+    return [crs_check.message(name, source, o, list(layers),
+                              f" in the first {sample_rows} rows of each file")
+            for o in crs_check.counts(con) if o.share > source.max_outside_boundaries]

@@ -185,6 +185,10 @@ class Source(Strict):
                                                  "rejects the row, other dates are blanked and "
                                                  "flagged")
     department_match: DepartmentMatch | None = None
+    max_outside_boundaries: float = Field(
+        default=0.5, ge=0, le=1, description="share of rows with coordinates that may fall "
+                                             "outside every boundary layer before the source "
+                                             "is refused (a wrong or missing CRS)")
     cancelled_without_date: Literal["updated_at", "requested_at"] = Field(
         default="updated_at", description="where a cancelled request with no close date ends: "
                                           "at updated_at (else requested_at) or at requested_at;"
