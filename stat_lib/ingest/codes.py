@@ -50,3 +50,35 @@ def department_map(con, source, name: str) -> str:
 def district_key(value: str) -> str:
     """SQL: a district value compared ignoring case, spaces around it and leading zeros."""
     return f"regexp_replace(lower(trim({value})), '^0+([0-9])', '\\1')"
+
+
+def district_lookup(con, boundary, keys) -> str:
+    """A temp table ``(k, key)``: a source value's ``district_key`` -> the layer's key, from
+    the boundary's ``source_values`` map first, then the layer's own keys."""
+    import pyarrow as pa
+    pairs = [(v, k, 0) for v, k in boundary.source_values.items()]
+    pairs += [(k, k, 1) for k in map(str, keys)]
+    table = f"dmatch_{boundary.layer}"
+    con.register("dmatch_arrow", pa.table({
+        "raw": pa.array([p[0] for p in pairs], pa.string()),
+        "key": pa.array([p[1] for p in pairs], pa.string()),
+        "rank": pa.array([p[2] for p in pairs], pa.int8())}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {district_key('raw')} AS k, "
+                f"arg_min(key, (rank, key)) AS key FROM dmatch_arrow GROUP BY 1")
+    con.unregister("dmatch_arrow")
+    return table
+
+
+def unmatched_districts(con, params, table: str, where: str = "true") -> dict:
+    """Layer -> ``[(source_index, value, rows)]`` of fallback values no key matches, in
+    ``table`` (``src_<layer>`` columns; the ``dmatch_<layer>`` tables must exist)."""
+    out = {}
+    for b in params.city.boundaries:
+        if not b.source_column:
+            continue
+        out[b.layer] = con.execute(
+            f"SELECT r.source_index, r.src_{b.layer}, count(*) FROM {table} r "
+            f"LEFT JOIN dmatch_{b.layer} m ON m.k = {district_key(f'r.src_{b.layer}')} "
+            f"WHERE ({where}) AND r.src_{b.layer} IS NOT NULL AND m.key IS NULL "
+            f"GROUP BY ALL ORDER BY 3 DESC, 2").fetchall()
+    return out

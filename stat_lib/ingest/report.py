@@ -29,7 +29,8 @@ class SourceReport:
     loaded: int = 0
     rejected: dict = field(default_factory=dict)   # reason -> rows
     quality: dict = field(default_factory=dict)    # flag -> rows kept with it
-    districts: dict = field(default_factory=dict)  # layer -> {spatial, source_column, unassigned}
+    districts: dict = field(default_factory=dict)  # layer -> {spatial, source_column, ...}
+    unmatched: dict = field(default_factory=dict)  # layer -> {fallback value: rows}, no key
 
     @property
     def rows_rejected(self) -> int:
@@ -73,11 +74,22 @@ class IngestReport:
             for flag, n in sorted(s.quality.items()):
                 out.append(f"    kept with flag {flag}: {n:,}")
             for layer, counts in s.districts.items():
-                parts = ", ".join(f"{k} {v:,}" for k, v in counts.items())
-                out.append(f"    district_{layer}: {parts}")
+                if counts:
+                    out.append(f"    district_{layer}: "
+                               + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            out += [_unmatched_line(layer, values) for layer, values in s.unmatched.items()]
         out.append(f"  store: {self.inserted:,} new, {self.updated:,} updated, "
                    f"{self.unchanged:,} unchanged, {self.stale:,} older than stored; "
                    f"{self.total_in_store:,} requests in the store.")
-        return "\n".join(out)
+        return "\n".join(line for line in out if line.strip())
+
+
+def _unmatched_line(layer: str, values: dict) -> str:
+    """Fallback district values that match no key of the layer, most rows first."""
+    import json
+    shown = ", ".join(f"{json.dumps(v)} {n:,}" for v, n in list(values.items())[:10])
+    more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+    return (f"    district_{layer} values matching no key (rows left unassigned): {shown}{more}; "
+            f"fix: map each to a key with source_values on the '{layer}' boundary in city.yaml")
 
 

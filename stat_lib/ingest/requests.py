@@ -51,6 +51,7 @@ def prepare(con, params, layers) -> tuple[list, list]:
     _collect_rejects(con, raws)
     _geo(con, layers)
     crs_check.refuse_wrong_crs(con, params, layers)
+    _district_lookups(con, params, layers)
     _service_codes(con, params)
     return reports, raws
 
@@ -383,6 +384,11 @@ def _geo(con, layers) -> None:
     con.unregister("geo_arrow")
 
 
+def _district_lookups(con, params, layers) -> None:
+    for b in params.city.boundaries:
+        codes.district_lookup(con, b, layers[b.layer]["key"] if b.layer in layers else [])
+
+
 def _column(table, name: str) -> np.ndarray:
     return table[name].to_numpy().astype(float)  # NULL -> NaN
 
@@ -481,12 +487,17 @@ def _build_incoming(con, params) -> None:
     """The loadable rows in canonical shape with districts, flags, a row hash and the upsert
     action against the store (insert, update, unchanged, stale)."""
     dcols = []
-    for b in params.city.boundaries:
-        dcols.append(f"coalesce(g.d_{b.layer}, r.src_{b.layer}, 'unassigned') "
-                     f"AS district_{b.layer}")
-        dcols.append(f"CASE WHEN g.d_{b.layer} IS NOT NULL THEN 'spatial' WHEN "
-                     f"r.src_{b.layer} IS NOT NULL THEN 'source_column' ELSE 'unassigned' END "
-                     f"AS how_{b.layer}")
+    joins = ""
+    for b in params.city.boundaries:  # a fallback value matching no key: unassigned, listed
+        n, m = b.layer, f"m_{b.layer}"
+        dcols.append(f"coalesce(g.d_{n}, {m}.key, 'unassigned') AS district_{n}")
+        dcols.append(f"CASE WHEN g.d_{n} IS NOT NULL THEN 'spatial' WHEN {m}.key IS NOT NULL "
+                     f"THEN 'source_column' WHEN r.src_{n} IS NOT NULL THEN 'unmatched' "
+                     f"ELSE 'unassigned' END AS how_{n}")
+        dcols.append(f"CASE WHEN g.d_{n} IS NULL AND {m}.key IS NULL THEN r.src_{n} END "
+                     f"AS unmatched_{n}")
+        joins += (f" LEFT JOIN dmatch_{n} {m} ON {m}.k = "
+                  f"{codes.district_key(f'r.src_{n}')}")
     hashed = [c for c in store.CANONICAL if c not in ("source_file", "source_row")]
     hashed += store.district_columns(params) + ["quality"]
     con.execute(f"""
@@ -515,7 +526,7 @@ def _build_incoming(con, params) -> None:
           LEFT JOIN svc sv ON sv.department = r.department
             AND sv.service_name IS NOT DISTINCT FROM r.service_name
           LEFT JOIN status_map sm ON sm.source_index = r.source_index
-            AND sm.raw = lower(r.status_raw)
+            AND sm.raw = lower(r.status_raw){joins}
           WHERE r.reason IS NULL) x) n
         LEFT JOIN requests s ON s.request_id = n.request_id""")
 
@@ -538,10 +549,15 @@ def _tally(con, params, report: IngestReport) -> None:
                               ).fetchall())
     how = {b.layer: per_source(f"SELECT source_index, how_{b.layer}, count(*) FROM incoming "
                                f"GROUP BY ALL ORDER BY ALL") for b in params.city.boundaries}
+    unmatched = {b.layer: per_source(
+        f"SELECT source_index, unmatched_{b.layer}, count(*) FROM incoming WHERE "
+        f"unmatched_{b.layer} IS NOT NULL GROUP BY ALL ORDER BY 3 DESC, 2")
+        for b in params.city.boundaries}
     for i, s in enumerate(report.sources):
         s.rejected, s.quality = rejected.get(i, {}), quality.get(i, {})
         s.loaded = loaded.get(i, 0)
         s.districts = {layer: counts.get(i, {}) for layer, counts in how.items()}
+        s.unmatched = {layer: v[i] for layer, v in unmatched.items() if v.get(i)}
 
 
 def _write_rejects(con, raws) -> None:
@@ -609,7 +625,8 @@ def preview(con, params, source, rows: int, layers=None) -> list[tuple]:
         How many data rows to look at.
     layers : dict, optional
         Boundary layers (``boundaries.read_layers``): the sample's points are placed in them
-        (table ``geo``, for ``crs_check.counts``).
+        (table ``geo``, for ``crs_check.counts``) and district lookups are built
+        (``codes.unmatched_districts``).
 
     Returns
     -------
@@ -624,6 +641,7 @@ def preview(con, params, source, rows: int, layers=None) -> list[tuple]:
     _stage(con, params, 0, source, profile, raw, limit=rows)
     if layers is not None:
         _geo(con, layers)
+        _district_lookups(con, params, layers)
     bad = " UNION ALL ".join(f"SELECT 'malformed_line', {_lit(rf.label)}, source_row FROM "
                              f"{rf.bad_table} WHERE source_row <= {int(rows)}"
                              for rf in raw.files if rf.bad_table)

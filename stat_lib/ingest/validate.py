@@ -62,7 +62,30 @@ def _check_source(params, source, sample_rows: int, layers=None) -> list[str]:
     values = unmatched.department_values(con)
     if values:
         problems.append(unmatched.department_message(name, sample_rows, values))
-    return problems + _check_crs(con, name, source, layers, sample_rows)
+    return (problems + _check_crs(con, name, source, layers, sample_rows)
+            + _check_districts(con, params, name, layers, sample_rows))
+
+
+# rows a layer placed by their coordinates do not use the fallback column
+_NOT_PLACED = """reason IS NULL AND NOT EXISTS (SELECT 1 FROM geo g WHERE g.lat IS NOT NULL
+  AND g.crs = r.crs AND g.lat_in IS NOT DISTINCT FROM r.lat_in
+  AND g.lon_in IS NOT DISTINCT FROM r.lon_in AND g.x_in IS NOT DISTINCT FROM r.x_in
+  AND g.y_in IS NOT DISTINCT FROM r.y_in)"""
+
+
+def _check_districts(con, params, name, layers, sample_rows: int) -> list[str]:
+    """Fallback district values of the sample that match no key of their layer."""
+    import json
+
+    from . import codes
+    if not layers:
+        return []
+    found = codes.unmatched_districts(con, params, "classified", _NOT_PLACED)
+    return [f"source {name!r}: district_{layer} values in the first {sample_rows} rows of each "
+            f"file that match no key of the {layer!r} layer (even ignoring case and leading "
+            f"zeros): {', '.join(f'{json.dumps(v)} {n}' for _, v, n in values)}; fix: map each "
+            f"to a key with source_values on the {layer!r} boundary in city.yaml"
+            for layer, values in found.items() if values]
 
 
 def _check_crs(con, name, source, layers, sample_rows: int) -> list[str]:

@@ -220,6 +220,9 @@ class Boundary(Strict):
     source_column: str | None = Field(
         default=None, description="source column holding the key, used when a row has no "
                                   "coordinates")
+    source_values: dict[str, str] = Field(
+        default={}, description="source column value -> the layer's key, for values that are "
+                                "not a key even ignoring case and leading zeros")
     crs: str | None = Field(
         default=None, description="the layer's CRS (e.g. EPSG:2229) when its file declares "
                                   "none; a file's own CRS always wins")
