@@ -27,7 +27,7 @@ from .. import store
 from ..core.errors import SourceError
 from ..core.text import slugify
 from . import boundaries as bnd
-from . import codes, crs_check
+from . import codes, crs_check, date_check
 from . import profiles
 from . import readers as sources
 from .report import IngestReport, SourceReport
@@ -182,6 +182,10 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
         except Exception as exc:
             raise SourceError(f"cannot apply the source's mapping/filter: "
                               f"{str(exc).splitlines()[0]}", path=rf.label) from None
+    if source.columns is not None and source.columns.date_format:
+        date_check.refuse_unparsed(con, index, raw.name, profile, raw,
+                                   {f: c for f, c in found.items() if f not in merged},
+                                   DATE_FIELDS)
     if limit is None:  # rows neither staged nor malformed were filtered out
         staged = con.execute("SELECT count(*) FROM classified WHERE source_index = ?",
                              [index]).fetchall()[0][0]

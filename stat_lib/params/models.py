@@ -106,12 +106,18 @@ class Department(Strict):
     services: list[Service] = []
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
+    default_sla: Sla | None = Field(
+        default=None, description="the SLA of a service listed without one, or not listed")
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
             if name_or_code in (s.name, s.code, *s.aliases):
                 return s
         return None
+
+    def sla_of(self, service: Service | None) -> Sla | None:
+        """The service's own SLA, else the department's ``default_sla``."""
+        return service.sla if service is not None and service.sla else self.default_sla
 
 
 class Coordinates(Strict):
