@@ -48,7 +48,8 @@ def test_a_missing_crs_fails_ingest_with_the_fix_and_leaves_the_store(tmp_path):
     # 3 located rows (0/0 and the empty one are not), all 3 outside: 100% > 50%
     assert exc.value.exit_code == 4
     assert ("source 'proj': 3 of 3 rows with coordinates (100%) fall outside every district "
-            "(grid): is the CRS right? Its coordinates are x/y read as EPSG:4326.") in str(exc.value)
+            "(grid): is the CRS right? Its coordinates are x/y read as EPSG:4326."
+            ) in str(exc.value)
     assert "crs: \"EPSG:<code>\"" in str(exc.value) and "store is unchanged" in str(exc.value)
     assert sorted(store.load_requests(params)["request_id"]) == [
         "a0", "a1", "a2", "anone", "azero"]

@@ -52,8 +52,8 @@ def test_a_date_format_that_parses_none_of_a_column_is_an_error(tmp_path):
     with pytest.raises(SourceError) as exc:
         ingest(params)
     assert str(exc.value).startswith(
-        "key 'columns.date_format': source 's0': date_format ['%Y-%m-%d'] parses none of the 2 values of requested_at "
-        "(column 'CreatedDate'), e.g. '01/02/2024 10:00:00 AM'. Fix: set")
+        "key 'columns.date_format': source 's0': date_format ['%Y-%m-%d'] parses none of the "
+        "2 values of requested_at (column 'CreatedDate'), e.g. '01/02/2024 10:00:00 AM'. Fix: set")
     assert exc.value.exit_code == 4
 
 

@@ -173,7 +173,8 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in here.items()])
         sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}, "
-               f"closed_at), {_EARLY_CLOSE} AS closed_at, {_bad_dates()}, d.slug AS department, {reason} AS reason FROM (SELECT "
+               f"closed_at), {_EARLY_CLOSE} AS closed_at, {_bad_dates()}, "
+               f"d.slug AS department, {reason} AS reason FROM (SELECT "
                f"{_canonical(params, profile, source, raw, found, clean)} FROM (SELECT {first} "
                f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
                f"LEFT JOIN {depts} d ON {codes.department_key('p.dept_raw', match)} = d.code")
