@@ -15,6 +15,15 @@ REASONS = {
     "malformed_line": "CSV line with the wrong number of fields (raw: the line's text)",
 }
 
+#: quality flags of kept rows whose meaning a city must read beside the count
+FLAGS = {
+    "bad_closed_at": "close date unreadable, implausible, a placeholder or more than a day "
+                     "before creation: blanked",
+    "cancelled_undated": "cancelled with no close date: ended by the source's "
+                         "cancelled_without_date",
+    "open_with_closed_at": "status open but a close date: the status wins, still open",
+}
+
 
 # -- report ----------------------------------------------------------------------------------
 
@@ -72,7 +81,8 @@ class IngestReport:
             for reason, n in sorted(s.rejected.items()):
                 out.append(f"    rejected {reason}: {n:,} ({REASONS.get(reason, reason)})")
             for flag, n in sorted(s.quality.items()):
-                out.append(f"    kept with flag {flag}: {n:,}")
+                said = f" ({FLAGS[flag]})" if flag in FLAGS else ""
+                out.append(f"    kept with flag {flag}: {n:,}{said}")
             for layer, counts in s.districts.items():
                 if counts:
                     out.append(f"    district_{layer}: "
