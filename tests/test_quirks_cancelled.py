@@ -60,3 +60,19 @@ def test_open_with_a_close_date_stays_open_and_is_flagged(tmp_path):
     prepared = prepare(df.reset_index(), params.departments["bos"], BusinessCalendar(LA, "US"))
     ends = prepared.frame.set_index("request_id")["_end"]
     assert pd.isna(ends["o1"]) and ends[["c1", "c2", "c3"]].notna().all()
+
+
+def test_an_end_column_per_status_is_taken_first_for_rows_of_that_status(tmp_path):
+    rows = [myla_row("ok", CancelledDate="01/09/2024 09:00:00 AM"),   # closed: ClosedDate
+            _cancelled("c1", CancelledDate="01/04/2024 09:00:00 AM"),
+            myla_row("c2", Status="Cancelled", ClosedDate="01/05/2024 09:00:00 AM",
+                     CancelledDate="01/06/2024 09:00:00 AM")]         # its own column first
+    path = write_csv(tmp_path / "x.csv", rows, columns=COLUMNS)
+    params = grid_params(tmp_path, path, columns={"end_at": {"cancelled": "CancelledDate"}})
+    ingest(params)
+    df = store.load_requests(params).set_index("request_id")
+    at = lambda text: pd.Timestamp(text, tz=LA)  # noqa: E731
+    assert df["closed_at"].to_dict() == {"ok": at("2024-01-03 10:00"),
+                                         "c1": at("2024-01-04 09:00"),
+                                         "c2": at("2024-01-06 09:00")}
+    assert df["quality"].isna().all()

@@ -60,6 +60,7 @@ class Profile:
     filter: str | None = None
     required: tuple = REQUIRED
     coalesce: dict = field(default_factory=dict)  # field -> columns, first non-empty value wins
+    end_columns: dict = field(default_factory=dict)  # status -> its end-time column
 
     def match(self, available: list[str]) -> dict[str, str]:
         """Canonical field -> the source column holding it, among ``available``."""
@@ -178,6 +179,8 @@ def resolve(source) -> Profile:
     changes = {"columns": columns, "name": f"{base.name}+columns" if source.profile else
                "custom", "coalesce": {k: tuple(v) for k, v in mapping.rename.items()
                                       if not isinstance(v, str)}}
+    if mapping.end_at:
+        changes["end_columns"] = dict(mapping.end_at)
     if mapping.coordinates:
         changes.update(_coordinates(mapping.coordinates, columns))
     if mapping.date_format:

@@ -88,6 +88,8 @@ def _wanted(profile, source, params):
                 f"or choose the right profile (`stat-lib profiles`)", path=source.path)
         used = set(profile.match(columns).values())
         used |= {c for cols in profile.coalesced(columns).values() for c in cols}
+        ends = {profiles.norm(c) for c in profile.end_columns.values()}
+        used |= {c for c in columns if profiles.norm(c) in ends}
         used |= {c for c in columns if profiles.norm(c) in {profiles.norm(s) for s in src_cols}}
         return [c for c in columns if c in used] or list(columns)
     return pick
@@ -138,6 +140,27 @@ def _coalesce(columns) -> str:
     return f"coalesce({', '.join(map(_text, columns))})" if columns else "NULL::VARCHAR"
 
 
+def _as_text(field: str, profile) -> bool:
+    """A date field read as text whatever its type: coalesced or taken per status."""
+    return field in profile.coalesce or (field == "closed_at" and bool(profile.end_columns))
+
+
+def _end_by_status(profile, here: dict, columns, found: dict) -> dict:
+    """``closed_at`` from a status's own end column first (``columns.end_at``), for the rows
+    whose status value maps to that status."""
+    status = found.get("status")
+    if not profile.end_columns or not status or status not in columns:
+        return {}
+    present = {profiles.norm(c): c for c in reversed(list(columns))}
+    expr = here["closed_at"]
+    for st, col in profile.end_columns.items():
+        raws = [k for k, v in profile.status_map.items() if v == st]
+        if profiles.norm(col) in present and raws:
+            expr = (f"CASE WHEN lower({_text(status)}) IN ({', '.join(map(_lit, raws))}) THEN "
+                    f"coalesce({_text(present[profiles.norm(col)])}, {expr}) ELSE {expr} END")
+    return {"closed_at": expr}
+
+
 def _typed_date(dtype: str) -> bool:
     return dtype.upper().startswith(("TIMESTAMP", "DATE"))
 
@@ -153,7 +176,9 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     found.update({f"src_{b.layer}": _source_column(b, raw.columns)
                   for b in params.city.boundaries})
     clean = {f: (_q(col) if f in DATE_FIELDS and _typed_date(raw.columns.get(col, ""))
-                 else _text(col)) for f, col in found.items() if col}
+                 and not _as_text(f, profile) else _text(col)) for f, col in found.items() if col}
+    if profile.end_columns:
+        clean.setdefault("closed_at", "NULL::VARCHAR")
     merged = {f: cols for f, cols in profile.coalesced(list(raw.columns)).items() if cols}
     clean.update({f: _coalesce(cols) for f, cols in merged.items()})
     where = [f"({profile.filter})"] if profile.filter else []
@@ -165,10 +190,11 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     for rf in raw.files:
         report.rows_read += rf.rows
         # files of one glob may differ in optional columns: read each by name
-        here = {f: e if found[f] in rf.columns or not rf.columns else "NULL::VARCHAR"
+        here = {f: e if found.get(f) in rf.columns or not rf.columns else "NULL::VARCHAR"
                 for f, e in clean.items()}
         here.update({f: _coalesce([c for c in cols if c in rf.columns or not rf.columns])
                      for f, cols in merged.items()})
+        here.update(_end_by_status(profile, here, rf.columns or raw.columns, found))
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in here.items()])
@@ -225,7 +251,7 @@ def _canonical(params, profile, source, raw, found, clean) -> str:
     cols.update(dept_raw=v("department"), status_raw=v("status"),
                 requested_text=v("requested_at"))
     for f in DATE_FIELDS:  # parsed once; the text is kept to flag unreadable values
-        dtype = "" if f in profile.coalesce else raw.columns.get(found.get(f), "")
+        dtype = "" if _as_text(f, profile) else raw.columns.get(found.get(f), "")
         parsed = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
             "NULL::TIMESTAMPTZ"
         # an implausible creation date rejects the row (reason); any other is blanked + flagged

@@ -138,6 +138,9 @@ class ColumnMapping(Strict):
         default={}, description="canonical field -> source column, or a list of columns whose "
                                 "first non-empty value is taken (closed_at: [ClosedDate, "
                                 "CancelledDate])")
+    end_at: dict[Literal["closed", "cancelled"], str] = Field(
+        default={}, description="status -> the column holding its end time (cancelled: "
+                                "CancelledDate), taken before closed_at for rows of that status")
     date_format: str | list[str] | None = None
     timezone: str | None = None
     status_map: dict[str, Literal["open", "closed", "cancelled"]] = {}
