@@ -3,6 +3,9 @@ an explicit value map, and values that match no key reported."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from stat_lib.ingest.validate import validate
 from support.builders import GRID, GRID_DEPARTMENTS, city_home, ingest_rows, myla_row, write_csv
 
@@ -58,3 +61,16 @@ def test_validate_lists_fallback_values_that_match_no_key(tmp_path):
         "source 's': district_grid values in the first 1000 rows of each file that match no "
         "key of the 'grid' layer (even ignoring case and leading zeros): \"Z\" 1; fix: map each "
         "to a key with source_values on the 'grid' boundary in city.yaml"]
+
+
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=3),
+       st.sampled_from(["", " ", "  "]))
+@settings(max_examples=60, deadline=None)
+def test_a_zero_padded_number_meets_its_key(n, zeros, pad):
+    import duckdb
+
+    from stat_lib.ingest import codes
+    con = duckdb.connect()
+    value = pad + "0" * zeros + str(n) + pad  # e.g. " 006 " for 6
+    got = con.execute(f"SELECT {codes.district_key('?')}", [value]).fetchone()[0]
+    assert got == str(n)
