@@ -41,7 +41,8 @@ def test_codes_of_two_departments_that_normalise_alike_are_an_error(tmp_path):
     path = write_csv(tmp_path / "x.csv", [myla_row("a")])
     depts = {"bos": {"name": "Sanitation", "source_codes": ["BOS"]},
              "other": {"name": "Other", "source_codes": ["bos."]}}
-    home = city_home(tmp_path, [{"name": "s0", "path": str(path), "profile": "myla311",
+    # a source name that is no SQL identifier ("crm export-1") is fine
+    home = city_home(tmp_path, [{"name": "crm export-1", "path": str(path), "profile": "myla311",
                                  "department_match": {}}], boundaries=GRID, departments=depts)
     with pytest.raises(SourceError, match="'BOS', 'bos.' of bos, other all become 'BOS'"):
         ingest(load_params(home))

@@ -28,11 +28,11 @@ def department_key(value: str, match) -> str:
     return value
 
 
-def department_map(con, source, name: str) -> str:
+def department_map(con, source, name: str, index: int) -> str:
     """A temp table ``(code, slug)`` keyed as the source's values will be; codes of two
     departments that become one key are a ``SourceError``."""
     key = department_key("code", source.department_match)
-    table = f"dept_key_{name}"
+    table = f"dept_key_{int(index)}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {key} AS code, "
                 f"min(slug) AS slug, list(DISTINCT slug ORDER BY slug) AS slugs, "
                 f"list(DISTINCT code ORDER BY code) AS codes FROM dept_map GROUP BY 1")

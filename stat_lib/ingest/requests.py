@@ -186,7 +186,8 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     tz = profile.timezone or params.city.timezone
     reason = _reason(_earliest(source, tz), _placeholders("p.requested_at", source, tz))
     match = source.department_match
-    depts = "dept_map" if match is None else codes.department_map(con, source, raw.name)
+    depts = "dept_map" if match is None else codes.department_map(con, source, raw.name,
+                                                                     index)
     for rf in raw.files:
         report.rows_read += rf.rows
         # files of one glob may differ in optional columns: read each by name
