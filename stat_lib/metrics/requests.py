@@ -294,10 +294,18 @@ def on_time_by_service(requests, department: Department, period: Period,
         rows_of = index == position.get(code, -2)
         svc = department.service(code)
         w = prep.window(period, {k: v[rows_of] for k, v in prep.arrays.items()})
-        rows.append({"service_code": code, "service_name": svc.name if svc else code,
-                     "sla": str(svc.sla) if svc and svc.sla else "no SLA",
+        sla = department.sla_of(svc)
+        rows.append({"service_code": code, "service_name": svc.name if svc else
+                     _source_name(df["service_name"][rows_of], code),
+                     "sla": str(sla) if sla else "no SLA",
                      **{k: w.value(k) for k in SERVICE_COLUMNS}})
     return pd.DataFrame(rows)
+
+
+def _source_name(names: pd.Series, code: str) -> str:
+    """A service missing from params is shown by the source's own name (its most common)."""
+    names = names.dropna()
+    return str(names.mode().iloc[0]) if len(names) else code
 
 
 SLA_BUCKETS = ("within SLA", "1-2x SLA", "over 2x SLA", "no SLA")
