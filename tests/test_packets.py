@@ -203,6 +203,7 @@ def test_period_index_lists_runs_counts_and_links(tmp_path, params):
     assert 'href="water-and-power.failed.ipynb"' in analysts  # for analysts, not leadership
     assert EVIL not in page and "KeyError: &lt;script&gt;" in analysts
     assert "CityScore: each measure with a target scores its value against the target" in page
+    assert 'href="manifest.json"' in page and 'href="../index.html"' in page
 
 
 def test_a_failed_run_links_its_last_good_packet_and_zero_counts_are_plain(tmp_path, params):
@@ -218,7 +219,6 @@ def test_a_failed_run_links_its_last_good_packet_and_zero_counts_are_plain(tmp_p
     assert "This packet is from the previous run; this run failed" in wp
     san = re.findall(r'<td class="(num[^"]*)">(.*?)</td>', rows["Bureau of Sanitation"])
     assert san[:3] == [("num", "0")] * 3  # nothing to see: no colour, no mark
-    assert 'href="manifest.json"' in page and 'href="../index.html"' in page
 
 
 def test_root_index_lists_periods_newest_first(tmp_path):
