@@ -54,6 +54,8 @@ def ingest(params) -> IngestReport:
                 raise
         finally:
             con.execute("RESET preserve_insertion_order")
-    return reports["requests"]  # the one source kind today; IngestReport grows with the next
+    report = reports["requests"]
+    report.kinds = {k: r for k, r in reports.items() if k != "requests"}  # e.g. permits
+    return report
 
 

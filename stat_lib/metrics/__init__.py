@@ -6,6 +6,7 @@
 - :mod:`~stat_lib.metrics.prepare`: a department's requests prepared once (end, due, flags);
 - :mod:`~stat_lib.metrics.requests`: the ``requests`` kind's metrics and views;
 - :mod:`~stat_lib.metrics.standards`: customer service standards and redress;
+- :mod:`~stat_lib.metrics.permits`: the ``permits`` kind: stop-clock, standards, redress ledger;
 - :mod:`~stat_lib.metrics.scoring`: targets, status, trends, scorecards, CityScore, what moved;
 - :mod:`~stat_lib.metrics.tidy`: every metric as tidy rows (``metrics.csv``).
 """
@@ -30,6 +31,7 @@ from .requests import (
                        time_to_close_distribution,
                        trend,
 )
+from .permits import prepare_permits
 from .standards import standards_report
 from .windows import closed_in, created_in, ended_in, open_at
 
@@ -42,4 +44,4 @@ __all__ = ["Prepared", "data_as_of", "due_for", "due_from_sla", "prepare", "sla_
            "combine_districts", "counts_by", "created_requests", "department_summary",
            "on_time_by_service", "open_ages", "open_requests", "overdue_requests", "summary",
            "time_to_close_distribution", "trend", "standards_report", "closed_in",
-           "created_in", "ended_in", "open_at", "RATE_PARTS"]
+           "created_in", "ended_in", "open_at", "RATE_PARTS", "prepare_permits"]

@@ -43,3 +43,6 @@ def configured(params: Params, kind: str) -> list:
 
 register(KindParams("requests", Source, "city.yaml `sources:` (one entry per export)",
                     lambda params: params.city.sources))
+register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) and "
+                    "`permit_stops:` (clock-stop intervals)",
+                    lambda params: params.city.permits + params.city.permit_stops))

@@ -96,6 +96,22 @@ class Standard(Strict):
     redress: Redress | None = None
 
 
+class PermitRedress(Strict):
+    """Redress for a late permit: a share of its fee per business day late, capped."""
+
+    percent_per_day: float = Field(gt=0, le=100)
+    cap_percent: float = Field(default=100, gt=0, le=100)
+
+
+class PermitStandard(Strict):
+    """A permit service standard: "issued within N business days of a complete application"."""
+
+    type: str = Field(min_length=1, description="permit type as the permits source names it")
+    within_business_days: int = Field(ge=0)
+    target: float | None = Field(default=None, ge=0, le=1)
+    redress: PermitRedress | None = None
+
+
 class Department(Strict):
     slug: str = Field(pattern=SLUG)
     name: str
@@ -105,6 +121,7 @@ class Department(Strict):
     services: list[Service] = []
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
+    permit_standards: list[PermitStandard] = []
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
@@ -212,6 +229,9 @@ class City(Strict):
     records: str = Field(default="data/records.duckdb", description="what people enter "
                          "(submissions, sessions, commitments); never rebuilt or cleaned")
     sources: list[Source] = Field(min_length=1)
+    permits: list[Source] = Field(default=[], description="permit exports (kind `permits`)")
+    permit_stops: list[Source] = Field(default=[], description="clock-stop intervals of "
+                                       "permits: application id, stop start, stop end")
     boundaries: list[Boundary] = []
     branding: Branding = Branding()
     basemap: str | None = None

@@ -66,6 +66,15 @@ register_table(Table("requests", "districts",
                      "layer VARCHAR, key VARCHAR, label VARCHAR, geometry_wkt VARCHAR"))
 register_table(Table("requests", "ingests", """ingested_at TIMESTAMPTZ, source VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR"""))
+# permits: re-derived from the permit exports on every ingest that has them (replaced whole)
+register_table(Table("permits", "permits", """permit_id VARCHAR NOT NULL, permit_type VARCHAR,
+    department VARCHAR, status VARCHAR, received_at TIMESTAMPTZ, complete_at TIMESTAMPTZ,
+    issued_at TIMESTAMPTZ, fee DOUBLE, redress_paid DOUBLE, quality VARCHAR,
+    source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("permits", "permit_stops", """permit_id VARCHAR NOT NULL,
+    stop_start TIMESTAMPTZ, stop_end TIMESTAMPTZ, source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("permits", "permit_rejects", """source_file VARCHAR, source_row BIGINT,
+    permit_id VARCHAR, reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
 META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
 
 

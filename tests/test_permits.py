@@ -1,0 +1,302 @@
+"""Permits: the stop-clock, compliance with the standards and the redress ledger, by hand.
+
+Calendar: Los Angeles (US/CA holidays). In Oct-Dec 2026 those are Wed 11 Nov (Veterans Day),
+Thu 26 Nov (Thanksgiving), Fri 27 Nov (Day After Thanksgiving, a CA state holiday) and
+Fri 25 Dec. Standard for "Plan check": 5 business days, redress 20% of the fee per business
+day late, capped at 100%. The clock counts business days in (complete date, issue date],
+minus those in each stop (stop start date, stop end date].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stat_lib.core.business_calendar import BusinessCalendar
+from stat_lib.core.periods import Period
+from stat_lib.metrics import permits as pm
+from stat_lib.metrics.registry import computed
+from stat_lib.params.models import Department
+
+TZ = "America/Los_Angeles"
+CAL = BusinessCalendar(TZ, "US", "CA")
+DEPT = Department(slug="building-and-safety", name="Building and Safety", source_codes=["DBS"],
+                  permit_standards=[{"type": "Plan check", "within_business_days": 5,
+                                     "redress": {"percent_per_day": 20, "cap_percent": 100}}])
+NOV, OCT = Period.parse("2026-11", TZ), Period.parse("2026-10", TZ)
+
+
+def t(day: str, hour: int = 9):
+    return pd.Timestamp(f"{day} {hour:02d}:00", tz=TZ) if day else pd.NaT
+
+
+# id, type, received, complete, issued, fee, redress paid
+ROWS = [
+    ("A", "Plan check", "2026-11-20", "2026-11-20", "2026-12-02", 300, None),  # holidays + stop
+    ("B", "Plan check", "2026-10-05", "2026-10-05", "2026-10-30", 400, None),  # cap reached
+    ("C", "Plan check", "2026-10-05", "2026-10-05", "2026-10-13", 250, 50),    # 1 day late
+    ("D", "Plan check", "2026-11-02", "2026-11-02", "2026-11-13", 500, None),  # overlapping stops
+    ("E", "Plan check", "2026-11-02", "2026-11-02", "2026-11-18", 1000, 300),  # cap, part paid
+    ("F", "Plan check", "2026-11-02", "", "2026-11-10", 100, None),            # no complete date
+    ("G", "Plan check", "2026-11-20", "2026-11-20", "", 100, None),            # pending
+    ("H", "Sign", "2026-11-02", "2026-11-02", "2026-11-30", 80, None),         # no standard
+]
+STOPS = [("A", "2026-11-23", "2026-11-25"),
+         ("D", "2026-11-03", "2026-11-05"), ("D", "2026-11-04", "2026-11-06"),
+         ("Z", "2026-11-04", "2026-11-06")]  # a stop of another permit changes nothing here
+
+
+def frames(rows=ROWS, stops=STOPS):
+    permits = pd.DataFrame({
+        "permit_id": [r[0] for r in rows], "permit_type": [r[1] for r in rows],
+        "department": DEPT.slug, "status": "x",
+        "received_at": pd.Series([t(r[2]) for r in rows], dtype=f"datetime64[ns, {TZ}]"),
+        "complete_at": pd.Series([t(r[3]) for r in rows], dtype=f"datetime64[ns, {TZ}]"),
+        "issued_at": pd.Series([t(r[4], 15) for r in rows], dtype=f"datetime64[ns, {TZ}]"),
+        "fee": [float(r[5]) for r in rows],
+        "redress_paid": [np.nan if r[6] is None else float(r[6]) for r in rows]})
+    stops = pd.DataFrame({
+        "permit_id": [s[0] for s in stops],
+        "stop_start": pd.Series([t(s[1], 10) for s in stops], dtype=f"datetime64[ns, {TZ}]"),
+        "stop_end": pd.Series([t(s[2], 16) for s in stops], dtype=f"datetime64[ns, {TZ}]")})
+    return permits, stops
+
+
+@pytest.fixture(scope="module")
+def prep():
+    return pm.prepare_permits(*frames(), DEPT, CAL)
+
+
+def test_stop_clock_across_holidays_and_a_clock_stop(prep):
+    tbl = prep.table.set_index("permit_id")
+    # A: (Fri 20 Nov, Wed 2 Dec] = Mon 23, Tue 24, Wed 25, [Thu 26, Fri 27 holidays], Mon 30,
+    # Tue 1, Wed 2 -> 6 open days; the stop (Mon 23, Wed 25] removes Tue 24 and Wed 25 -> 4
+    assert tuple(tbl.loc["A", ["open_days", "stopped_days", "business_days"]]) == (6, 2, 4)
+    assert tbl.loc["A", "met"] and not tbl.loc["A", "late"]
+    # D: (Mon 2, Fri 13 Nov] = 3, 4, 5, 6, 9, 10, [11 Veterans Day], 12, 13 -> 8; the stops
+    # (3, 5] and (4, 6] overlap: 4, 5, 6 stopped once each -> 5 = the standard: met
+    assert tuple(tbl.loc["D", ["open_days", "stopped_days", "business_days"]]) == (8, 3, 5)
+    assert tbl.loc["D", "met"]
+    # F: no complete date, G: not issued -> no clock; H: a type without a standard
+    assert tbl.loc[["F", "G"], "business_days"].isna().all()
+    assert not tbl.loc[["F", "G", "H"], "measured"].any()
+    # H: (2, 30 Nov] has 20 weekdays (3-6, 9-13, 16-20, 23-27, 30) minus 11, 26, 27 Nov = 17
+    assert tbl.loc["H", "business_days"] == 17
+
+
+def test_a_stop_without_an_end_runs_to_the_issue_date():
+    permits, stops = frames(ROWS[:1], [("A", "2026-11-30", "")])
+    tbl = pm.prepare_permits(permits, stops, DEPT, CAL).table
+    # open 6 days (as above); stopped (Mon 30 Nov, Wed 2 Dec] = Tue 1, Wed 2 -> 4
+    assert tbl.loc[0, "business_days"] == 4
+
+
+def test_redress_with_the_cap_reached(prep):
+    tbl = prep.table.set_index("permit_id")
+    # B: (Mon 5, Fri 30 Oct] has 19 business days (no October holiday): 14 late x 20% = 280%,
+    # capped at 100% of the $400 fee
+    assert tuple(tbl.loc["B", ["business_days", "days_late", "percent", "owed"]]) == (
+        19, 14, 100, 400)
+    assert (tbl.loc["B", "delivered"], tbl.loc["B", "outstanding"]) == (0, 400)
+    # C: (5, 13 Oct] = 6, 7, 8, 9, 12, 13 -> 6: 1 day late, 20% of $250 = $50, paid $50
+    assert tuple(tbl.loc["C", ["business_days", "percent", "owed", "outstanding"]]) == (
+        6, 20, 50, 0)
+    # E: (2, 18 Nov] = 3, 4, 5, 6, 9, 10, 12, 13, 16, 17, 18 -> 11: 6 late, 120% -> 100% of
+    # $1,000; $300 paid -> $700 outstanding
+    assert tuple(tbl.loc["E", ["days_late", "owed", "delivered", "outstanding"]]) == (
+        6, 1000, 300, 700)
+
+
+def test_compliance_and_ledger_totals_by_month(prep):
+    nov = pm.permit_summary(prep, NOV)
+    # issued in November: D (met), E (late), F (no complete date), H (no standard)
+    assert (nov["permits_issued"], nov["permits_measured"], nov["permits_met"]) == (4, 2, 1)
+    assert nov["permit_compliance"] == 0.5 and nov["permits_no_complete_date"] == 1
+    assert nov["median_permit_business_days"] == 8  # median of D 5 and E 11
+    # received in November: A, D, E, F, G, H; pending at its end: A (issued 2 Dec) and G
+    assert (nov["permits_received"], nov["permits_pending"]) == (6, 2)
+    assert (nov["permit_redress_owed"], nov["permit_redress_outstanding"]) == (1000, 700)
+    octo = pm.permit_summary(prep, OCT)
+    assert octo["permit_compliance"] == 0.0 and octo["permits_late"] == 2
+    assert (octo["permit_redress_owed"], octo["permit_redress_delivered"]) == (450, 50)
+    ledger = pm.ledger_by_month(prep).set_index("month")
+    # October: B $400 + C $50 owed, C's $50 delivered, B's $400 outstanding; November: E
+    assert ledger.loc["2026-10", ["late", "owed", "delivered", "outstanding"]].tolist() == [
+        2, 450, 50, 400]
+    assert ledger.loc["2026-11", ["late", "owed", "delivered", "outstanding"]].tolist() == [
+        1, 1000, 300, 700]
+    assert list(ledger.index) == ["2026-10", "2026-11"]  # December's A was on time
+    assert list(pm.redress_ledger(prep, NOV)["permit_id"]) == ["E"]
+    by_type = pm.compliance_by_type(prep, NOV).set_index("permit_type")
+    assert by_type.loc["Plan check", ["issued", "measured", "met", "late"]].tolist() == [
+        3, 2, 1, 1]
+
+
+def test_clock_distribution_counts_each_clocked_permit_once(prep):
+    dist = pm.clock_distribution(prep, NOV, top=10).set_index("business_days")["permits"]
+    # November's clocks: D 5, E 11 (10+), H 17 (10+); F has none
+    assert (dist["5"], dist["10+"], int(dist.sum())) == (1, 2, 3)
+
+
+# ---- invariants ---------------------------------------------------------------------------
+
+BASE = pd.Timestamp("2026-01-05", tz=TZ)
+
+
+@st.composite
+def permit_frames(draw):
+    n = draw(st.integers(0, 25))
+    rows, stops = [], []
+    for i in range(n):
+        rec = draw(st.integers(0, 300))
+        comp = rec + draw(st.integers(0, 10))
+        issued = draw(st.one_of(st.none(), st.integers(comp, comp + 60)))
+        day = lambda k: "" if k is None else str((BASE + pd.Timedelta(days=k)).date())  # noqa
+        rows.append((f"P{i}", draw(st.sampled_from(["Plan check", "Sign"])), day(rec),
+                     day(comp), day(issued), float(draw(st.integers(0, 900))), None))
+        for _ in range(draw(st.integers(0, 2))):
+            a = draw(st.integers(comp - 3, comp + 40))
+            stops.append((f"P{i}", day(a), day(a + draw(st.integers(0, 15)))))
+    return frames(rows, stops)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(permit_frames(), st.integers(1, 11))
+def test_conservation_and_bounds(data, month):
+    prep = pm.prepare_permits(*data, DEPT, CAL)
+    tbl = prep.table
+    clocked = tbl["business_days"].notna()
+    assert (tbl.loc[clocked, "business_days"] >= 0).all()
+    assert (tbl.loc[clocked, "stopped_days"] <= tbl.loc[clocked, "open_days"]).all()
+    assert (tbl.loc[tbl["late"], "owed"] <= tbl.loc[tbl["late"], "fee"] + 1e-9).all()
+    a = Period.parse(f"2026-{month:02d}", TZ)
+    s, s2 = pm.permit_summary(prep, a), pm.permit_summary(prep, a.prior())
+    # pending conserves: pending at the end = pending at the start + received - issued
+    assert s["permits_pending"] == s2["permits_pending"] + s["permits_received"] - \
+        s["permits_issued"]
+    for m in computed("permits"):
+        if m.unit == "rate" and s[m.id] is not None:
+            assert 0 <= s[m.id] <= 1
+    assert s["permits_met"] + s["permits_late"] == s["permits_measured"] <= s["permits_issued"]
+    assert s["permit_redress_outstanding"] <= s["permit_redress_owed"] + 1e-9
+
+
+# ---- ingest: rows in = stored + rejected ---------------------------------------------------
+
+PERMIT_HEADER = "permit_id,permit_type,department,received_at,complete_at,issued_at,status,fee," \
+                "redress_paid"
+PERMIT_LINES = [
+    "P1,Plan check,DBS,2026-11-02 09:00,2026-11-02 09:00,2026-11-13 15:00,Issued,$500,",  # ok
+    ",Plan check,DBS,2026-11-02,2026-11-02,2026-11-13,Issued,500,",         # 2 no id
+    "P3,,DBS,2026-11-02,2026-11-02,2026-11-13,Issued,500,",                  # 3 no type
+    "P4,Plan check,DBS,,2026-11-02,2026-11-13,Issued,500,",                  # 4 no received
+    "P5,Plan check,DBS,31/31/2026,2026-11-02,2026-11-13,Issued,500,",        # 5 bad received
+    "P6,Plan check,XYZ,2026-11-02,2026-11-02,2026-11-13,Issued,500,",        # 6 department
+    "P7,Plan check,DBS,2026-11-02,soon,2026-11-13,Issued,500,",              # 7 bad complete
+    "P8,Plan check,DBS,2026-11-02,2026-11-10,2026-11-02,Issued,500,",        # 8 issued first
+    "P9,Plan check,DBS,2026-11-02,2026-11-02,2026-11-13,Issued,ten,",        # 9 bad fee
+    "P1,Plan check,DBS,2026-11-02,2026-11-02,,Pending,500,",                 # 10 older P1
+    "P2,Plan check,DBS,11/03/2026,,11/20/2026,Issued,1200,100",              # 11 ok, flagged
+    "P12,Plan check,DBS,2026-11-02,2026-11-02,2026-11-13,Issued,500,,extra",  # 12 malformed
+]
+STOP_LINES = ["P1,2026-11-03,2026-11-05",   # ok
+              ",2026-11-03,2026-11-05",     # 2 no id
+              "P1,someday,2026-11-05",      # 3 bad start
+              "P1,2026-11-09,2026-11-04",   # 4 ends before it starts
+              "P9,2026-11-03,2026-11-05",   # 5 P9 was rejected: unknown permit
+              "P2,2026-11-16,"]             # 6 ok, still stopped at issue
+
+
+def permits_home(base, permit_lines=PERMIT_LINES):
+    import yaml
+    from support.builders import GRID, GRID_DEPARTMENTS, city_home, myla_row, write_csv
+    dbs = {"name": "Building and Safety", "source_codes": ["DBS"],
+           "permit_standards": [{"type": "Plan check", "within_business_days": 5,
+                                 "redress": {"percent_per_day": 20}}]}
+    home = city_home(base, [{"name": "s0", "path": str(write_csv(base / "x.csv", [myla_row()])),
+                             "profile": "myla311"}], boundaries=GRID,
+                     departments={**GRID_DEPARTMENTS, "dbs": dbs})
+    (base / "permits.csv").write_text("\n".join([PERMIT_HEADER, *permit_lines]) + "\n")
+    (base / "stops.csv").write_text("\n".join(["permit_id,stop_start,stop_end", *STOP_LINES])
+                                    + "\n")
+    city_file = home / "params" / "city.yaml"
+    city = yaml.safe_load(city_file.read_text())
+    city["permits"] = [{"name": "permits", "path": "permits.csv", "profile": "permits",
+                        "max_malformed": 0.5}]
+    city["permit_stops"] = [{"name": "stops", "path": "stops.csv", "profile": "permit-stops"}]
+    city_file.write_text(yaml.safe_dump(city, sort_keys=False))
+    return home
+
+
+def test_permit_rows_in_equal_stored_plus_rejected(tmp_path):
+    from stat_lib.ingest import ingest
+    from stat_lib.params import load_params
+    from stat_lib.store import connect
+    from stat_lib.store.permits import load_permits, permit_rejects
+    params = load_params(permits_home(tmp_path))
+    report = ingest(params).kinds["permits"]
+    permits, stops = load_permits(params, "dbs")
+    assert sorted(permits["permit_id"]) == ["P1", "P2"]
+    assert sorted(zip(stops["permit_id"], stops["stop_end"].isna())) == [("P1", False),
+                                                                          ("P2", True)]
+    with connect(params) as con:
+        rejects = con.execute("SELECT source_file, source_row, reason, detail, raw FROM "
+                              "permit_rejects ORDER BY 1, 2").df()
+    got = {(f, r): reason for f, r, reason in zip(rejects.source_file, rejects.source_row,
+                                                   rejects.reason)}
+    assert got == {("permits.csv", 2): "missing_permit_id", ("permits.csv", 3):
+                   "missing_permit_type", ("permits.csv", 4): "missing_received_at",
+                   ("permits.csv", 5): "bad_received_at", ("permits.csv", 6):
+                   "unknown_department", ("permits.csv", 7): "bad_complete_at",
+                   ("permits.csv", 8): "issued_before_complete", ("permits.csv", 9): "bad_fee",
+                   ("permits.csv", 10): "duplicate", ("permits.csv", 12): "malformed_line",
+                   ("stops.csv", 2): "missing_permit_id", ("stops.csv", 3): "bad_stop_start",
+                   ("stops.csv", 4): "stop_end_before_start", ("stops.csv", 5):
+                   "unknown_permit"}
+    detail = dict(zip(rejects.source_row[rejects.source_file == "permits.csv"],
+                      rejects.detail[rejects.source_file == "permits.csv"]))
+    assert detail[6] == "department value XYZ" and detail[9] == "fee ten"
+    assert detail[10] == "superseded by permits.csv row 1"
+    # rows in = stored + rejected: permits 12 = 2 + 10, stops 6 = 2 + 4
+    (p, s) = report.sources
+    assert (p.rows_read, p.loaded, p.rows_rejected) == (12, 2, 10)
+    assert (s.rows_read, s.loaded, s.rows_rejected) == (6, 2, 4)
+    assert p.quality == {"no_complete_date": 1}  # P2
+    # the department's own rejects: rows 2-5 and 7-10 (row 6's XYZ and the malformed row 12
+    # have no department)
+    assert sum(permit_rejects(params, "dbs").values()) == 8
+    p1 = permits.set_index("permit_id").loc["P1"]
+    assert (p1["fee"], p1["complete_at"].hour) == (500.0, 9)  # "$500" read as 500
+    p2 = permits.set_index("permit_id").loc["P2"]
+    assert (p2["received_at"].day, p2["redress_paid"], p2["quality"]) == (3, 100.0,
+                                                                         "no_complete_date")
+    assert "Permits: 18 rows read, 2 permits and 2 clock stops stored, 14 rejected." in \
+        ingest(params).summary()
+
+
+def test_permit_data_changes_the_batch_input_hash(tmp_path):
+    from stat_lib.ingest import ingest
+    from stat_lib.params import load_params
+    from stat_lib.store.permits import permit_fingerprint
+    from stat_lib.core.manifest import input_hash
+    from stat_lib.run.batch import _own_inputs
+
+    home = permits_home(tmp_path)
+    nb = home / "department.ipynb"
+    nb.write_text("{}")
+
+    def hashed():
+        params = load_params(home)
+        ingest(params)
+        inputs = _own_inputs(params, NOV, "dbs", nb, {"department": "dbs"})
+        return permit_fingerprint(params, "dbs"), input_hash(inputs)
+
+    before = hashed()
+    assert hashed() == before  # re-ingested, same rows: same hashes
+    lines = [PERMIT_LINES[0].replace("2026-11-13 15:00", "2026-11-16 15:00"), *PERMIT_LINES[1:]]
+    (home / "permits.csv").write_text("\n".join([PERMIT_HEADER, *lines]) + "\n")
+    after = hashed()
+    assert after[0] != before[0] and after[1] != before[1]  # P1 issued later: both change
