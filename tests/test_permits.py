@@ -154,7 +154,7 @@ def permit_frames(draw):
         rec = draw(st.integers(0, 300))
         comp = rec + draw(st.integers(0, 10))
         issued = draw(st.one_of(st.none(), st.integers(comp, comp + 60)))
-        day = lambda k: "" if k is None else str((BASE + pd.Timedelta(days=k)).date())  # noqa
+        day = lambda k: "" if k is None else str((BASE + pd.Timedelta(days=k)).date())
         rows.append((f"P{i}", draw(st.sampled_from(["Plan check", "Sign"])), day(rec),
                      day(comp), day(issued), float(draw(st.integers(0, 900))), None))
         for _ in range(draw(st.integers(0, 2))):
@@ -278,11 +278,11 @@ def test_permit_rows_in_equal_stored_plus_rejected(tmp_path):
 
 
 def test_permit_data_changes_the_batch_input_hash(tmp_path):
+    from stat_lib.core.manifest import input_hash
     from stat_lib.ingest import ingest
     from stat_lib.params import load_params
-    from stat_lib.store.permits import permit_fingerprint
-    from stat_lib.core.manifest import input_hash
     from stat_lib.run.batch import _own_inputs
+    from stat_lib.store.permits import permit_fingerprint
 
     home = permits_home(tmp_path)
     nb = home / "department.ipynb"

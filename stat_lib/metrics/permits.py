@@ -1,6 +1,7 @@
 """The ``permits`` kind's metrics: the stop-clock, compliance with the standards, redress.
 
-**Stop-clock** (the convention of the 311 business-day SLAs, :mod:`stat_lib.core.business_calendar`):
+**Stop-clock** (the convention of the 311 business-day SLAs,
+:mod:`stat_lib.core.business_calendar`):
 the business days a permit took are the business days (Monday-Friday, not a city holiday) in
 ``(local date of the complete application, local date of issue]``, minus the business days in
 any clock stop ``(local date of stop start, local date of stop end]`` (a stop with no end runs

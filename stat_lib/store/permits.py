@@ -39,9 +39,10 @@ def load_permits(params, department: str | None = None):
     with connect(params) as con:
         permits = _frame(con, f"SELECT {', '.join(PERMIT_COLUMNS)} FROM permits {where} "
                               f"ORDER BY permit_id", args, PERMIT_COLUMNS, PERMIT_TIMES, tz)
+        joined = where.replace("department", "p.department")
         stops = _frame(con, f"SELECT s.permit_id, s.stop_start, s.stop_end FROM permit_stops s "
-                            f"JOIN permits p USING (permit_id) {where.replace('department', 'p.department')} "
-                            f"ORDER BY 1, 2", args, STOP_COLUMNS, ["stop_start", "stop_end"], tz)
+                            f"JOIN permits p USING (permit_id) {joined} ORDER BY 1, 2", args,
+                       STOP_COLUMNS, ["stop_start", "stop_end"], tz)
     return permits, stops
 
 
