@@ -266,3 +266,13 @@ register(Metric("permit_redress_delivered", "Redress delivered", "dollars", None
 register(Metric("permit_redress_outstanding", "Redress outstanding", "dollars", "lower",
                 "sum over late permits issued in the period of max(owed - delivered, 0)",
                 kind="permits", compute=lambda w: _sum(w, "outstanding")))
+
+
+def permit_trend(prep: PreparedPermits, period: Period, n: int = 13) -> pd.DataFrame:
+    """``period, metric, value`` of every permits metric over the ``n`` periods to ``period``."""
+    rows = []
+    for p in period.trailing(n):
+        s = permit_summary(prep, p)
+        rows += [{"period": p.label, "metric": k, "value": v} for k, v in s.items()
+                 if k not in ("department", "period")]
+    return pd.DataFrame(rows, columns=["period", "metric", "value"])

@@ -118,7 +118,8 @@ def layer_home(base: Path, path: Path, key: str = "name"):
     city.update(sources=[{"path": str(ROOT / "data" / "la311" / "MyLA311_2018_mini.csv"),
                           "profile": "myla311"}],
                 boundaries=[{"layer": "council", "name": "Council district", "path": str(path),
-                             "key": key, "label": key}])
+                             "key": key, "label": key}],
+                permits=[], permit_stops=[])  # requests only: the sample's permits are absent
     city_file.write_text(yaml.safe_dump(city, sort_keys=False))
     return load_params(home)
 

@@ -1,0 +1,222 @@
+"""The permits section of a department packet and the citywide redress figures.
+
+Every number comes from :mod:`stat_lib.metrics.permits` (the stop-clock, compliance, the
+redress ledger); this module arranges and displays them, every data string escaped.
+A department with no ``permit_standards`` and no stored permits shows nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import pandas as pd
+
+from ...metrics import permits as pm
+from ...metrics.registry import format_value, metric_def
+from ...store.permits import load_permits, permit_rejects
+from ..html import HTML, TREND_ARROW, badge, change_text, esc, table
+
+TILES = ("permits_issued", "permit_compliance", "median_permit_business_days",
+         "permits_pending", "permit_redress_owed", "permit_redress_outstanding")
+SCORECARD = ("permit_compliance", "median_permit_business_days", "permits_issued",
+             "permits_pending", "permits_late", "permit_redress_owed",
+             "permit_redress_outstanding")
+
+CONVENTION = ("Business days to issue are counted as the 311 service levels count them: the "
+              "business days (Monday to Friday, not a city holiday) after the day the "
+              "application was complete, up to and including the day the permit was issued, "
+              "less the business days the clock was stopped waiting on the applicant (after "
+              "the day it stopped, up to and including the day it restarted). Complete and "
+              "issued on the same day is 0 business days.")
+
+
+class PermitsSection:
+    """One department's permits for one period (built by ``DepartmentReport.permits``)."""
+
+    def __init__(self, params, department, period, calendar):
+        self.params, self.department, self.period = params, department, period
+        permits, stops = load_permits(params, department.slug)
+        permits = permits[permits["received_at"] < period.end]
+        self.prep = pm.prepare_permits(permits, stops, department, calendar)
+
+    @property
+    def has_permits(self) -> bool:
+        return bool(self.department.permit_standards) or len(self.prep.table) > 0
+
+    @cached_property
+    def summary(self) -> dict:
+        return pm.permit_summary(self.prep, self.period)
+
+    def outputs(self) -> list:
+        """Heading, headline, standards table, charts, ledger, method note; [] without permits."""
+        from IPython.display import Markdown
+        if not self.has_permits:
+            return []
+        return [Markdown("## Permits: service standards and redress"), self.headline(),
+                self.by_type(), *self.charts(), Markdown("### Redress ledger"),
+                self.ledger_months(), self.ledger(), self.method()]
+
+    def tiles(self):
+        """Headline tiles of a department whose data is permits (vs the prior period)."""
+        prior = pm.permit_summary(self.prep, self.period.prior())
+        tiles = []
+        for metric in TILES:
+            d = metric_def(metric)
+            value = self.summary[metric]
+            tiles.append(
+                f'<div class="stat-tile"><div class="stat-tile-label">{esc(d.label)}</div>'
+                f'<div class="stat-tile-value" data-metric="{metric}">'
+                f'{esc(format_value(value, d.unit))}</div><div class="stat-tile-change">vs '
+                f'prior {esc(change_text(value, prior[metric], d.unit))}</div></div>')
+        return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
+
+    def scorecard(self):
+        """The permits metrics: this period, prior, a year earlier, target, status, trend."""
+        from ...metrics.scoring import status, trend_direction
+        trend = pm.permit_trend(self.prep, self.period)
+        rows = []
+        for metric in SCORECARD:
+            d, t = metric_def(metric), self.department.targets.get(metric)
+            values = trend.loc[trend["metric"] == metric, "value"].tolist()
+            year = pm.permit_summary(self.prep, self.period.year_ago())[metric]
+            rows.append({"label": d.label, "now": format_value(values[-1], d.unit),
+                         "prior": format_value(values[-2], d.unit),
+                         "year": format_value(year, d.unit),
+                         "target": format_value(t.target, d.unit) if t else "—",
+                         "status": badge(status(values[-1], t)),
+                         "trend": TREND_ARROW.get(trend_direction(values, t.direction if t
+                                                                  else d.direction), "n/a")})
+        return HTML(table(pd.DataFrame(rows), {
+            "label": "Measure", "now": self.period.label, "prior": "Prior period",
+            "year": "Same period last year", "target": "Target", "status": "Status",
+            "trend": "Trend (3 periods)"}, raw=("status",)))
+
+    def published(self) -> dict:
+        """Status counts and tile figures for the batch summary of a permits-only packet."""
+        from ...metrics.scoring import status
+        found = [status(self.summary[k], t) for k, t in self.department.targets.items()
+                 if k in self.summary]
+        figures = {k: (None if self.summary[k] is None else float(self.summary[k]))
+                   for k in TILES}
+        return {s: found.count(s) for s in ("met", "near", "missed")} | {"figures": figures}
+
+    def headline(self):
+        s = self.summary
+        target = self.department.targets.get("permit_compliance")
+        status = pm_status(s["permit_compliance"], target)
+        parts = [f"{s['permits_issued']:,} permits issued in {esc(self.period.describe())}; "
+                 f"<strong>{esc(format_value(s['permit_compliance'], 'rate'))}</strong> within "
+                 f"the standard ({s['permits_met']:,} of {s['permits_measured']:,} measured)"
+                 + (f" {badge(status)} against a target of "
+                    f"{esc(format_value(target.target, 'rate'))}" if target else "") + ".",
+                 f"Median {esc(format_value(s['median_permit_business_days'], 'business_days'))}"
+                 f" to issue; {s['permits_pending']:,} applications pending at period end.",
+                 f"Redress owed on {s['permits_late']:,} late permits: "
+                 f"{esc(format_value(s['permit_redress_owed'], 'dollars'))}, delivered "
+                 f"{esc(format_value(s['permit_redress_delivered'], 'dollars'))}, outstanding "
+                 f"<strong>{esc(format_value(s['permit_redress_outstanding'], 'dollars'))}"
+                 f"</strong>."]
+        if s["permits_no_complete_date"]:
+            parts.append(f"{s['permits_no_complete_date']:,} issued permits have no "
+                         f"complete-application date and are not measured.")
+        return HTML('<p class="stat-lede">' + " ".join(parts) + "</p>")
+
+    def by_type(self):
+        rows = pm.compliance_by_type(self.prep, self.period)
+        rows = rows.assign(
+            standard=[f"{w} business days" for w in rows["within"]],
+            target_text=[format_value(v, "rate") if v is not None and not pd.isna(v) else "—"
+                         for v in rows["target"]],
+            rate=[format_value(v, "rate") for v in rows["compliance"]],
+            median=[format_value(v, "business_days") for v in rows["median_business_days"]],
+            owed_text=[format_value(v, "dollars") for v in rows["owed"]],
+            out_text=[format_value(v, "dollars") for v in rows["outstanding"]])
+        return HTML(table(rows, {"permit_type": "Permit type", "standard": "Standard",
+                                 "issued": "Issued", "measured": "Measured", "met": "Met",
+                                 "rate": "Within standard", "target_text": "Target",
+                                 "median": "Median to issue", "late": "Late",
+                                 "owed_text": "Redress owed", "out_text": "Outstanding"}))
+
+    def charts(self) -> list:
+        from ..charts import trend_chart
+        from ..permit_charts import business_days_chart
+        trend = pm.permit_trend(self.prep, self.period)
+        target = self.department.targets.get("permit_compliance")
+        compliance = trend[trend["metric"] == "permit_compliance"]
+        out = [trend_chart(compliance, target=target.target if target else None,
+                           title="Permits issued within the standard, 13 periods")]
+        dist = pm.clock_distribution(self.prep, self.period)
+        if dist["permits"].sum():
+            out.append(business_days_chart(dist))
+        return out
+
+    def ledger_months(self, months: int = 12):
+        led = pm.ledger_by_month(self.prep, self.period, months)
+        if led.empty:
+            return HTML("<p>No permit was issued late in the last twelve months.</p>")
+        total = {"month": "Total", "late": led["late"].sum(), "owed": led["owed"].sum(),
+                 "delivered": led["delivered"].sum(), "outstanding": led["outstanding"].sum()}
+        rows = pd.concat([led, pd.DataFrame([total])], ignore_index=True)
+        rows = rows.assign(**{c + "_text": [format_value(v, "dollars") for v in rows[c]]
+                              for c in ("owed", "delivered", "outstanding")})
+        return HTML(table(rows, {"month": "Month issued", "late": "Late permits",
+                                 "owed_text": "Owed by the schedule",
+                                 "delivered_text": "Delivered",
+                                 "outstanding_text": "Outstanding"},
+                          caption="Redress by month of issue, last twelve months"))
+
+    def ledger(self, n: int = 15):
+        led = pm.redress_ledger(self.prep, self.period)
+        if led.empty:
+            return HTML(f"<p>No permit issued in {esc(self.period.describe())} was late.</p>")
+        led = led.sort_values(["outstanding", "owed"], ascending=False).head(n)
+        rows = led.assign(
+            days=[f"{d:.0f} ({w:.0f} allowed)" for d, w in zip(led["business_days"],
+                                                                 led["within"])],
+            share=[f"{p:.0f}%" for p in led["percent"]],
+            **{c + "_text": [format_value(v, "dollars") for v in led[c]]
+               for c in ("fee", "owed", "delivered", "outstanding")})
+        return HTML(table(rows, {"permit_id": "Permit", "permit_type": "Type",
+                                 "days": "Business days", "fee_text": "Fee",
+                                 "share": "Redress share", "owed_text": "Owed",
+                                 "delivered_text": "Delivered",
+                                 "outstanding_text": "Outstanding"},
+                          caption=f"Late permits issued in {self.period.describe()}, largest "
+                                  f"outstanding first (up to {n})"))
+
+    def method(self):
+        rules = "; ".join(
+            f"{st.type}: within {st.within_business_days} business days"
+            + (f", redress {st.redress.percent_per_day:g}% of the fee per business day late "
+               f"up to {st.redress.cap_percent:g}%" if st.redress else ", no redress")
+            for st in self.department.permit_standards)
+        rejected = sum(permit_rejects(self.params, self.department.slug).values())
+        return HTML(f'<p class="stat-quality">{esc(CONVENTION)} Standards: {esc(rules)}. '
+                    f"Redress owed = fee × min(cap, percent per day × business days late), "
+                    f"delivered as the data records it, outstanding = owed − delivered. "
+                    f"{rejected:,} permit rows of this department were rejected at ingest "
+                    f"(see the permit_rejects table).</p>")
+
+
+def pm_status(value, target) -> str:
+    from ...metrics.scoring import status
+    return status(value, target)
+
+
+def citywide_redress(params, period, calendar) -> pd.DataFrame:
+    """Per department with permits: issued, compliance, redress owed and outstanding in
+    ``period`` and outstanding on the whole ledger up to its end."""
+    rows = []
+    for slug, dept in params.departments.items():
+        if not dept.permit_standards:
+            continue
+        sec = PermitsSection(params, dept, period, calendar)
+        s = sec.summary
+        led = pm.ledger_by_month(sec.prep, period)
+        rows.append({"department": slug, "department_name": dept.name,
+                     "issued": s["permits_issued"], "compliance": s["permit_compliance"],
+                     "owed": s["permit_redress_owed"],
+                     "outstanding": s["permit_redress_outstanding"],
+                     "outstanding_to_date": float(led["outstanding"].sum()) if len(led) else 0.0})
+    return pd.DataFrame(rows, columns=["department", "department_name", "issued", "compliance",
+                                       "owed", "outstanding", "outstanding_to_date"])
