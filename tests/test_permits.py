@@ -300,3 +300,36 @@ def test_permit_data_changes_the_batch_input_hash(tmp_path):
     (home / "permits.csv").write_text("\n".join([PERMIT_HEADER, *lines]) + "\n")
     after = hashed()
     assert after[0] != before[0] and after[1] != before[1]  # P1 issued later: both change
+
+
+# ---- packets: a real DepartmentReport and CitywideReport over an ingested store -------------
+
+def test_the_permits_section_of_a_real_department_report(tmp_path):
+    from stat_lib.ingest import ingest
+    from stat_lib.params import load_params
+    from stat_lib.present.reports import CitywideReport, DepartmentReport
+    home = permits_home(tmp_path)
+    ingest(load_params(home))
+    report = DepartmentReport(str(home), "dbs", "2026-11")
+    parts = report.permits()
+    text = "\n".join(p.data for p in parts if isinstance(getattr(p, "data", None), str))
+    assert parts[0].data == "## Permits: service standards and redress"
+    # P1: (Mon 2, Fri 13 Nov] = 3, 4, 5, 6, 9, 10, 12, 13 (11th: Veterans Day) = 8 open days,
+    # the stop (3, 5 Nov] takes 4 and 5 -> 6 business days: 1 late, 20% of $500 = $100 owed,
+    # nothing paid. P2 has no complete date: issued, not measured.
+    assert "<strong>0.0%</strong> within the standard (0 of 1 measured)" in text
+    assert "Redress owed on 1 late permits: $100, delivered $0, outstanding <strong>$100" in text
+    assert "1 issued permits have no complete-application date" in text
+    assert "<td>P1</td><td>Plan check</td><td>6 (5 allowed)</td><td>$500</td><td>20%</td>" in text
+    assert "<td>2026-11</td><td>1</td><td>$100</td><td>$0</td><td>$100</td>" in text  # ledger
+    assert "less the business days the clock was stopped" in text  # the convention, stated
+    assert "8 permit rows of this department were rejected" in text
+    # its data is permits only: permit tiles, a one-line note in the 311 sections
+    assert 'data-metric="permit_redress_outstanding">$100<' in report.headline().data
+    assert "No 311 requests" in report.maps()[0].data
+    assert DepartmentReport(str(home), "bos", "2026-11").permits() == []  # no permits
+    city = CitywideReport(str(home), "2026-11")
+    assert city.permits_only == ["dbs"]
+    assert "Building and Safety" not in city.headline_table().data
+    lede = city.permits()[1].data
+    assert "late in November 2026: <strong>$100</strong>, of which <strong>$100</strong>" in lede

@@ -220,3 +220,27 @@ def citywide_redress(params, period, calendar) -> pd.DataFrame:
                      "outstanding_to_date": float(led["outstanding"].sum()) if len(led) else 0.0})
     return pd.DataFrame(rows, columns=["department", "department_name", "issued", "compliance",
                                        "owed", "outstanding", "outstanding_to_date"])
+
+
+def citywide_permits(params, period, calendar) -> list:
+    """The citywide packet's permits section: redress owed and outstanding, per department."""
+    from IPython.display import Markdown
+    rows = citywide_redress(params, period, calendar)
+    if rows.empty:
+        return []
+    owed, out = rows["owed"].sum(), rows["outstanding"].sum()
+    lede = (f'<p class="stat-lede">Redress owed on permits issued late in '
+            f"{esc(period.describe())}: <strong>{esc(format_value(owed, 'dollars'))}</strong>, "
+            f"of which <strong>{esc(format_value(out, 'dollars'))}</strong> is outstanding; "
+            f"outstanding on every late permit to date: "
+            f"<strong>{esc(format_value(rows['outstanding_to_date'].sum(), 'dollars'))}"
+            f"</strong>.</p>")
+    shown = rows.assign(
+        rate=[format_value(v, "rate") for v in rows["compliance"]],
+        **{c + "_text": [format_value(v, "dollars") for v in rows[c]]
+           for c in ("owed", "outstanding", "outstanding_to_date")})
+    return [Markdown("## Permits and redress"), HTML(lede), HTML(table(shown, {
+        "department_name": "Department", "issued": "Permits issued",
+        "rate": "Within standard", "owed_text": "Redress owed",
+        "outstanding_text": "Outstanding (this period)",
+        "outstanding_to_date_text": "Outstanding (all to date)"}))]
