@@ -333,3 +333,11 @@ def test_the_permits_section_of_a_real_department_report(tmp_path):
     assert "Building and Safety" not in city.headline_table().data
     lede = city.permits()[1].data
     assert "late in November 2026: <strong>$100</strong>, of which <strong>$100</strong>" in lede
+
+
+def test_the_sample_permits_regenerate_byte_for_byte(tmp_path):
+    from support.builders import ROOT
+
+    from stat_lib.ingest.sample_permits import write
+    for made in write(tmp_path):
+        assert made.read_bytes() == (ROOT / "data" / "sample" / made.name).read_bytes(), made
