@@ -341,3 +341,17 @@ def test_the_sample_permits_regenerate_byte_for_byte(tmp_path):
     from stat_lib.ingest.sample_permits import write
     for made in write(tmp_path):
         assert made.read_bytes() == (ROOT / "data" / "sample" / made.name).read_bytes(), made
+
+
+def test_a_permit_source_without_a_required_column_names_it_and_the_fix(tmp_path):
+    from stat_lib.core.errors import SourceError
+    from stat_lib.ingest import ingest
+    from stat_lib.ingest.validate import validate
+    from stat_lib.params import load_params
+    home = permits_home(tmp_path)
+    (home / "permits.csv").write_text("permit_id,department,received_at\nP1,DBS,2026-11-02\n")
+    problems = validate(home)
+    assert any("lacks required column(s): permit_type <- permit_type | type | permittype"
+               in p and "columns: {rename:" in p for p in problems), problems
+    with pytest.raises(SourceError, match="permit_type"):
+        ingest(load_params(home))
