@@ -331,6 +331,8 @@ def test_the_permits_section_of_a_real_department_report(tmp_path):
     city = CitywideReport(str(home), "2026-11")
     assert city.permits_only == ["dbs"]
     assert "Building and Safety" not in city.headline_table().data
+    # dbs has no request: the map sums bos's districts alone (its Jan 2024 request, square A)
+    assert city.by_district("grid").set_index("key")["created"].to_dict() == {"A": 0}
     lede = city.permits()[1].data
     assert "late in November 2026: <strong>$100</strong>, of which <strong>$100</strong>" in lede
 

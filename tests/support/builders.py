@@ -105,7 +105,7 @@ def drop_permits(home: Path) -> None:
     import re
     city = home / "params" / "city.yaml"
     text, n = re.subn(r"^permits:\n(?:  .*\n)+permit_stops:\n(?:  .*\n)+",
-                      "permits: []\npermit_stops: []\n", city.read_text(), flags=re.M)
+                      "permits: []\npermit_stops: []\n", city.read_text(), flags=re.MULTILINE)
     assert n == 1, "the sample city.yaml's permits block moved: update drop_permits"
     city.write_text(text)
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ...metrics import permits as pm
 from ...metrics.registry import format_value, metric_def
+from ...metrics.scoring import status as score_status
 from ...store.permits import load_permits, permit_rejects
 from ..html import HTML, TREND_ARROW, badge, change_text, esc, table
 
@@ -72,7 +73,7 @@ class PermitsSection:
 
     def scorecard(self):
         """The permits metrics: this period, prior, a year earlier, target, status, trend."""
-        from ...metrics.scoring import status, trend_direction
+        from ...metrics.scoring import trend_direction
         trend = pm.permit_trend(self.prep, self.period)
         rows = []
         for metric in SCORECARD:
@@ -83,7 +84,7 @@ class PermitsSection:
                          "prior": format_value(values[-2], d.unit),
                          "year": format_value(year, d.unit),
                          "target": format_value(t.target, d.unit) if t else "—",
-                         "status": badge(status(values[-1], t)),
+                         "status": badge(score_status(values[-1], t)),
                          "trend": TREND_ARROW.get(trend_direction(values, t.direction if t
                                                                   else d.direction), "n/a")})
         return HTML(table(pd.DataFrame(rows), {
@@ -93,8 +94,7 @@ class PermitsSection:
 
     def published(self) -> dict:
         """Status counts and tile figures for the batch summary of a permits-only packet."""
-        from ...metrics.scoring import status
-        found = [status(self.summary[k], t) for k, t in self.department.targets.items()
+        found = [score_status(self.summary[k], t) for k, t in self.department.targets.items()
                  if k in self.summary]
         figures = {k: (None if self.summary[k] is None else float(self.summary[k]))
                    for k in TILES}
@@ -103,7 +103,7 @@ class PermitsSection:
     def headline(self):
         s = self.summary
         target = self.department.targets.get("permit_compliance")
-        status = pm_status(s["permit_compliance"], target)
+        status = score_status(s["permit_compliance"], target)
         parts = [f"{s['permits_issued']:,} permits issued in {esc(self.period.describe())}; "
                  f"<strong>{esc(format_value(s['permit_compliance'], 'rate'))}</strong> within "
                  f"the standard ({s['permits_met']:,} of {s['permits_measured']:,} measured)"
@@ -196,11 +196,6 @@ class PermitsSection:
                     f"delivered as the data records it, outstanding = owed − delivered. "
                     f"{rejected:,} permit rows of this department were rejected at ingest "
                     f"(see the permit_rejects table).</p>")
-
-
-def pm_status(value, target) -> str:
-    from ...metrics.scoring import status
-    return status(value, target)
 
 
 def citywide_redress(params, period, calendar) -> pd.DataFrame:
