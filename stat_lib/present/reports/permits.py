@@ -67,7 +67,8 @@ class PermitsSection:
             tiles.append(
                 f'<div class="stat-tile"><div class="stat-tile-label">{esc(d.label)}</div>'
                 f'<div class="stat-tile-value" data-metric="{metric}">'
-                f'{esc(format_value(value, d.unit))}</div><div class="stat-tile-change">vs '
+                f'{esc(_days(value) if d.unit == "business_days" else format_value(value, d.unit))}'
+                f'</div><div class="stat-tile-change">vs '
                 f'prior {esc(change_text(value, prior[metric], d.unit))}</div></div>')
         return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
 
@@ -124,17 +125,17 @@ class PermitsSection:
     def by_type(self):
         rows = pm.compliance_by_type(self.prep, self.period)
         rows = rows.assign(
-            standard=[f"{w} business days" for w in rows["within"]],
             target_text=[format_value(v, "rate") if v is not None and not pd.isna(v) else "—"
                          for v in rows["target"]],
-            rate=[format_value(v, "rate") for v in rows["compliance"]],
-            median=[format_value(v, "business_days") for v in rows["median_business_days"]],
+            rate=[f"{format_value(v, 'rate')} ({m:,} of {n:,})"
+                  for v, m, n in zip(rows["compliance"], rows["met"], rows["measured"])],
+            median=[_days(v) for v in rows["median_business_days"]],
             owed_text=[format_value(v, "dollars") for v in rows["owed"]],
             out_text=[format_value(v, "dollars") for v in rows["outstanding"]])
-        return HTML(table(rows, {"permit_type": "Permit type", "standard": "Standard",
-                                 "issued": "Issued", "measured": "Measured", "met": "Met",
+        return HTML(table(rows, {"permit_type": "Permit type",
+                                 "within": "Standard (business days)", "issued": "Issued",
                                  "rate": "Within standard", "target_text": "Target",
-                                 "median": "Median to issue", "late": "Late",
+                                 "median": "Median business days", "late": "Late",
                                  "owed_text": "Redress owed", "out_text": "Outstanding"}))
 
     def charts(self) -> list:
@@ -171,13 +172,14 @@ class PermitsSection:
             return HTML(f"<p>No permit issued in {esc(self.period.describe())} was late.</p>")
         led = led.sort_values(["outstanding", "owed"], ascending=False).head(n)
         rows = led.assign(
-            days=[f"{d:.0f} ({w:.0f} allowed)" for d, w in zip(led["business_days"],
-                                                                 led["within"])],
+            days=[f"{d:.0f}" for d in led["business_days"]],
+            allowed=[f"{w:.0f}" for w in led["within"]],
             share=[f"{p:.0f}%" for p in led["percent"]],
             **{c + "_text": [format_value(v, "dollars") for v in led[c]]
                for c in ("fee", "owed", "delivered", "outstanding")})
         return HTML(table(rows, {"permit_id": "Permit", "permit_type": "Type",
-                                 "days": "Business days", "fee_text": "Fee",
+                                 "days": "Business days", "allowed": "Allowed",
+                                 "fee_text": "Fee",
                                  "share": "Redress share", "owed_text": "Owed",
                                  "delivered_text": "Delivered",
                                  "outstanding_text": "Outstanding"},
@@ -196,6 +198,11 @@ class PermitsSection:
                     f"delivered as the data records it, outstanding = owed − delivered. "
                     f"{rejected:,} permit rows of this department were rejected at ingest "
                     f"(see the permit_rejects table).</p>")
+
+
+def _days(value) -> str:
+    """Business days as a bare number (the label or header names the unit)."""
+    return "n/a" if value is None or pd.isna(value) else f"{value:,.1f}"
 
 
 def citywide_redress(params, period, calendar) -> pd.DataFrame:
