@@ -11,6 +11,7 @@
 - :mod:`~stat_lib.metrics.tidy`: every metric as tidy rows (``metrics.csv``).
 """
 
+from .permits import prepare_permits
 from .prepare import Prepared, data_as_of, due_for, due_from_sla, prepare, sla_table
 from .registry import METRICS, Metric, check, format_value, metric_def, rate, rate_parts, tiles
 from .requests import (
@@ -31,7 +32,6 @@ from .requests import (
                        time_to_close_distribution,
                        trend,
 )
-from .permits import prepare_permits
 from .standards import standards_report
 from .windows import closed_in, created_in, ended_in, open_at
 
