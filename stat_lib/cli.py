@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 from pathlib import Path
@@ -19,14 +20,30 @@ def _fail(exc: StatLibError) -> None:
 
 
 def _terminate(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up is not interrupted twice
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stopped(exc: KeyboardInterrupt) -> None:
+    """One line, then exit at once with 128 + the signal (130 Ctrl-C, 143 SIGTERM).
+
+    The clean-up already ran while the interrupt unwound (workers and kernels stopped, temp
+    files removed, the outputs lock released); ``os._exit`` skips the interpreter's exit
+    hooks, which would wait for worker threads and could start nothing useful."""
+    name = str(exc) if str(exc) == "SIGTERM" else "Ctrl-C"
+    click.secho(f"stopped by {name}: unfinished work discarded, previous outputs kept",
+                fg="yellow", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(143 if name == "SIGTERM" else 130)
 
 
 def handles_errors(fn):
     """Turn a ``StatLibError`` into a one-line message and its exit code (no traceback).
 
     SIGTERM (``systemctl stop``, ``kill``) takes the same clean-up path as Ctrl-C: kernels are
-    stopped, temporary files removed, the previous good outputs kept.
+    stopped, temporary files removed, the previous good outputs kept; then one line and exit
+    code 143 (130 for Ctrl-C).
     """
 
     @functools.wraps(fn)
@@ -36,6 +53,8 @@ def handles_errors(fn):
             return fn(*args, **kwargs)
         except StatLibError as exc:
             _fail(exc)
+        except KeyboardInterrupt as exc:
+            _stopped(exc)
 
     return wrapper
 

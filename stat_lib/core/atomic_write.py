@@ -15,6 +15,8 @@ import os
 import uuid
 from pathlib import Path
 
+from .errors import out_of_space
+
 TMP_MARK = ".tmp-"
 
 
@@ -34,6 +36,7 @@ def atomic_path(path: str | Path):
     """Yield a temporary path to write; on success rename it onto ``path``.
 
     If the body raises, the temporary file is removed and ``path`` is untouched.
+    A full disk raises :class:`~stat_lib.core.errors.OutOfSpace` naming ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +47,11 @@ def atomic_path(path: str | Path):
             raise FileNotFoundError(f"{tmp}: the writer produced no file for {path.name}")
         os.chmod(tmp, 0o666 & ~_umask())  # temp-file helpers create 0600; packets are shared
         os.replace(tmp, path)
+    except Exception as exc:
+        full = out_of_space(exc, path)
+        if full is None or full is exc:
+            raise
+        raise full from exc
     finally:
         tmp.unlink(missing_ok=True)
 

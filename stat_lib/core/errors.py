@@ -92,3 +92,38 @@ class MissingDependency(StatLibError):
     """An optional tool (chromium, a Python package) is not installed."""
 
     exit_code = 8
+
+
+class OutOfSpace(StatLibError):
+    """The disk filled while writing; whatever was being written was discarded."""
+
+    exit_code = 11
+
+
+def out_of_space(exc: BaseException, path) -> OutOfSpace | None:
+    """An ``OutOfSpace`` for ``exc`` when it is a full disk or quota, else None.
+
+    Recognises ``OSError`` ENOSPC/EDQUOT anywhere in the exception's chain and the engines that
+    report it as text (DuckDB's "No space left on device").
+    """
+    import errno
+    import os
+    import shutil
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OutOfSpace):
+            return seen
+        if (isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT)) or \
+                "No space left on device" in str(seen):
+            break
+        seen = seen.__cause__ or seen.__context__
+    else:
+        return None
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        free = f"{shutil.disk_usage(folder).free / 1e6:,.1f} MB free there now"
+    except OSError:
+        free = "free space unknown"
+    return OutOfSpace(f"no space left on the disk ({free}); what was being written was "
+                      "discarded and the previous files are intact: free some space and run "
+                      "the command again", path=path)

@@ -7,6 +7,7 @@ transaction, so a failed ingest leaves it exactly as it was (see :mod:`stat_lib.
 from __future__ import annotations
 
 from .. import store
+from ..core.errors import out_of_space
 from ..params.kinds import configured
 from . import boundaries as bnd
 from .kinds import INGESTS
@@ -34,8 +35,20 @@ def ingest(params) -> IngestReport:
     SourceError
         A source cannot be read, lacks a required column or has more than its
         ``max_malformed`` share of malformed CSV lines; the store is left unchanged.
+    OutOfSpace
+        The disk filled while writing the store; the transaction was rolled back.
     """
     layers = bnd.read_layers(params)
+    try:
+        return _ingest(params, layers)
+    except Exception as exc:
+        full = out_of_space(exc, params.store_path)
+        if full is None:
+            raise
+        raise full from exc
+
+
+def _ingest(params, layers):
     with store.write_lock(params), store.connect(params, read_only=False) as con:
         # row order only matters while reading (sources keeps it there): inserts go parallel
         con.execute("SET preserve_insertion_order = false")
@@ -50,12 +63,21 @@ def ingest(params) -> IngestReport:
                            for k in kinds}
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                _quietly(con, "ROLLBACK")  # a failed write may have ended it already
                 raise
         finally:
-            con.execute("RESET preserve_insertion_order")
+            _quietly(con, "RESET preserve_insertion_order")
     report = reports["requests"]
     report.kinds = {k: r for k, r in reports.items() if k != "requests"}  # e.g. permits
     return report
+
+
+def _quietly(con, sql: str) -> None:
+    """Clean-up that must not hide the error being raised (DuckDB: no transaction active)."""
+    import duckdb
+    try:
+        con.execute(sql)
+    except duckdb.Error:
+        pass
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import SourceError
+from . import csv_lines
 
 MAX_LINE = 64 * 1024 * 1024  # a single CSV line up to 64 MB (default DuckDB: 2 MB)
 MALFORMED = ("TOO MANY COLUMNS", "MISSING COLUMNS", "UNQUOTED VALUE")  # DuckDB error types
@@ -42,6 +43,7 @@ class RawFile:
     base: int = 0
     malformed: int = 0
     bad_table: str | None = None
+    columns: dict = field(default_factory=dict)  # this file's own: name -> DuckDB type
 
     def numbered(self) -> str:
         """A FROM-clause subquery: the table's columns plus ``__rowid`` and ``__row``.
@@ -133,6 +135,7 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
         rf.rows = good + rf.malformed
         cols = dict(con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
                                 f"WHERE table_name = '{rf.table}'").fetchall())
+        rf.columns = cols
         for k, v in cols.items():
             raw.columns.setdefault(k, v)
     return raw
@@ -175,9 +178,46 @@ def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFi
 
 
 def _read_csv_file(con, path: Path, source, table, label_, wanted, encoding) -> RawFile:
+    delim = _delimiter(path)
+    _no_twice_named(path, delim, encoding)
+    try:
+        return _scan_csv(con, path, path, source, table, label_, wanted, encoding, delim)
+    except SourceError as exc:
+        if "sniffing" not in str(exc) and "quote" not in str(exc).lower():
+            raise
+        repaired, stray = csv_lines.isolate_stray_quotes(path, _py(delim), encoding)
+        if repaired is None:
+            raise
+    try:  # every line but the stray-quote ones loads; those are malformed lines
+        rf = _scan_csv(con, repaired, path, source, table, label_, wanted, encoding, delim)
+    finally:
+        repaired.unlink(missing_ok=True)
+    for line, text in stray.items():
+        con.execute(f"UPDATE {rf.bad_table} SET raw = ?, detail = 'an unbalanced quote (\"): "
+                    f"the line cannot be split into fields' WHERE line = ?", [text, line])
+    return rf
+
+
+def _no_twice_named(path: Path, delim: str, encoding: str) -> None:
+    twice = csv_lines.named_twice(csv_lines.header(path, _py(delim), encoding))
+    if twice:
+        which = "; ".join(f"{name!r} (columns {', '.join(map(str, cols))})"
+                          for name, cols in twice.items())
+        raise SourceError(f"the header names a column more than once: {which}; the reader "
+                          f"cannot tell which one is meant. Rename or remove the extra one in "
+                          f"the export", path=path, row=1)
+
+
+def _py(delim: str) -> str:
+    return "\t" if delim == "\\t" else delim
+
+
+def _scan_csv(con, path: Path, named: Path, source, table, label_, wanted, encoding,
+              delim) -> RawFile:
+    """``path`` read into ``table``; errors name ``named`` (the source file)."""
     # naming the dialect skips DuckDB's sniffer, which crawls over very long lines
     opts = (f"header=true, all_varchar=true, max_line_size={MAX_LINE}, "
-            f"delim='{_delimiter(path)}', quote='\"', escape='\"', "
+            f"delim='{delim}', quote='\"', escape='\"', "
             f"encoding='{encoding}'")
     scan = f"read_csv('{_sql_path(path)}', {opts}"
     keeps = (f"{scan}, store_rejects=true, rejects_table='{table}_rej', "
@@ -188,9 +228,9 @@ def _read_csv_file(con, path: Path, source, table, label_, wanted, encoding) -> 
         keep = ", ".join(_q(c) for c in _select(cols, wanted)) or "*"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {keeps}")
     except Exception as exc:
-        raise _csv_error(exc, path, source) from None
+        raise _csv_error(exc, named, source) from None
     rf = RawFile(label_, table)
-    _malformed_lines(con, rf, path, source)
+    _malformed_lines(con, rf, named, source)
     return rf
 
 

@@ -8,6 +8,8 @@ REASONS = {
     "missing_request_id": "no request id",
     "missing_requested_at": "no creation date",
     "bad_requested_at": "creation date not readable",
+    "implausible_requested_at": "creation date before the source's earliest_date (default "
+                                "1995-01-01) or more than a day after the ingest",
     "unknown_department": "department value not in any department's source_codes",
     "closed_before_created": "closed more than a day before it was created",
     "duplicate": "an older version of a request id that appears again",

@@ -147,14 +147,18 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
                  else _text(col)) for f, col in found.items() if col}
     where = [f"({profile.filter})"] if profile.filter else []
     where += [f"__row <= {int(limit)}"] if limit is not None else []
+    reason = _reason(_earliest(source, profile.timezone or params.city.timezone))
     for rf in raw.files:
         report.rows_read += rf.rows
+        # files of one glob may differ in optional columns: read each by name
+        here = {f: e if found[f] in rf.columns or not rf.columns else "NULL::VARCHAR"
+                for f, e in clean.items()}
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
-                          + [f"{e} AS v_{f}" for f, e in clean.items()])
+                          + [f"{e} AS v_{f}" for f, e in here.items()])
         sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}), "
-               f"{_bad_dates()}, d.slug AS department, {_REASON} AS reason FROM (SELECT "
-               f"{_canonical(params, profile, raw, found, clean)} FROM (SELECT {first} "
+               f"{_bad_dates()}, d.slug AS department, {reason} AS reason FROM (SELECT "
+               f"{_canonical(params, profile, source, raw, found, clean)} FROM (SELECT {first} "
                f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
                f"LEFT JOIN dept_map d ON p.dept_raw = d.code")
         try:
@@ -169,9 +173,20 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     return report
 
 
-def _canonical(params, profile, raw, found, clean) -> str:
+def _earliest(source, tz: str) -> str:
+    return f"timezone({_lit(tz)}, DATE '{source.earliest_date.isoformat()}'::TIMESTAMP)"
+
+
+def _plausible(value: str, earliest: str) -> str:
+    """``value`` when it lies in [earliest, ingest time + 1 day], else NULL."""
+    return (f"CASE WHEN {value} >= {earliest} AND {value} <= current_timestamp + INTERVAL 1 "
+            f"DAY THEN {value} END")
+
+
+def _canonical(params, profile, source, raw, found, clean) -> str:
     """The middle select: canonical columns from the cleaned ``v_<field>`` values."""
     tz = profile.timezone or params.city.timezone
+    earliest = _earliest(source, tz)
 
     def v(f):
         return f"v_{f}" if f in clean else "NULL::VARCHAR"
@@ -182,9 +197,11 @@ def _canonical(params, profile, raw, found, clean) -> str:
                 requested_text=v("requested_at"))
     for f in DATE_FIELDS:  # parsed once; the text is kept to flag unreadable values
         dtype = raw.columns.get(found.get(f), "")
-        cols[f] = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
+        parsed = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
             "NULL::TIMESTAMPTZ"
-        cols[f"text_{f}"] = v(f) if f in clean and not _typed_date(dtype) else "NULL::VARCHAR"
+        # an implausible creation date rejects the row (reason); any other is blanked + flagged
+        cols[f] = parsed if f == "requested_at" else _plausible(parsed, earliest)
+        cols[f"text_{f}"] = f"CAST({v(f)} AS VARCHAR)" if f in clean else "NULL::VARCHAR"
     cols.update({f"{f}_in": f"try_cast({v(f)} AS DOUBLE)" for f in COORD_FIELDS})
     cols["crs"] = _lit(profile.xy_crs)
     for b in params.city.boundaries:  # numbers read as 10.0 become '10', as the layer's keys
@@ -195,9 +212,15 @@ def _canonical(params, profile, raw, found, clean) -> str:
 
 
 _TEXT_DATES = [f"text_{f}" for f in DATE_FIELDS]
-_REASON = """CASE WHEN p.request_id IS NULL THEN 'missing_request_id'
+
+
+def _reason(earliest: str) -> str:
+    """The reject reason of a classified row (NULL: loadable)."""
+    return f"""CASE WHEN p.request_id IS NULL THEN 'missing_request_id'
     WHEN p.requested_text IS NULL THEN 'missing_requested_at'
     WHEN p.requested_at IS NULL THEN 'bad_requested_at'
+    WHEN p.requested_at < {earliest} OR p.requested_at > current_timestamp + INTERVAL 1 DAY
+      THEN 'implausible_requested_at'
     WHEN d.slug IS NULL THEN 'unknown_department'
     WHEN p.closed_at < p.requested_at - INTERVAL 1 DAY THEN 'closed_before_created' END"""
 
@@ -277,6 +300,8 @@ def _collect_rejects(con, raws) -> None:
                 INSERT INTO new_rejects SELECT c.source_index, c.source_file, c.source_row,
                   c.request_id, c.reason, CASE c.reason
                     WHEN 'bad_requested_at' THEN 'requested date ' || c.requested_text
+                    WHEN 'implausible_requested_at' THEN 'requested ' || c.requested_text
+                      || ': before the source''s earliest_date or after the ingest time'
                     WHEN 'unknown_department' THEN 'department value '
                       || coalesce(c.dept_raw, 'empty')
                     WHEN 'closed_before_created' THEN 'closed ' || c.closed_at::VARCHAR

@@ -6,6 +6,7 @@ validation problem into a ``ParamsError`` naming the file, the line and the key.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -173,6 +174,11 @@ class Source(Strict):
     max_malformed: float = Field(
         default=0.05, ge=0, le=1, description="share of CSV lines with the wrong number of "
                                               "fields kept as rejects before the file is refused")
+    earliest_date: dt.date = Field(
+        default=dt.date(1995, 1, 1), description="dates before it (or more than a day after "
+                                                 "the ingest) are implausible: a creation date "
+                                                 "rejects the row, other dates are blanked and "
+                                                 "flagged")
 
     @model_validator(mode="after")
     def _shape(self):

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..core.errors import MissingDependency, StatLibError
+from ..core.lifeline import die_with_parent
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -38,6 +39,17 @@ def find_chromium() -> str:
                             "to its path, or run without --pdf")
 
 
+def _child_setup(child_r: int, child_w: int):
+    """In the child: the DevTools pipe on fds 3 and 4, and a lifeline to this process."""
+    parent = os.getpid()
+
+    def setup() -> None:
+        os.dup2(child_r, 3)
+        os.dup2(child_w, 4)
+        die_with_parent(parent=parent)
+    return setup
+
+
 class Chromium:
     """One headless Chromium process; use as a context manager."""
 
@@ -50,7 +62,7 @@ class Chromium:
             [executable or find_chromium(), *FLAGS, f"--user-data-dir={self.profile}",
              "--remote-debugging-pipe", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4), preexec_fn=lambda: (os.dup2(child_r, 3), os.dup2(child_w, 4)))
+            pass_fds=(3, 4), preexec_fn=_child_setup(child_r, child_w))
         os.close(child_r)
         os.close(child_w)
         self._buf, self._id, self.events = b"", 0, []

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import RunFailed
+from ..core.errors import OutOfSpace, RunFailed
 from ..core.manifest import Entry, file_digest, input_hash, library_digest, tree_digest
 from ..core.periods import Period
 from ..present.notebook_kinds import kind_of, notebook_for, plan
@@ -142,10 +142,11 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         jobs = [_job(params, p, period_dir, meta, pdf) for p in planned if p.status is None]
         # metrics.csv comes from the store, not the notebooks: computed while they run
         metrics = Background(write_metrics, params, period, period_dir) if jobs else None
+        full: list[str] = []
         try:
             done = _execute(jobs, planned,
                             workers or params.city.batch.workers or os.cpu_count(),
-                            executor, scheduler, progress)
+                            executor, scheduler, progress, full)
         except BaseException:
             if metrics:
                 metrics.stop()
@@ -154,6 +155,8 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         result = RunResult(period.label, period_dir, planned)
         result.problems = write_period(params, period, period_dir, entries, meta, done,
                                         metrics)
+        if full:  # the manifest says which runs failed; the command exits 11
+            raise OutOfSpace(full[0])
     result.seconds = time.monotonic() - t0
     return result
 
@@ -298,8 +301,11 @@ def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool) -> Job:
                cwd=params.home)
 
 
-def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress) -> int:
-    """Check parameters, run the jobs, and fill their entries; return how many ran."""
+def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,
+             full: list[str]) -> int:
+    """Check parameters, run the jobs, and fill their entries; return how many ran.
+
+    Runs that hit a full disk add their message to ``full``."""
     from .executors import get_executor
     by_slug = {e.department: e for e in planned}
     runnable = []
@@ -316,6 +322,8 @@ def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress) -
         for job, result in run(runnable, workers=workers, scheduler=scheduler):
             _fill(by_slug[job.department], result)
             bar.advance(job.department, result)
+            if result.out_of_space:
+                full.append(result.error)
     return len(jobs)
 
 

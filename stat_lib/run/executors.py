@@ -23,7 +23,7 @@ from concurrent.futures import as_completed
 from pathlib import Path
 
 from ..core.atomic_write import atomic_path, temp_path, write_text
-from ..core.errors import UsageError
+from ..core.errors import UsageError, out_of_space
 from . import kernel_fork
 from .jobs import Job, JobResult
 
@@ -67,9 +67,13 @@ def run_job(job: Job) -> JobResult:
         _remove_failed(out_dir, slug)
         result.status = "ok"
     except Exception as exc:  # a notebook's failure is data for the manifest, not a crash
-        result.error = describe_error(exc, job, attempts.deadline)
         result.attempts = attempts.count or 1
-        result.failed_notebook, result.failed_html = _keep_failed(tmp_nb, out_dir, slug)
+        full = out_of_space(exc, out_dir / f"{slug}.ipynb")
+        if full is not None:  # the disk, not the notebook: nothing of this run is kept
+            result.error, result.out_of_space = str(full), True
+        else:
+            result.error = describe_error(exc, job, attempts.deadline)
+            result.failed_notebook, result.failed_html = _keep_failed(tmp_nb, out_dir, slug)
     finally:
         tmp_nb.unlink(missing_ok=True)
     result.seconds = round(time.monotonic() - t0, 3)
@@ -198,7 +202,7 @@ def _keep_failed(tmp_nb: Path, out_dir: Path, slug: str) -> tuple[str | None, st
 
     The last good ``<slug>.ipynb``/``.html`` are left alone.
     """
-    if not tmp_nb.exists():
+    if not _is_notebook(tmp_nb):  # none, or cut short: never put at a final path
         return None, None
     failed = out_dir / f"{slug}.failed.ipynb"
     os.replace(tmp_nb, failed)
@@ -210,6 +214,14 @@ def _keep_failed(tmp_nb: Path, out_dir: Path, slug: str) -> tuple[str | None, st
     except Exception as exc:
         log.warning("%s: could not render %s: %s", slug, failed.name, exc)
         return failed.name, None
+
+
+def _is_notebook(path: Path) -> bool:
+    import json
+    try:
+        return isinstance(json.loads(path.read_bytes()).get("cells"), list)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _remove_failed(out_dir: Path, slug: str) -> None:
@@ -279,7 +291,8 @@ def local_executor(jobs: list[Job], *, workers: int, **_):
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                                  mp_context=mp.get_context("fork" if fork else "spawn"),
-                                 initializer=_worker_init, initargs=(not fork,)) as pool:
+                                 initializer=_worker_init,
+                                 initargs=(not fork, os.getpid())) as pool:
             futures = {pool.submit(run_job, job.but(**extra)): job for job in jobs}
             try:
                 yield from _gather(futures)
@@ -297,10 +310,16 @@ def _start_template(folder: str):
     return kernel_fork.Template(folder) if kernel_fork.enabled() else None
 
 
-def _worker_init(warm: bool) -> None:
-    """Workers ignore Ctrl-C: the parent stops them (and their kernels exit with them)."""
+def _worker_init(warm: bool, parent: int) -> None:
+    """Workers ignore Ctrl-C (the parent stops them), die of SIGTERM (a forked worker would
+    inherit the CLI's handler, turn it into KeyboardInterrupt and go on to its next job) and
+    end with the batch even when it is killed with SIGKILL; their kernels end with them."""
     import signal
+
+    from ..core.lifeline import die_with_parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent=parent)
     if warm:
         warm_up()
 

@@ -55,6 +55,7 @@ class JobResult:
     failed_notebook: str | None = None
     failed_html: str | None = None
     attempts: int = 0
+    out_of_space: bool = False  # the disk filled: the batch stops with OutOfSpace (exit 11)
 
     @classmethod
     def crashed(cls, job: Job, exc: BaseException) -> JobResult:

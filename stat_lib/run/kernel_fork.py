@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..core import lifeline
+
 STUB = Path(__file__).with_name("kernel_fork_stub.py")
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display", "pandas",
            "pyarrow", "duckdb", "vl_convert", "stat_lib.present.reports", "stat_lib.present.charts",
@@ -47,7 +49,8 @@ class Template:
         # started in its private folder: ``-m`` puts the working folder first on sys.path, and
         # a stat_lib checkout there must not shadow the installed package in the kernels
         self.proc = subprocess.Popen([sys.executable, "-m", "stat_lib.run.kernel_fork", "serve",
-                                      self.socket], stdin=subprocess.DEVNULL, cwd=folder)
+                                      self.socket], stdin=subprocess.DEVNULL, cwd=folder,
+                                     preexec_fn=lifeline.preexec())
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -101,13 +104,14 @@ def serve(sock_path: str) -> None:
         except socket.timeout:
             continue
         conn.settimeout(None)
+        template = os.getpid()
         if os.fork() == 0:
             server.close()
-            _kernel(conn)  # never returns
+            _kernel(conn, template)  # never returns
         conn.close()
 
 
-def _kernel(conn: socket.socket) -> None:
+def _kernel(conn: socket.socket, template: int) -> None:
     """In the forked child: become the kernel the stub asked for."""
     try:
         msg, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
@@ -117,6 +121,7 @@ def _kernel(conn: socket.socket) -> None:
         request = json.loads(msg.decode())
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        lifeline.die_with_parent(parent=template)  # the template is gone: so is the batch
         os.setpgid(0, 0) if request.get("setpgid") else None
         os.chdir(request["cwd"])
         os.environ.clear()

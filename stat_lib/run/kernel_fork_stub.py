@@ -14,12 +14,28 @@ import socket
 import sys
 import time
 
+PARENT = os.getppid()
+
 
 def cold(args):
     os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *args])
 
 
+def die_with_parent() -> None:
+    """SIGKILL when the kernel manager dies (``stat_lib/core/lifeline.py``, loaded by path:
+    this stub runs without site-packages); the kernel then ends with the stub's socket."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "core"))
+    try:
+        import lifeline
+    except ImportError:
+        return
+    finally:
+        del sys.path[0]
+    lifeline.die_with_parent(parent=PARENT)
+
+
 def main():
+    die_with_parent()
     sock_path, args = sys.argv[1], sys.argv[3:]
     end = time.monotonic() + 30  # the kernel manager's start timeout is 60 s
     while not os.path.exists(sock_path) and time.monotonic() < end:
@@ -50,7 +66,7 @@ def main():
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, forward)
-    parent = os.getppid()
+    parent = PARENT
     conn.settimeout(1.0)
     while True:  # the kernel's end closes when it exits
         try:

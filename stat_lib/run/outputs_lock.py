@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from ..core.errors import OutputsBusyError
+from ..core.errors import OutputsBusyError, out_of_space
 
 LOCK_NAME = ".stat-lib.lock"
 HOLDER_NAME = ".stat-lib.lock.holder"
@@ -47,11 +47,24 @@ def outputs_lock(outputs: str | Path, timeout: float = 0):
             f"`stat-lib run --wait SECONDS` (nightly waits 15 min)",
             path=outputs) from None
     try:
-        (outputs / HOLDER_NAME).write_text(f"pid {os.getpid()} since {time.strftime('%F %T')}")
+        _note_holder(outputs)
         yield outputs
     finally:
         (outputs / HOLDER_NAME).unlink(missing_ok=True)
         lock.release()
+
+
+def _note_holder(outputs: Path) -> None:
+    """Who holds the lock, for the busy message; a full disk stops the run here, before work."""
+    holder = outputs / HOLDER_NAME
+    try:
+        holder.write_text(f"pid {os.getpid()} since {time.strftime('%F %T')}")
+    except OSError as exc:
+        holder.unlink(missing_ok=True)
+        full = out_of_space(exc, holder)
+        if full is None:
+            raise
+        raise full from None
 
 
 def _holder(outputs: Path) -> str:

@@ -7,10 +7,12 @@ forked process (:class:`Background`) while the notebooks run.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 from ..core.atomic_write import write_json, write_text
+from ..core.errors import OutOfSpace
 from ..core.manifest import manifest_document
 
 log = logging.getLogger("stat_lib.batch")
@@ -36,6 +38,8 @@ def _attempt(what: str, fn) -> list[str]:
     try:
         fn()
         return []
+    except OutOfSpace:
+        raise
     except Exception as exc:
         log.error("could not write %s: %s", what, exc)
         return [f"{what}: {type(exc).__name__}: {exc}"]
@@ -48,7 +52,8 @@ class Background:
         import multiprocessing as mp
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         self.recv, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_report_to, args=(send, fn, args), daemon=True)
+        self.proc = ctx.Process(target=_report_to, args=(send, fn, args, os.getpid()),
+                                daemon=True)
         self.proc.start()
         send.close()
 
@@ -56,6 +61,8 @@ class Background:
         self.proc.join()
         message = self.recv.recv() if self.recv.poll() else \
             f"the process computing it exited with code {self.proc.exitcode}"
+        if isinstance(message, OutOfSpace):
+            raise message
         if message:
             raise RuntimeError(message)
 
@@ -65,10 +72,17 @@ class Background:
         self.proc.join()
 
 
-def _report_to(send, fn, args) -> None:
+def _report_to(send, fn, args, parent: int) -> None:
+    import signal
+
+    from ..core.lifeline import die_with_parent
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(parent=parent)
     try:
         fn(*args)
         send.send(None)
+    except OutOfSpace as exc:
+        send.send(OutOfSpace(exc.message, path=exc.path))
     except BaseException as exc:  # reported to the parent, which records a batch problem
         send.send(f"{type(exc).__name__}: {exc}")
 
