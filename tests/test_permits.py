@@ -201,13 +201,16 @@ PERMIT_LINES = [
     "P1,Plan check,DBS,2026-11-02,2026-11-02,,Pending,500,",                 # 10 older P1
     "P2,Plan check,DBS,11/03/2026,,11/20/2026,Issued,1200,100",              # 11 ok, flagged
     "P12,Plan check,DBS,2026-11-02,2026-11-02,2026-11-13,Issued,500,,extra",  # 12 malformed
+    "P13,Plan check,DBS,1990-01-02,1990-01-02,2026-11-13,Issued,500,",       # 13 before 1995
+    "P14,Plan check,DBS,2026-11-02,2026-11-02,2099-01-02,Issued,500,",       # 14 future issue
 ]
 STOP_LINES = ["P1,2026-11-03,2026-11-05",   # ok
               ",2026-11-03,2026-11-05",     # 2 no id
               "P1,someday,2026-11-05",      # 3 bad start
               "P1,2026-11-09,2026-11-04",   # 4 ends before it starts
               "P9,2026-11-03,2026-11-05",   # 5 P9 was rejected: unknown permit
-              "P2,2026-11-16,"]             # 6 ok, still stopped at issue
+              "P2,2026-11-16,",             # 6 ok, still stopped at issue
+              "P1,1980-01-01,1980-01-03"]   # 7 before the source's earliest_date
 
 
 def permits_home(base, permit_lines=PERMIT_LINES):
@@ -253,6 +256,9 @@ def test_permit_rows_in_equal_stored_plus_rejected(tmp_path):
                    "unknown_department", ("permits.csv", 7): "bad_complete_at",
                    ("permits.csv", 8): "issued_before_complete", ("permits.csv", 9): "bad_fee",
                    ("permits.csv", 10): "duplicate", ("permits.csv", 12): "malformed_line",
+                   ("permits.csv", 13): "implausible_received_at",
+                   ("permits.csv", 14): "implausible_issued_at",
+                   ("stops.csv", 7): "implausible_stop_date",
                    ("stops.csv", 2): "missing_permit_id", ("stops.csv", 3): "bad_stop_start",
                    ("stops.csv", 4): "stop_end_before_start", ("stops.csv", 5):
                    "unknown_permit"}
@@ -260,20 +266,20 @@ def test_permit_rows_in_equal_stored_plus_rejected(tmp_path):
                       rejects.detail[rejects.source_file == "permits.csv"]))
     assert detail[6] == "department value XYZ" and detail[9] == "fee ten"
     assert detail[10] == "superseded by permits.csv row 1"
-    # rows in = stored + rejected: permits 12 = 2 + 10, stops 6 = 2 + 4
+    # rows in = stored + rejected: permits 14 = 2 + 12, stops 7 = 2 + 5
     (p, s) = report.sources
-    assert (p.rows_read, p.loaded, p.rows_rejected) == (12, 2, 10)
-    assert (s.rows_read, s.loaded, s.rows_rejected) == (6, 2, 4)
+    assert (p.rows_read, p.loaded, p.rows_rejected) == (14, 2, 12)
+    assert (s.rows_read, s.loaded, s.rows_rejected) == (7, 2, 5)
     assert p.quality == {"no_complete_date": 1}  # P2
-    # the department's own rejects: rows 2-5 and 7-10 (row 6's XYZ and the malformed row 12
-    # have no department)
-    assert sum(permit_rejects(params, "dbs").values()) == 8
+    # the department's own rejects: rows 2-5, 7-10, 13, 14 (row 6's XYZ and the malformed
+    # row 12 have no department)
+    assert sum(permit_rejects(params, "dbs").values()) == 10
     p1 = permits.set_index("permit_id").loc["P1"]
     assert (p1["fee"], p1["complete_at"].hour) == (500.0, 9)  # "$500" read as 500
     p2 = permits.set_index("permit_id").loc["P2"]
     assert (p2["received_at"].day, p2["redress_paid"], p2["quality"]) == (3, 100.0,
                                                                          "no_complete_date")
-    assert "Permits: 18 rows read, 2 permits and 2 clock stops stored, 14 rejected." in \
+    assert "Permits: 21 rows read, 2 permits and 2 clock stops stored, 17 rejected." in \
         ingest(params).summary()
 
 
@@ -324,7 +330,7 @@ def test_the_permits_section_of_a_real_department_report(tmp_path):
     assert "<td>P1</td><td>Plan check</td><td>6</td><td>5</td><td>$500</td><td>20%</td>" in text
     assert "<td>2026-11</td><td>1</td><td>$100</td><td>$0</td><td>$100</td>" in text  # ledger
     assert "less the business days the clock was stopped" in text  # the convention, stated
-    assert "8 permit rows of this department were rejected" in text
+    assert "10 permit rows of this department were rejected" in text
     # its data is permits only: permit tiles, a one-line note in the 311 sections
     assert 'data-metric="permit_redress_outstanding">$100<' in report.headline().data
     assert "No 311 requests" in report.maps()[0].data

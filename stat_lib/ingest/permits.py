@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from . import readers
 from .permit_profiles import resolve_permits, resolve_stops
 from .report import SourceReport
-from .requests import _lit, _q, _text, _timestamp, _typed_date
+from .requests import _earliest, _lit, _q, _text, _timestamp, _typed_date
 
 PERMIT_REASONS = {
     "missing_permit_id": "no permit id",
@@ -29,6 +29,10 @@ PERMIT_REASONS = {
     "bad_issued_at": "issued date not readable",
     "complete_before_received": "application complete before it was received",
     "issued_before_complete": "issued before the application was complete",
+    "implausible_received_at": "received date before the source's earliest_date or after the "
+                               "ingest time",
+    "implausible_complete_at": "complete date before earliest_date or after the ingest time",
+    "implausible_issued_at": "issued date before earliest_date or after the ingest time",
     "bad_fee": "fee not a number",
     "bad_redress_paid": "redress paid not a number",
     "duplicate": "an older version of a permit id that appears again",
@@ -36,6 +40,7 @@ PERMIT_REASONS = {
     "bad_stop_start": "clock stop start not readable",
     "bad_stop_end": "clock stop end not readable",
     "stop_end_before_start": "clock stop ends before it starts",
+    "implausible_stop_date": "clock stop date before earliest_date or after the ingest time",
     "unknown_permit": "clock stop of a permit id that is not stored",
     "malformed_line": "CSV line with the wrong number of fields (raw: the line's text)",
 }
@@ -88,7 +93,7 @@ def prepare(con, params, layers) -> tuple[list, list]:
     for i, (source, profile, what) in enumerate(inputs):
         raw = readers.read(con, source, params, f"{what}_raw{i}", _wanted(profile, source))
         stage = _stage_permits if what == "permit" else _stage_stops
-        reports.append(_stage(con, params, i, profile, raw, stage, what))
+        reports.append(_stage(con, params, i, source, profile, raw, stage, what))
         raws.append((raw, what))
     _mark_duplicates(con)
     con.execute("""UPDATE stop_classified SET reason = 'unknown_permit'
@@ -135,7 +140,7 @@ def _wanted(profile, source):
     return pick
 
 
-def _stage(con, params, index, profile, raw, stage, what) -> SourceReport:
+def _stage(con, params, index, source, profile, raw, stage, what) -> SourceReport:
     """Classify one source's rows into ``<what>_classified``; count read and filtered rows."""
     report = SourceReport(raw.name, [f.label for f in raw.files])
     found = profile.match(list(raw.columns))
@@ -156,7 +161,7 @@ def _stage(con, params, index, profile, raw, stage, what) -> SourceReport:
         report.rows_read += rf.rows
         head = (f"{index} AS source_index, {_lit(rf.label)} AS source_file, __row AS source_row, "
                 f"__rowid AS raw_rowid")
-        con.execute(stage(head, value, f"{rf.numbered()}{where}"))
+        con.execute(stage(head, value, f"{rf.numbered()}{where}", _earliest(source, tz)))
     staged = con.execute(f"SELECT count(*) FROM {what}_classified WHERE source_index = ?",
                          [index]).fetchall()[0][0]
     report.filtered = report.rows_read - sum(rf.malformed for rf in raw.files) - staged
@@ -167,7 +172,12 @@ def _money(text: str) -> str:
     return f"try_cast(regexp_replace({text}, '[$,\\s]', '', 'g') AS DOUBLE)"
 
 
-def _stage_permits(head, value, source) -> str:
+def _implausible(field: str, earliest: str) -> str:
+    """SQL: ``p.<field>`` outside [earliest_date, ingest time + 1 day] (the 311 rule)."""
+    return (f"p.{field} < {earliest} OR p.{field} > current_timestamp + INTERVAL 1 DAY")
+
+
+def _stage_permits(head, value, source, earliest) -> str:
     v = {f: value(f, PERMIT_DATES) for f in ("permit_id", "permit_type", "department",
                                              "status", *PERMIT_DATES, *MONEY)}
     cols = [head, f"{v['permit_id'][0]} AS permit_id", f"{v['permit_type'][0]} AS permit_type",
@@ -178,18 +188,24 @@ def _stage_permits(head, value, source) -> str:
     for f in MONEY:
         cols += [f"{v[f][1]} AS {f}_text", f"{_money(v[f][1])} AS {f}"]
     return (f"INSERT INTO permit_classified BY NAME SELECT p.*, d.slug AS department, "
-            f"{_PERMIT_REASON} AS reason FROM (SELECT {', '.join(cols)} FROM {source}) p "
+            f"{_permit_reason(earliest)} AS reason FROM (SELECT {', '.join(cols)} FROM {source}) p "
             f"LEFT JOIN permit_dept_map d ON p.dept_raw = d.code")
 
 
-# local dates decide order: a date-only "issued" on the day the application was complete is fine
-_PERMIT_REASON = """CASE WHEN p.permit_id IS NULL THEN 'missing_permit_id'
+def _permit_reason(earliest: str) -> str:
+    """The first reason a permit row cannot be stored (NULL: stored). The clock's dates are
+    never blanked: an unreadable or implausible one rejects the row. Order is checked on
+    instants less a day, so a date-only issue on the day the application was complete is fine."""
+    return f"""CASE WHEN p.permit_id IS NULL THEN 'missing_permit_id'
     WHEN p.permit_type IS NULL THEN 'missing_permit_type'
     WHEN p.received_text IS NULL THEN 'missing_received_at'
     WHEN p.received_at IS NULL THEN 'bad_received_at'
+    WHEN {_implausible('received_at', earliest)} THEN 'implausible_received_at'
     WHEN d.slug IS NULL THEN 'unknown_department'
     WHEN p.complete_text IS NOT NULL AND p.complete_at IS NULL THEN 'bad_complete_at'
     WHEN p.issued_text IS NOT NULL AND p.issued_at IS NULL THEN 'bad_issued_at'
+    WHEN {_implausible('complete_at', earliest)} THEN 'implausible_complete_at'
+    WHEN {_implausible('issued_at', earliest)} THEN 'implausible_issued_at'
     WHEN p.complete_at < p.received_at - INTERVAL 1 DAY THEN 'complete_before_received'
     WHEN p.issued_at < coalesce(p.complete_at, p.received_at) - INTERVAL 1 DAY
       THEN 'issued_before_complete'
@@ -198,20 +214,20 @@ _PERMIT_REASON = """CASE WHEN p.permit_id IS NULL THEN 'missing_permit_id'
     END"""
 
 
-def _stage_stops(head, value, source) -> str:
+def _stage_stops(head, value, source, earliest) -> str:
     v = {f: value(f, STOP_DATES) for f in ("permit_id", *STOP_DATES)}
     cols = [head, f"{v['permit_id'][0]} AS permit_id"]
     for f in STOP_DATES:
         cols += [f"{v[f][1]} AS {f}_text", f"{v[f][0]} AS {f}"]
-    return (f"INSERT INTO stop_classified BY NAME SELECT p.*, {_STOP_REASON} AS reason FROM "
-            f"(SELECT {', '.join(cols)} FROM {source}) p")
-
-
-_STOP_REASON = """CASE WHEN p.permit_id IS NULL THEN 'missing_permit_id'
+    reason = f"""CASE WHEN p.permit_id IS NULL THEN 'missing_permit_id'
     WHEN p.stop_start_text IS NULL THEN 'missing_stop_start'
     WHEN p.stop_start IS NULL THEN 'bad_stop_start'
     WHEN p.stop_end_text IS NOT NULL AND p.stop_end IS NULL THEN 'bad_stop_end'
+    WHEN {_implausible('stop_start', earliest)} OR {_implausible('stop_end', earliest)}
+      THEN 'implausible_stop_date'
     WHEN p.stop_end < p.stop_start THEN 'stop_end_before_start' END"""
+    return (f"INSERT INTO stop_classified BY NAME SELECT p.*, {reason} AS reason FROM "
+            f"(SELECT {', '.join(cols)} FROM {source}) p")
 
 
 def _mark_duplicates(con) -> None:
@@ -243,11 +259,16 @@ _DETAIL = {"bad_received_at": "'received ' || c.received_text",
                                        " || c.received_at::VARCHAR",
            "issued_before_complete": "'issued ' || c.issued_at::VARCHAR || ' < complete ' || "
                                      "coalesce(c.complete_at, c.received_at)::VARCHAR",
+           "implausible_received_at": "'received ' || c.received_text",
+           "implausible_complete_at": "'complete ' || c.complete_text",
+           "implausible_issued_at": "'issued ' || c.issued_text",
            "bad_fee": "'fee ' || c.fee_text",
            "bad_redress_paid": "'redress paid ' || c.redress_paid_text",
            "duplicate": "l.detail"}
 _STOP_DETAIL = {"bad_stop_start": "'stop start ' || c.stop_start_text",
                 "bad_stop_end": "'stop end ' || c.stop_end_text",
+                "implausible_stop_date": "'stop ' || c.stop_start_text || ' to ' || "
+                                         "coalesce(c.stop_end_text, 'open')",
                 "stop_end_before_start": "'end ' || c.stop_end::VARCHAR || ' < start ' || "
                                          "c.stop_start::VARCHAR",
                 "unknown_permit": "'no stored permit ' || c.permit_id"}
