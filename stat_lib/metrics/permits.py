@@ -269,10 +269,23 @@ register(Metric("permit_redress_outstanding", "Redress outstanding", "dollars", 
 
 
 def permit_trend(prep: PreparedPermits, period: Period, n: int = 13) -> pd.DataFrame:
-    """``period, metric, value`` of every permits metric over the ``n`` periods to ``period``."""
+    """Every permits metric over the ``n`` periods to ``period``, in the long form of
+    :func:`stat_lib.metrics.trend` (``department, period, period_start, metric, value,
+    numerator, denominator``), so :func:`stat_lib.metrics.scoring.what_moved` reads it."""
+    from .registry import rate_parts
+    from .windows import bounds
+    parts = rate_parts()
     rows = []
     for p in period.trailing(n):
         s = permit_summary(prep, p)
-        rows += [{"period": p.label, "metric": k, "value": v} for k, v in s.items()
-                 if k not in ("department", "period")]
-    return pd.DataFrame(rows, columns=["period", "metric", "value"])
+        start = bounds(p, prep.calendar.tz)[0]
+        for k, v in s.items():
+            if k in ("department", "period"):
+                continue
+            num, den = (s[x] for x in parts[k]) if k in parts else (np.nan, np.nan)
+            rows.append({"department": prep.department.slug, "period": p.label,
+                         "period_start": start, "metric": k,
+                         "value": np.nan if v is None else float(v),
+                         "numerator": num, "denominator": den})
+    return pd.DataFrame(rows, columns=["department", "period", "period_start", "metric",
+                                       "value", "numerator", "denominator"])

@@ -128,10 +128,10 @@ class DepartmentReport:
             "status_html": "Status", "trend_text": "Trend (3 periods)"},
             raw=("status_html",)))
 
-    @requests_section(as_list=False)
     def what_moved(self, top: int = 5):
         """This department's changes larger than normal variation, ranked."""
-        moved = scoring.what_moved(self.trend, {self.department.slug: self.department})
+        moved = (self.permits_section.moved() if self.permits_only else
+                 scoring.what_moved(self.trend, {self.department.slug: self.department}))
         flagged = moved[moved["flagged"]].head(top)
         if flagged.empty:
             return HTML('<p>No measure moved outside its normal range of the last twelve '

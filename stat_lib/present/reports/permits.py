@@ -75,7 +75,7 @@ class PermitsSection:
     def scorecard(self):
         """The permits metrics: this period, prior, a year earlier, target, status, trend."""
         from ...metrics.scoring import trend_direction
-        trend = pm.permit_trend(self.prep, self.period)
+        trend = self.trend
         rows = []
         for metric in SCORECARD:
             d, t = metric_def(metric), self.department.targets.get(metric)
@@ -92,6 +92,16 @@ class PermitsSection:
             "label": "Measure", "now": self.period.label, "prior": "Prior period",
             "year": "Same period last year", "target": "Target", "status": "Status",
             "trend": "Trend (3 periods)"}, raw=("status",)))
+
+    @cached_property
+    def trend(self) -> pd.DataFrame:
+        return pm.permit_trend(self.prep, self.period)
+
+    def moved(self) -> pd.DataFrame:
+        """What moved among the permits metrics (:func:`stat_lib.metrics.scoring.what_moved`)."""
+        from ...metrics.scoring import what_moved
+        return what_moved(self.trend, {self.department.slug: self.department},
+                          metrics=list(SCORECARD))
 
     def published(self) -> dict:
         """Status counts and tile figures for the batch summary of a permits-only packet."""
@@ -141,7 +151,7 @@ class PermitsSection:
     def charts(self) -> list:
         from ..charts import trend_chart
         from ..permit_charts import business_days_chart
-        trend = pm.permit_trend(self.prep, self.period)
+        trend = self.trend
         target = self.department.targets.get("permit_compliance")
         compliance = trend[trend["metric"] == "permit_compliance"]
         out = [trend_chart(compliance, target=target.target if target else None,
