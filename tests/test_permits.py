@@ -327,7 +327,7 @@ def test_the_permits_section_of_a_real_department_report(tmp_path):
     assert "<td>Plan check</td><td>5</td><td>2</td><td>0.0% (0 of 1)</td>" in text  # by type
     assert "Redress owed on 1 late permits: $100, delivered $0, outstanding <strong>$100" in text
     assert "1 issued permits have no complete-application date" in text
-    assert "<td>P1</td><td>Plan check</td><td>6</td><td>5</td><td>$500</td><td>20%</td>" in text
+    assert "<td>P1</td><td>Plan check</td><td>6 / 5</td><td>$500</td><td>20%</td>" in text
     assert "<td>2026-11</td><td>1</td><td>$100</td><td>$0</td><td>$100</td>" in text  # ledger
     assert "less the business days the clock was stopped" in text  # the convention, stated
     assert "10 permit rows of this department were rejected" in text

@@ -29,13 +29,15 @@ NO_REQUESTS = ("<p>No 311 requests for this department: its figures are its perm
                "the permits section).</p>")
 
 
-def requests_section(as_list: bool):
-    """A 311 section: one line instead for a department whose data is permits only."""
+def requests_section(as_list: bool, note: bool = True):
+    """A 311 section: one line instead (``note=False``: nothing) for a department whose data
+    is permits only."""
     def wrap(method):
         @functools.wraps(method)
         def section(self, *args, **kwargs):
             if self.permits_only:
-                return [HTML(NO_REQUESTS)] if as_list else HTML(NO_REQUESTS)
+                text = NO_REQUESTS if note else ""
+                return [HTML(text)] if as_list else HTML(text)
             return method(self, *args, **kwargs)
         return section
     return wrap
@@ -206,7 +208,7 @@ class DepartmentReport:
     def open_requests(self) -> pd.DataFrame:
         return m.open_requests(self.prep, self.period)
 
-    @requests_section(as_list=False)
+    @requests_section(as_list=False, note=False)  # the backlog section says it once
     def oldest_overdue(self, n: int = 10):
         over = self.overdue_requests()
         if over.empty:

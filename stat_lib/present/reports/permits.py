@@ -139,14 +139,12 @@ class PermitsSection:
                          for v in rows["target"]],
             rate=[f"{format_value(v, 'rate')} ({m:,} of {n:,})"
                   for v, m, n in zip(rows["compliance"], rows["met"], rows["measured"])],
-            median=[_days(v) for v in rows["median_business_days"]],
-            owed_text=[format_value(v, "dollars") for v in rows["owed"]],
-            out_text=[format_value(v, "dollars") for v in rows["outstanding"]])
+            median=[_days(v) for v in rows["median_business_days"]])
         return HTML(table(rows, {"permit_type": "Permit type",
                                  "within": "Standard (business days)", "issued": "Issued",
                                  "rate": "Within standard", "target_text": "Target",
-                                 "median": "Median business days", "late": "Late",
-                                 "owed_text": "Redress owed", "out_text": "Outstanding"}))
+                                 "median": "Median business days", "late": "Late"},
+                          caption="By permit type (redress: the ledger below)"))
 
     def charts(self) -> list:
         from ..charts import trend_chart
@@ -182,14 +180,12 @@ class PermitsSection:
             return HTML(f"<p>No permit issued in {esc(self.period.describe())} was late.</p>")
         led = led.sort_values(["outstanding", "owed"], ascending=False).head(n)
         rows = led.assign(
-            days=[f"{d:.0f}" for d in led["business_days"]],
-            allowed=[f"{w:.0f}" for w in led["within"]],
+            days=[f"{d:.0f} / {w:.0f}" for d, w in zip(led["business_days"], led["within"])],
             share=[f"{p:.0f}%" for p in led["percent"]],
             **{c + "_text": [format_value(v, "dollars") for v in led[c]]
                for c in ("fee", "owed", "delivered", "outstanding")})
         return HTML(table(rows, {"permit_id": "Permit", "permit_type": "Type",
-                                 "days": "Business days", "allowed": "Allowed",
-                                 "fee_text": "Fee",
+                                 "days": "Business days / allowed", "fee_text": "Fee",
                                  "share": "Redress share", "owed_text": "Owed",
                                  "delivered_text": "Delivered",
                                  "outstanding_text": "Outstanding"},
