@@ -367,3 +367,60 @@ def test_a_permit_source_without_a_required_column_names_it_and_the_fix(tmp_path
                in p and "columns: {rename:" in p for p in problems), problems
     with pytest.raises(SourceError, match="permit_type"):
         ingest(load_params(home))
+
+
+def test_two_standards_for_one_permit_type_name_the_file_and_the_fix(tmp_path):
+    import yaml
+
+    from stat_lib.core.errors import ParamsErrors
+    from stat_lib.params import load_params
+    home = permits_home(tmp_path)
+    dbs = home / "params" / "departments" / "dbs.yaml"
+    body = yaml.safe_load(dbs.read_text())
+    body["permit_standards"] *= 2
+    dbs.write_text(yaml.safe_dump(body))
+    with pytest.raises(ParamsErrors) as err:
+        load_params(home)
+    text = str(err.value)
+    assert "dbs.yaml" in text and "'Plan check' have more than one standard" in text
+
+
+GOOD = "P{i},Plan check,DBS,2026-11-02,2026-11-03,2026-11-10,Issued,100,"
+BAD_FIELDS = {1: ["", "P1"], 2: ["", "Sign"], 3: ["DBS", "XYZ"], 4: ["", "2026-13-40", "1990-01-01"],
+              5: ["", "soon", "2026-10-01"], 6: ["", "2026-10-01", "2099-01-01"],
+              8: ["", "ten", "1,200.50"], 9: ["", "x", "20"]}
+
+
+@st.composite
+def permit_lines(draw):
+    lines = []
+    for i in range(draw(st.integers(0, 12))):
+        fields = GOOD.format(i=draw(st.integers(0, 6))).split(",")
+        for col, choices in BAD_FIELDS.items():
+            if draw(st.booleans()) and draw(st.booleans()):
+                fields[col - 1] = draw(st.sampled_from(choices))
+        line = ",".join(fields) + (",extra" if draw(st.integers(0, 9)) == 0 else "")
+        lines.append(line)
+    return lines
+
+
+@pytest.mark.slow  # about 8 s: one ingest per example
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(permit_lines())
+def test_every_permit_row_is_stored_or_rejected(lines):
+    import tempfile
+    from pathlib import Path
+
+    from stat_lib.ingest import ingest
+    from stat_lib.params import load_params
+    from stat_lib.store import connect
+    with tempfile.TemporaryDirectory() as tmp:
+        params = load_params(permits_home(Path(tmp), lines))
+        params.city.permits[0].max_malformed = 1.0
+        report = ingest(params).kinds["permits"]
+        with connect(params) as con:
+            stored, stops, rejected = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                                       for t in ("permits", "permit_stops", "permit_rejects"))
+    assert report.rows_read == len(lines) + len(STOP_LINES)
+    assert stored + stops + rejected == report.rows_read  # rows in = stored + rejected
+    assert report.permits_stored == stored and report.stops_stored == stops

@@ -124,6 +124,16 @@ class Department(Strict):
     standards: list[Standard] = []
     permit_standards: list[PermitStandard] = []
 
+    @field_validator("permit_standards")
+    @classmethod
+    def _one_standard_per_type(cls, values: list[PermitStandard]) -> list[PermitStandard]:
+        types = [v.type for v in values]
+        twice = sorted({t for t in types if types.count(t) > 1})
+        if twice:
+            raise ValueError(f"permit type(s) {', '.join(map(repr, twice))} have more than one "
+                             f"standard; keep one entry per permit type")
+        return values
+
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
             if name_or_code in (s.name, s.code, *s.aliases):
