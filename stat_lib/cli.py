@@ -161,6 +161,23 @@ def metrics(ctx: Context, period, departments, fmt):
 
 
 @main.command()
+@click.option("--to", "dest", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to create (default: backups/<YYYYmmdd-HHMMSS> in --home).")
+@pass_ctx
+@handles_errors
+def backup(ctx: Context, dest):
+    """Copy the source store and the records store consistently (waits for no writer).
+
+    Exit codes: 0 done; 5 the store is missing or busy (an ingest is running)."""
+    from .store.backup import backup as copy_stores
+    folder, counts = copy_stores(ctx.params, dest)
+    for name, tables in counts.items():
+        rows = ", ".join(f"{t} {n:,}" for t, n in tables.items())
+        click.echo(f"{name}: {rows}")
+    click.echo(f"backup written to {folder}")
+
+
+@main.command()
 @handles_errors
 def profiles():
     """List the built-in source profiles, the columns each expects, and the file formats."""
@@ -206,6 +223,24 @@ def validate(ctx: Context):
 
 
 @main.command()
+@click.argument("department")
+@click.option("--period", required=True, help="2026-10 (month), 2026-W42 (ISO week), 2026-Q3.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The notebook to write (default outputs/<period>/explore/<department>.ipynb).")
+@pass_ctx
+@handles_errors
+def explore(ctx: Context, department, period, out):
+    """Write an executed, signed explorer notebook of DEPARTMENT for a liaison to open."""
+    period = _parse_period(period)
+    ctx.params.department(department)  # unknown slug: UsageError listing the known ones
+    from .run.explorer import out_path, write_explorer
+    out = out_path(ctx.params, department, period, out)
+    from .run.coverage import check_covered
+    check_covered(ctx.params, period)  # no store, or a period it does not reach: say so first
+    click.echo(f"wrote {write_explorer(ctx.params, department, period, out)}")
+
+
+@main.command()
 @click.option("--now", default=None, help="Pretend it is this moment (ISO 8601), for replays.")
 @click.option("--workers", type=click.IntRange(min=1), default=None)
 @click.option("--pdf", is_flag=True)
@@ -232,3 +267,88 @@ def demo(ctx: Context, period, pdf, workers):
     click.echo(f"\nPackets: {index}")
     if not ok:
         sys.exit(10)
+
+
+# --- KPI submissions (records kind kpi_submissions) -------------------------------------------
+
+@main.group()
+def submissions():
+    """KPI submissions from departments: template, load, status, review, export."""
+
+
+@submissions.command("template")
+@click.argument("department")
+@click.argument("period")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Workbook to write (default <department>-<period>.xlsx).")
+@pass_ctx
+@handles_errors
+def submissions_template(ctx: Context, department, period, out):
+    """Write the Excel workbook a liaison fills in for DEPARTMENT and PERIOD."""
+    from .ingest.submissions import template
+    click.echo(f"wrote {template(ctx.params, department, period, out)}")
+
+
+@submissions.command("load")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--received", default=None, metavar="ISO",
+              help="When the department sent the files (default: now); decides on time/late.")
+@click.option("--department", default=None, metavar="SLUG",
+              help="Refuse a file that is not this department's.")
+@click.option("--period", default=None, help="Refuse a file that is not for this period.")
+@pass_ctx
+@handles_errors
+def submissions_load(ctx: Context, files, received, department, period):
+    """Check and store submission files (xlsx or csv); each file all or nothing."""
+    from .ingest.submissions import load_files
+    from .run.submissions_cli import parse_received
+    expect = {"department": department, "period": period and _parse_period(period).label}
+    loaded, rejected = load_files(ctx.params, files, parse_received(ctx.params, received),
+                                  expect)
+    for item in loaded:
+        click.echo(item.summary())
+    for exc in rejected:
+        click.secho(str(exc), fg="red", err=True)
+    if rejected:
+        sys.exit(rejected[0].exit_code)
+
+
+@submissions.command("status")
+@click.argument("period")
+@pass_ctx
+@handles_errors
+def submissions_status(ctx: Context, period):
+    """Which departments submitted PERIOD on time, late, or not at all."""
+    from .run.submissions_cli import status_text
+    click.echo(status_text(ctx.params, period))
+
+
+@submissions.command("review")
+@click.argument("department")
+@click.argument("period")
+@click.argument("kpi")
+@click.option("--accept", "state", flag_value="accepted", help="Accept the figure.")
+@click.option("--query", "state", flag_value="queried", help="Query the figure.")
+@click.option("--comment", required=True, help="Why (shown beside the figure in the packet).")
+@click.option("--by", "reviewer", default=None, help="Who reviewed it.")
+@pass_ctx
+@handles_errors
+def submissions_review(ctx: Context, department, period, kpi, state, comment, reviewer):
+    """Mark a submitted figure accepted or queried, with a comment."""
+    from .run.submissions_cli import review
+    if state is None:
+        raise UsageError("give --accept or --query")
+    click.echo(review(ctx.params, department, period, kpi, state, comment, reviewer))
+
+
+@submissions.command("export")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the CSV files (default outputs/submissions).")
+@pass_ctx
+@handles_errors
+def submissions_export(ctx: Context, out):
+    """Write every submission, its history and its reviews as spreadsheet-safe CSV files."""
+    from .run.submissions_cli import export
+    for path in export(ctx.params, out):
+        click.echo(f"wrote {path}")

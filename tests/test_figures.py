@@ -10,6 +10,7 @@ import pytest
 
 from stat_lib.metrics import tidy as figures
 from stat_lib.metrics import scoring
+from stat_lib.metrics.moved import what_moved
 from stat_lib.core.errors import UsageError
 from stat_lib.core.periods import Period
 from support.builders import HAND_DEPT, hand_city
@@ -100,8 +101,15 @@ def test_trends_and_what_moved_from_store(params):
     tr = figures.trends(params, "2026-10", ["sanitation", "street-lighting"], n=13)
     assert set(tr["department"]) == {"sanitation", "street-lighting"}
     assert tr.groupby("department")["period"].nunique().tolist() == [13, 13]
-    moved = scoring.what_moved(tr, params.departments)
+    moved = what_moved(tr, params.departments, spc=params.city.spc)
     san = moved[moved["department"] == "sanitation"].set_index("metric")
-    # backlog 6 at 1 Nov vs a trailing twelve of at most 2 (R12, R1): outside the range
-    assert san.loc["backlog_open", "flagged"] and san.loc["backlog_open", "assessment"] == "worse"
-    assert san.loc["backlog_open", "high"] == 2
+    # backlog 0 x 10, 1, 2 over the trailing twelve, then 6: mean 3/12 = 0.25; moving ranges
+    # sum 2 over 11 -> upper 0.25 + 2.66 x 2/11 = 0.7336, lower clipped to 0; 6 is beyond it,
+    # and the 2 before it is beyond two sigma too (one sigma 2.66 x 2/11 / 3 = 0.161: 0.57)
+    b = san.loc["backlog_open"]
+    assert (b["mean"], b["lower"], b["upper"]) == (0.25, 0, pytest.approx(0.25 + 2.66 * 2 / 11))
+    assert b["rules"] == "beyond_limit; two_of_three"
+    assert b["variation"] == "special_cause_concerning"
+    # the fixture's durations exist in one or two months only: no verdict, and it says why
+    assert san.loc["median_days_to_close", "reason"] == "1 baseline points; 12 needed"
+    assert not san.loc["median_days_to_close", "flagged"]

@@ -345,16 +345,18 @@ with store.write_lock(load_params(sys.argv[1])):
 
 def test_a_second_writer_gets_store_busy_with_the_pid(tmp_path):
     params = grid_params(tmp_path, write_csv(tmp_path / "x.csv", [myla_row("a")]))
+    assert ingest(params).inserted == 1  # the last ingest's duration is kept beside the store
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(tmp_path)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(StoreBusyError, match=f"another stat-lib process \\(pid "
-                                                 f"{holder.pid}\\) is ingesting"):
+                                                 f"{holder.pid}\\) is ingesting since "
+                                                 r"\d\d:\d\d:\d\d; the last ingest took \d+ s"):
             ingest(params)
     finally:
         holder.communicate("\n", timeout=30)
-    assert ingest(params).inserted == 1  # lock released
+    assert ingest(params).unchanged == 1  # lock released
 
 
 READER = """

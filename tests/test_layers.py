@@ -125,7 +125,8 @@ def test_the_notebook_kinds_give_the_batch_its_runs(home):
     from stat_lib.params import load_params
     from stat_lib.present.notebook_kinds import NOTEBOOK_KINDS, plan
     params = load_params(home)
-    assert list(NOTEBOOK_KINDS) == ["department", "citywide"]
+    assert list(NOTEBOOK_KINDS) == ["department", "citywide", "explore"]
+    assert NOTEBOOK_KINDS["explore"].on_demand  # stat-lib explore runs it, never the batch
     assert plan(params) == [(s, NOTEBOOK_KINDS["department"]) for s in sorted(
         params.departments)] + [("citywide", NOTEBOOK_KINDS["citywide"])]
 
@@ -141,3 +142,10 @@ def test_each_packaged_notebook_displays_its_kinds_report():
         module, cls = kind.report.rsplit(".", 1)
         assert f"from {module} import {cls}" in source, kind.name
         assert getattr(__import__(module, fromlist=[cls]), cls)
+
+
+def test_present_importing_the_explorer_fails(tmp_path):
+    # explore sits between run and present: reports and packets never depend on it
+    out = lint(copy_with(tmp_path, "present/html.py", "from ..explore import home"))
+    assert out.returncode != 0
+    assert "stat_lib.present.html -> stat_lib.explore.home" in out.stdout

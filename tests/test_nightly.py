@@ -15,7 +15,8 @@ from support.builders import (batch_home, manifest_runs, notebooks_dir, replace_
 @pytest.mark.slow
 def test_nightly_on_a_fixed_clock(tmp_path):
     home = batch_home(tmp_path)
-    use_real_rows(home)
+    use_real_rows(home)  # the rows of 1 January 2018: fresh enough within 10 days
+    replace_in_city(home, "stale_after_hours: 48", "stale_after_hours: 240")
     nbs = notebooks_dir(tmp_path)
     # 3 January 2018, 23:30 in Los Angeles: day 3 <= refinalize_days 5, so December 2017 is
     # re-finalized in full, then January runs to date with as_of = now.
@@ -78,3 +79,51 @@ def test_prune_logs_keeps_the_newest(tmp_path):
     assert [p.name for p in removed] == ["nightly-20260101-020000.log"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nightly-20260102-020000.log",
                                                           "nightly-20260103-020000.log"]
+
+
+@pytest.mark.slow
+def test_stale_data_is_said_on_every_cover_cut_at_its_end_and_exits_12(tmp_path):
+    home = batch_home(tmp_path)  # newest request: 2 November 2026, 08:00 in Los Angeles
+    nbs = notebooks_dir(tmp_path)
+    # 3 December, 02:00: 30.75 days later. November is re-finalized (day 3), but only to the
+    # data's end; December is not reached by the data at all, so it is skipped, not zero-filled.
+    code = run_nightly(load_params(home), now="2026-12-03T02:00:00", ingest=False, workers=2,
+                       notebooks_dir=nbs)
+    assert code == 12
+    out = home / "outputs"
+    assert not (out / "2026-12").exists()
+    nov = json.loads((out / "2026-11" / "manifest.json").read_text())
+    assert nov["as_of"] == "2026-11-02T08:00:01-08:00", "cut at the data's end, not complete"
+    notice = ("Stale: the data ends 2026-11-02 08:00 PST; no newer request has arrived for 31 "
+              "days (limit 48 hours).")
+    for page in ("sanitation.html", "citywide.html", "index.html"):
+        assert notice in (out / "2026-11" / page).read_text(), page
+    log = next((out / "logs").glob("nightly-*.log")).read_text()
+    assert "2026-12 skipped: the data ends 2026-11-02 08:00 PST" in log
+    assert "nightly finished: STALE DATA (exit code 12)" in log
+
+    # a notebook that also fails: its code wins and the log says both
+    code = run_nightly(load_params(home), now="2026-12-03T03:00:00", ingest=False, workers=2,
+                       notebooks_dir=notebooks_dir(tmp_path, sanitation="broken"))
+    assert code == 10
+    log = sorted((out / "logs").glob("nightly-*.log"))[-1].read_text()
+    assert "FAILED (exit code 10); the data is also stale (exit code 12 otherwise)" in log
+
+
+def test_periods_are_cut_where_stale_data_ends(tmp_path):
+    import pandas as pd
+
+    from stat_lib.core.periods import Period
+    from stat_lib.run.freshness import Freshness, cut_at_data_end
+    tz = "America/Los_Angeles"
+    nov = Period.parse("2026-11", tz=tz)
+    end = pd.Timestamp("2026-11-16 14:02", tz=tz)
+    cut = cut_at_data_end(nov, end)
+    assert cut.is_to_date and cut.end == end + pd.Timedelta(seconds=1)
+    assert cut_at_data_end(Period.parse("2026-12", tz=tz), end) is None
+    assert cut_at_data_end(Period.parse("2026-10", tz=tz), end) == Period.parse("2026-10", tz=tz)
+    assert not Freshness(end, 47.9, 48).stale and Freshness(end, 48.1, 48).stale
+    assert Freshness(end, 30.0, 24).notice().endswith(
+        "no newer request has arrived for 30 hours (limit 24 hours). Figures after that "
+        "moment are missing, not zero.")
+    assert Freshness(None, None, 48).notice() == "Stale: the store holds no requests"

@@ -1,8 +1,6 @@
-"""Status against targets, trend direction, scorecards, CityScore and what moved."""
+"""Status against targets, trend direction, scorecards and CityScore."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
@@ -12,8 +10,7 @@ from hypothesis import strategies as st
 
 from stat_lib.metrics import scoring
 from stat_lib.params import Department, Params, Result, Results, Target
-from support.builders import (HAND_CAL as CAL, HAND_DEPT as DEPT, HAND_OCT as OCT,
-                              LA_TZ as TZ, hand_requests)
+from support.builders import HAND_CAL as CAL, HAND_DEPT as DEPT, HAND_OCT as OCT, hand_requests
 
 HIGH = Target(target=0.85, direction="higher", tolerance=0.05)  # near band: [0.8075, 0.85)
 LOW = Target(target=4, direction="lower", tolerance=0.10)  # near band: (4, 4.4]
@@ -114,65 +111,3 @@ def test_cityscore_by_department_result_and_city():
     city = out["city"].iloc[0]
     assert city["score"] == pytest.approx((0.9 + 1.25 + 0.5 + 0.8) / 4)  # 0.8625
     assert city["metrics"] == 4
-
-
-def _trend(values, metric="backlog_open", num=None, den=None, dept="lights"):
-    periods = Period_labels(len(values))
-    return pd.DataFrame({"department": dept, "period": periods,
-                         "period_start": pd.to_datetime([p + "-01" for p in periods]),
-                         "metric": metric, "value": values,
-                         "numerator": num if num is not None else np.nan,
-                         "denominator": den if den is not None else np.nan})
-
-
-def Period_labels(n):
-    from stat_lib.core.periods import Period
-    return [p.label for p in Period.parse("2026-10", TZ).trailing(n)]
-
-
-def test_what_moved_range_and_rank():
-    base = [50, 52, 48, 51, 49, 50, 53, 47, 50, 51, 52, 49]  # range [47, 53]
-    # 2025-10 .. 2026-09 = base (year ago 2025-10 = 50); 60 is 7 above the max 53, width 6
-    big = _trend([*base, 60])
-    small = _trend([*base, 54], metric="overdue_open")
-    normal = _trend([*base, 50], metric="closed")
-    moved = scoring.what_moved(pd.concat([normal, small, big]))
-    top = moved.iloc[0]
-    assert (top["metric"], top["rank"], top["flagged"]) == ("backlog_open", 1, True)
-    assert top["score"] == pytest.approx(7 / 6)
-    changes = top[["prior", "change_prior", "year_ago", "change_year"]].tolist()
-    assert changes == [49, 11, 50, 10]
-    assert top["assessment"] == "worse" and top["moved"] == "up"
-    second = moved.iloc[1]
-    assert second["metric"] == "overdue_open" and second["score"] == pytest.approx(1 / 6)
-    last = moved.iloc[2]
-    assert not last["flagged"] and math.isnan(last["rank"])
-
-
-def test_what_moved_rates_use_wilson():
-    # trailing twelve: 80 of 100 each month -> pooled 0.8
-    num, den = [80] * 12, [100] * 12
-    # 70/100: Wilson 95% [0.604, 0.781] excludes 0.8 -> flagged; 76/100: [0.668, 0.829] does not
-    low = _trend([0.8] * 12 + [0.70], "on_time_rate", num + [70], den + [100])
-    ok = _trend([0.8] * 12 + [0.76], "on_time_rate", num + [76], den + [100], dept="water")
-    moved = scoring.what_moved(pd.concat([low, ok])).set_index("department")
-    assert moved.loc["lights", "flagged"] and not moved.loc["water", "flagged"]
-    assert moved.loc["lights", "low"] == pytest.approx(0.6041, abs=1e-3)
-    assert moved.loc["lights", "high"] == pytest.approx(0.7813, abs=1e-3)
-    # score: |0.70 - 0.80| / sqrt(0.8 x 0.2 / 100) = 0.1 / 0.04 = 2.5
-    assert moved.loc["lights", "score"] == pytest.approx(2.5)
-    assert moved.loc["lights", "assessment"] == "worse"
-
-
-def test_wilson_known_value():
-    # 8 of 10: p = 0.8, z = 1.96 -> (0.4902, 0.9433) (standard tables)
-    low, high = scoring.wilson(8, 10)
-    assert (low, high) == (pytest.approx(0.4902, abs=1e-4), pytest.approx(0.9433, abs=1e-4))
-    assert all(math.isnan(x) for x in scoring.wilson(0, 0))
-
-
-def test_what_moved_on_real_trend_has_no_crash_on_na():
-    tr = scoring.department_scorecard(hand_requests(), DEPT, OCT, CAL)[1]
-    moved = scoring.what_moved(tr)
-    assert set(moved["metric"]) <= set(scoring.scorecard_ids()) | {"overdue_share"}
-    assert moved["rank"].dropna().tolist() == list(range(1, moved["flagged"].sum() + 1))

@@ -70,6 +70,7 @@ DEPARTMENT = "sanitation"
 PACKAGED = {  # wheel path -> repository path
     "stat_lib/packaged/notebooks/department.ipynb": "notebooks/department.ipynb",
     "stat_lib/packaged/notebooks/citywide.ipynb": "notebooks/citywide.ipynb",
+    "stat_lib/packaged/notebooks/explore.ipynb": "notebooks/explore.ipynb",
     "stat_lib/packaged/templates/stat_packet/conf.json": "templates/stat_packet/conf.json",
     "stat_lib/packaged/templates/stat_packet/index.html.j2": "templates/stat_packet/index.html.j2",
     "stat_lib/packaged/templates/stat_packet/static/packet.css":

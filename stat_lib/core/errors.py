@@ -94,6 +94,12 @@ class MissingDependency(StatLibError):
     exit_code = 8
 
 
+class StaleData(StatLibError):
+    """The nightly's newest data is older than ``batch.stale_after_hours``."""
+
+    exit_code = 12
+
+
 class OutOfSpace(StatLibError):
     """The disk filled while writing; whatever was being written was discarded."""
 
@@ -127,3 +133,18 @@ def out_of_space(exc: BaseException, path) -> OutOfSpace | None:
     return OutOfSpace(f"no space left on the disk ({free}); what was being written was "
                       "discarded and the previous files are intact: free some space and run "
                       "the command again", path=path)
+
+
+class SubmissionRejected(StatLibError):
+    """A KPI submission file has problems; nothing of it was stored (``problems``: each one
+    names the file, sheet, cell and reason)."""
+
+    exit_code = 9
+
+    def __init__(self, path, problems: list[str]):
+        self.problems = problems
+        lines = [f"{path}: rejected, nothing stored ({len(problems)} problem(s)):"]
+        super().__init__("\n".join(lines + [f"  - {p}" for p in problems]))
+
+    def _render(self) -> str:
+        return self.message

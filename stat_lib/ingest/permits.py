@@ -351,5 +351,7 @@ def _log_ingests(con, raws) -> None:
                                f"AND reason IS NULL", [rf.label]).fetchall()[0][0]
             bad = con.execute("SELECT count(*) FROM new_permit_rejects WHERE source_file = ?",
                               [rf.label]).fetchall()[0][0]
-            con.execute("INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO ingests (ingested_at, source, rows_read, rows_loaded, "
+                        "rows_rejected, content_hash, kind) VALUES (now(), ?, ?, ?, ?, ?, "
+                        "'permits')",
                         [rf.label, rf.rows, good, bad, rf.content_hash])

@@ -546,7 +546,9 @@ def _log_ingests(con, raws) -> None:
                                 ).fetchall())
     for raw in raws:
         for rf in raw.files:
-            con.execute("INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO ingests (ingested_at, source, rows_read, rows_loaded, "
+                        "rows_rejected, content_hash, kind) VALUES (now(), ?, ?, ?, ?, ?, "
+                        "'requests')",
                         [rf.label, rf.rows, loaded.get(rf.label, 0),
                          rejected.get(rf.label, 0), rf.content_hash])
 

@@ -8,6 +8,9 @@
 - :mod:`~stat_lib.metrics.standards`: customer service standards and redress;
 - :mod:`~stat_lib.metrics.permits`: the ``permits`` kind: stop-clock, standards, redress ledger;
 - :mod:`~stat_lib.metrics.scoring`: targets, status, trends, scorecards, CityScore, what moved;
+- :mod:`~stat_lib.metrics.methods` / :mod:`~stat_lib.metrics.spc`: how a metric is judged over
+  time (the method registry; statistical process control) and the verdicts;
+- :mod:`~stat_lib.metrics.moved`: "what moved", ranked for the memo;
 - :mod:`~stat_lib.metrics.tidy`: every metric as tidy rows (``metrics.csv``).
 """
 
@@ -32,10 +35,14 @@ from .requests import (
                        time_to_close_distribution,
                        trend,
 )
+from . import spc  # noqa: F401  (registers the "spc" method)
+from .methods import METHODS, Assessment, assess, check_methods
 from .standards import standards_report
+from . import kpis  # noqa: F401,E402  (registers the kpi_submissions metrics)
 from .windows import closed_in, created_in, ended_in, open_at
 
 check()
+check_methods(METRICS)
 RATE_PARTS = rate_parts()
 
 __all__ = ["Prepared", "data_as_of", "due_for", "due_from_sla", "prepare", "sla_table",
@@ -44,4 +51,5 @@ __all__ = ["Prepared", "data_as_of", "due_for", "due_from_sla", "prepare", "sla_
            "combine_districts", "counts_by", "created_requests", "department_summary",
            "on_time_by_service", "open_ages", "open_requests", "overdue_requests", "summary",
            "time_to_close_distribution", "trend", "standards_report", "closed_in",
-           "created_in", "ended_in", "open_at", "RATE_PARTS", "prepare_permits"]
+           "created_in", "ended_in", "open_at", "RATE_PARTS", "METHODS", "Assessment", "assess",
+           "prepare_permits"]

@@ -4,8 +4,10 @@ An entry gives the metric's id, label, unit, good direction, definition (numerat
 denominator, exclusions) and its computation on a :class:`~stat_lib.metrics.windows.Window`
 (the period masks of one prepared department). A rate names its numerator and denominator
 metrics and is computed from them. ``scorecard`` marks the default scorecard rows and ``tile``
-the headline tiles (with the tile's wording), in registration order. Metrics of a dataset kind
-are registered by that kind's module (``stat_lib.metrics.requests`` for ``requests``).
+the headline tiles (with the tile's wording), in registration order. ``method`` names how the
+metric is judged over time (:mod:`stat_lib.metrics.methods`; ``"spc"`` by default). Metrics of
+a dataset kind are registered by that kind's module (``stat_lib.metrics.requests`` for
+``requests``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Metric:
     denominator: str | None = None
     scorecard: bool = False
     tile: str | None = None
+    method: str | None = "spc"  # how "what moved" judges it (stat_lib.metrics.methods)
 
     def value(self, window):
         """This metric on ``window``; a rate from its parts (None when the denominator is 0)."""

@@ -39,15 +39,25 @@ def _change(now: int, before: int) -> float | None:
     return None if before == 0 else now / before - 1
 
 
-def _cohort(w: Window) -> dict:
-    """Requests created in the period with a due time, by outcome at ``as_of``."""
+def cohort_masks(w: Window) -> dict[str, np.ndarray]:
+    """Requests created in the period with a due time, by outcome at ``as_of``: masks
+    ``met``, ``late`` and ``pending`` (the cohort metrics count them)."""
     def compute() -> dict:
         a, as_of = w.a, pd.Timestamp(w.as_of).as_unit("ns").value
         base = w.created & ~a["cancelled"] & ~a["dup"] & a["has_due"] & ~a["neg"]
         closed = base & a["closed"] & (a["end"] <= as_of)  # closed later: still open at as_of
-        met = _n(closed & (a["end"] <= a["due"]))
-        late = _n(closed & (a["end"] > a["due"])) + _n(base & ~closed & (a["due"] < as_of))
-        return {"met": met, "eligible": met + late, "pending": _n(base) - met - late}
+        met = closed & (a["end"] <= a["due"])
+        late = (closed & (a["end"] > a["due"])) | (base & ~closed & (a["due"] < as_of))
+        return {"met": met, "late": late, "pending": base & ~met & ~late}
+    return w.memo("_cohort_masks", compute)
+
+
+def _cohort(w: Window) -> dict:
+    """Counts of :func:`cohort_masks`: ``met``, ``eligible`` (met + late), ``pending``."""
+    def compute() -> dict:
+        m = cohort_masks(w)
+        met, late = _n(m["met"]), _n(m["late"])
+        return {"met": met, "eligible": met + late, "pending": _n(m["pending"])}
     return w.memo("_cohort", compute)
 
 

@@ -1,4 +1,4 @@
-"""Targets and status, trend direction, scorecards, CityScore and "what moved".
+"""Targets and status, trend direction, scorecards and CityScore.
 
 - **status**: with a target ``T``, direction and tolerance ``tol`` (fraction of T): *higher is
   better*: met when value >= T, near when value >= T x (1 - tol), else missed; *lower is better*:
@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
-from ..core.periods import Period
 from ..params.models import Department, Target
-from .registry import METRICS, format_value, metric_def, rate_parts, scorecard_ids
+from .registry import format_value, metric_def, scorecard_ids
 
 FLAT = 0.01
 
@@ -205,107 +203,4 @@ def _mean_scores(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return grouped.agg(score="mean", metrics="count").reset_index()
 
 
-# ---- what moved -------------------------------------------------------------------------------
-
-Z95 = 1.959964
-
-
-def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion; (nan, nan) when ``n`` is 0."""
-    if not n:
-        return (math.nan, math.nan)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (centre - half, centre + half)
-
-
-def what_moved(trends: pd.DataFrame, departments: dict[str, Department] | None = None,
-               metrics: list[str] | None = None) -> pd.DataFrame:
-    """Changes larger than normal month-to-month variation, ranked for a memo.
-
-    For each department and metric of ``trends`` (long form of :func:`stat_lib.metrics.trend`,
-    at least 13 periods for the year-ago comparison), the last period is compared with the
-    trailing twelve before it. *Flagged* when:
-
-    - counts and durations: the value is outside [min, max] of the trailing twelve;
-    - rates: the trailing twelve's pooled rate (sum of numerators / sum of denominators) is
-      outside the Wilson 95% interval of this period's rate.
-
-    ``score`` ranks the flagged rows: distance outside the range in units of the range's width
-    (at least 1% of the value), or for rates the distance from the pooled rate in standard errors.
-
-    Returns
-    -------
-    DataFrame
-        ``rank`` (1 = lead with it; NaN when not flagged), ``department, metric, label, period,
-        value, prior, change_prior, year_ago, change_year, low, high, flagged, score, moved
-        (up/down), assessment (better/worse/neutral)``; flagged rows first.
-    """
-    ids = metrics or [m for m in scorecard_ids() if m in METRICS] + ["overdue_share"]
-    rows = []
-    for (dept, metric), g in trends[trends["metric"].isin(ids)].groupby(
-            ["department", "metric"], sort=False):
-        row = _movement(g.sort_values("period_start"), metric, departments, dept)
-        if row:
-            rows.append(row)
-    out = pd.DataFrame(rows, columns=_MOVED_COLUMNS[1:])
-    out = out.sort_values(["flagged", "score"], ascending=[False, False], na_position="last")
-    ranks = np.where(out["flagged"], np.arange(1, len(out) + 1), np.nan)
-    out.insert(0, "rank", ranks)
-    return out.reset_index(drop=True)
-
-
-_MOVED_COLUMNS = ["rank", "department", "metric", "label", "period", "value", "prior",
-                  "change_prior", "year_ago", "change_year", "low", "high", "flagged", "score",
-                  "moved", "assessment"]
-
-
-def _movement(g: pd.DataFrame, metric: str, departments, dept: str) -> dict | None:
-    values = g["value"].to_numpy(dtype=float)
-    if len(values) < 2 or np.isnan(values[-1]):
-        return None
-    value, base = values[-1], g.iloc[-13:-1] if len(g) >= 13 else g.iloc[:-1]
-    if metric in rate_parts():
-        flagged, score, low, high = _rate_movement(g.iloc[-1], base)
-    else:
-        flagged, score, low, high = _range_movement(value, base["value"].to_numpy(dtype=float))
-    prior = values[-2]
-    year_label = Period.parse(g["period"].iloc[-1]).year_ago().label
-    year_rows = g.loc[g["period"] == year_label, "value"]
-    year = float(year_rows.iloc[0]) if len(year_rows) else np.nan
-    direction = (direction_of(departments[dept], metric) if departments and dept in departments
-                 else metric_def(metric).direction)
-    moved = "up" if value > prior else "down" if value < prior else "flat"
-    return {"department": dept, "metric": metric, "label": metric_def(metric).label,
-            "period": g["period"].iloc[-1], "value": value, "prior": prior,
-            "change_prior": value - prior, "year_ago": year, "change_year": value - year,
-            "low": low, "high": high, "flagged": flagged, "score": score, "moved": moved,
-            "assessment": _assess(value, prior, direction)}
-
-
-def _range_movement(value: float, base: np.ndarray):
-    base = base[~np.isnan(base)]
-    if len(base) == 0:
-        return False, np.nan, np.nan, np.nan
-    low, high = base.min(), base.max()
-    outside = max(low - value, value - high, 0.0)
-    width = max(high - low, 0.01 * abs(value), 1e-9)
-    return bool(outside > 0), outside / width, low, high
-
-
-def _rate_movement(last: pd.Series, base: pd.DataFrame):
-    num, den = base["numerator"].sum(), base["denominator"].sum()
-    n = last["denominator"]
-    if not den or not n or np.isnan(n):
-        return False, np.nan, np.nan, np.nan
-    p0 = num / den
-    low, high = wilson(last["numerator"], n)
-    se = math.sqrt(max(p0 * (1 - p0), 1e-12) / n)
-    return bool(p0 < low or p0 > high), abs(last["value"] - p0) / se, low, high
-
-
-def _assess(value: float, prior: float, direction: str | None) -> str:
-    if direction is None or np.isnan(prior) or value == prior:
-        return "neutral"
-    return "better" if (value > prior) == (direction == "higher") else "worse"
+# "what moved" is judged by each metric's method: stat_lib.metrics.moved (SPC: .spc).

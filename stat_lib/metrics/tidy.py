@@ -63,8 +63,18 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
                           for slug in slugs], ignore_index=True)
     calendar = BusinessCalendar.from_city(params.city)
     as_of = as_of if as_of is not None else data_as_of(requests)  # one for all
-    return _tidy(_prepare_all(params, slugs, requests, calendar, as_of), period, calendar,
-                 params)
+    return _with_kpis(params, period, slugs,
+                      _tidy(_prepare_all(params, slugs, requests, calendar, as_of), period,
+                            calendar, params))
+
+
+def _with_kpis(params, period: Period, slugs, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` plus the submitted KPIs (``kpi.<id>``) of a whole period (none to date)."""
+    from .kpis import kpi_figures
+    kpis = None if period.is_to_date else kpi_figures(params, period, slugs, COLUMNS)
+    if kpis is None or kpis.empty:
+        return table
+    return pd.concat([table, kpis], ignore_index=True) if len(table) else kpis
 
 
 def _tidy(preps: dict, period: Period, calendar: BusinessCalendar, params=None,
@@ -162,12 +172,13 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
     permits: dict = {}
     frames = [_tidy(preps, _period(p, params.city.timezone), calendar, params, permits
                     ).assign(window=name) for name, p in period.windows().items()]
+    frames[0] = _with_kpis(params, period, slugs, frames[0]).assign(window="month")
     return pd.concat(frames, ignore_index=True)
 
 
 def trends(params, period, departments=None, *, requests=None, n: int = 13) -> pd.DataFrame:
     """:func:`stat_lib.metrics.trend` of every (selected) department, stacked; feed to
-    :func:`stat_lib.metrics.scoring.what_moved` with ``params.departments``."""
+    :func:`stat_lib.metrics.moved.what_moved` with ``params.departments``."""
     period = _period(period, params.city.timezone)
     slugs = list(departments or params.departments)
     if requests is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from ..core.kinds import get_kind
+from .kpi_models import Kpi
 from .models import Params, Source
 
 
@@ -46,3 +47,6 @@ register(KindParams("requests", Source, "city.yaml `sources:` (one entry per exp
 register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) and "
                     "`permit_stops:` (clock-stop intervals)",
                     lambda params: params.city.permits + params.city.permit_stops))
+register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
+                    "KPI); city.yaml `submissions:` (when due)",
+                    lambda params: [k for d in params.departments.values() for k in d.kpis]))

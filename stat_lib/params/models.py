@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..core.errors import UsageError
 from ..core.text import slugify
+from .kpi_models import Kpi, Submissions, unique_kpis
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -111,6 +112,28 @@ class PermitStandard(Strict):
     within_business_days: int = Field(ge=0)
     target: float | None = Field(default=None, ge=0, le=1)
     redress: PermitRedress | None = None
+class Spc(Strict):
+    """Statistical process control for "what moved" (city.yaml ``spc:``, a department's
+    ``spc:`` overrides it key by key).
+
+    Limits come from the ``baseline_periods`` periods before the one judged; with fewer than
+    ``min_points`` usable points there is no verdict. A ``seasonal`` metric's baseline is the
+    same period of earlier years (the same month, quarter or week), so a yearly peak does not
+    fire; ``min_points`` applies to those points too.
+    """
+
+    baseline_periods: int = Field(default=24, ge=2)
+    min_points: int = Field(default=12, ge=2)
+    seasonal: list[str] = []
+
+    @model_validator(mode="after")
+    def _enough(self):
+        both = {"min_points", "baseline_periods"} <= self.model_fields_set  # else: when merged
+        if both and self.min_points > self.baseline_periods:
+            raise ValueError(f"min_points ({self.min_points}) is more than baseline_periods "
+                             f"({self.baseline_periods}): no baseline could ever give a "
+                             f"verdict; lower min_points or raise baseline_periods")
+        return self
 
 
 class Department(Strict):
@@ -133,6 +156,13 @@ class Department(Strict):
             raise ValueError(f"permit type(s) {', '.join(map(repr, twice))} have more than one "
                              f"standard; keep one entry per permit type")
         return values
+    spc: Spc | None = None
+    kpis: list[Kpi] = []
+
+    @field_validator("kpis")
+    @classmethod
+    def _unique_kpis(cls, kpis: list[Kpi]) -> list[Kpi]:
+        return unique_kpis(kpis)
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
@@ -230,6 +260,8 @@ class BatchSettings(Strict):
     notebook_timeout: int = Field(default=1800, ge=1)
     refinalize_days: int = Field(default=5, ge=0)
     log_keep: int = Field(default=14, ge=1)
+    stale_after_hours: int = Field(default=48, ge=1, description="the nightly calls the data "
+                                   "stale when its newest request is older than this")
 
 
 class City(Strict):
@@ -252,6 +284,8 @@ class City(Strict):
     branding: Branding = Branding()
     basemap: str | None = None
     batch: BatchSettings = BatchSettings()
+    spc: Spc = Spc()
+    submissions: Submissions = Submissions()
 
     @model_validator(mode="after")
     def _two_stores(self):

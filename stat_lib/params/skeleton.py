@@ -44,6 +44,9 @@ boundaries: []
   #   key: district               # property holding the district key
   #   label: name
   #   source_column: council_district   # used when a request has no coordinates
+
+# KPI submissions from departments (their `kpis:`): due N business days after the period.
+# submissions: {due_business_days: 10, change_factor: 3, folder: data/submissions}
 """
 
 DEPARTMENT = """\
@@ -55,6 +58,14 @@ services:
   - {name: Graffiti, sla: 72 hours}
 targets:
   on_time_rate: {target: 0.9, direction: higher, tolerance: 0.05}
+# KPIs the department submits (`stat-lib submissions template SLUG 2026-10` writes its workbook):
+# kpis:
+#   - id: potholes_repaired
+#     label: Potholes repaired
+#     direction: higher
+#     targets: [{from: 2026-07-01, target: 1200}]   # a target per fiscal year
+#     valid: {min: 0, max: 20000}
+#     reconcile_with: {metric: closed, service: Pothole, tolerance: 0.02}
 """
 
 RESULTS = """\

@@ -106,6 +106,61 @@ def trend_chart(df: pd.DataFrame, *, period: str = "period", value: str = "value
     return alt.layer(*layers).properties(title=title, width=560, height=220)
 
 
+SIGNAL_COLORS = {"concerning": "#e8710a", "improving": "#1f77b4", "no good direction": "#7a5195"}
+
+
+def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str = "",
+              subtitle: str | list[str] = "", fmt: str = ".0%") -> alt.LayerChart:
+    """A process behaviour chart: the values, their mean and process limits, the target.
+
+    Parameters
+    ----------
+    points : :attr:`stat_lib.metrics.methods.Assessment.points` (``period, value, mean,
+        lower, upper, signal, signal_kind, partial``); limits NaN when there is no verdict.
+    target : drawn as a dashed rule; None draws none.
+    subtitle : what the method did (baseline, verdict), one line or a list of lines.
+
+    Signal points are filled orange (concerning), blue (improving) or purple (a signal on a
+    measure with no good direction); a partial period's point is hollow grey.
+    """
+    _need(points, ["period", "value", "mean", "lower", "upper", "signal", "partial"],
+          "spc_chart")
+    kind = points["signal_kind"] if "signal_kind" in points else pd.Series("", points.index)
+    data = points.assign(period=points["period"].astype(str),
+                         kind=kind.where(points["signal"], "").replace("neither",
+                                                                       "no good direction"))
+    x = alt.X("period:O", title=None, sort=None, axis=alt.Axis(labelAngle=-40))
+    tip = [alt.Tooltip("period:O", title="Period"),
+           alt.Tooltip("value:Q", title="Value", format=fmt),
+           alt.Tooltip("lower:Q", title="Lower limit", format=fmt),
+           alt.Tooltip("upper:Q", title="Upper limit", format=fmt)]
+    base = alt.Chart(data).encode(x=x)
+    layers = [base.mark_line(color="#9c9c9c", strokeWidth=1.5).encode(
+                  y=alt.Y("mean:Q", title=None, axis=alt.Axis(format=fmt),
+                          scale=alt.Scale(zero=False))),
+              *[base.mark_line(color="#9c9c9c", strokeDash=[4, 3], strokeWidth=1.5).encode(
+                  y=f"{k}:Q") for k in ("lower", "upper")],
+              base.mark_line(point=True, strokeWidth=2.5).encode(y="value:Q", tooltip=tip)]
+    signals = data[data["signal"]]
+    if len(signals):
+        kinds = [k for k in SIGNAL_COLORS if k in set(signals["kind"])]  # the legend's entries
+        layers.append(alt.Chart(signals).mark_point(filled=True, size=110, opacity=1).encode(
+            x=x, y="value:Q", tooltip=tip, color=alt.Color(
+                "kind:N", title="Signal", legend=alt.Legend(orient="top", direction="horizontal"),
+                scale=alt.Scale(domain=kinds, range=[SIGNAL_COLORS[k] for k in kinds]))))
+    partial = data[data["partial"]]
+    if len(partial):
+        layers.append(alt.Chart(partial).mark_point(filled=True, size=110, color="white",
+                                                    stroke="#666", strokeWidth=2).encode(
+            x=x, y="value:Q", tooltip=tip))
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
+            y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)]))
+    return alt.layer(*layers).properties(
+        title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined), width=560, height=220)
+
+
 def ontime_by_service(df: pd.DataFrame, *, service: str = "service_name",
                       on_time: str = "on_time_rate", closed: str = "closed",
                       target: float | None = None, title: str = "On time by service type"
@@ -205,3 +260,25 @@ def cityscore_chart(df: pd.DataFrame, *, name: str = "name", score: str = "score
         color="#444", strokeDash=[4, 3]).encode(x="on_target:Q")
     return alt.layer(bars, rule).properties(title=title, width=480,
                                             height=max(60, 26 * len(data)))
+
+
+def bars(df: pd.DataFrame, *, category: str = "group", value: str = "value",
+         title: str = "", value_title: str = "", fmt: str = ",.0f",
+         target: float | None = None, largest_first: bool = True) -> alt.LayerChart:
+    """Horizontal bars of ``value`` per ``category`` (largest first, else in the frame's
+    order, e.g. weeks); target as a rule."""
+    _need(df, [category, value], "bars")
+    data = df[[category, value]].dropna()
+    if largest_first:
+        data = data.sort_values(value, ascending=False)
+    data = data.assign(**{category: data[category].astype(str)})
+    x = alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt))
+    layers = [alt.Chart(data).mark_bar().encode(
+        x=x, y=alt.Y(f"{category}:N", title=None, sort=None),
+        tooltip=[alt.Tooltip(f"{category}:N", title="Group"),
+                 alt.Tooltip(f"{value}:Q", title=value_title or "Value", format=fmt)])]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(x="target:Q"))
+    return alt.layer(*layers).properties(title=title, width=480,
+                                         height=max(60, 24 * len(data)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.errors import StatLibError
 from ..core.manifest import read_manifest
 from ..core.periods import Period
 from .packets import TEMPLATE_NAME, cover, write_atomic
@@ -75,9 +76,24 @@ def write_period_index(period_dir, manifest_entries, params=None, meta: dict | N
     page = _index_env(home).get_template("period_index.html.j2").render(
         city=cv["city"], period=meta.get("period_label") or meta.get("period") or period_dir.name,
         as_of=meta.get("data_as_of") or meta.get("as_of") or "", notice=cv["notice"],
+        stale=meta.get("stale") or "",
         primary=cv["primary"],
-        accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css(home))
+        accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css(home),
+        submissions=submissions_text(params, meta.get("period") or period_dir.name))
     return write_atomic(period_dir / "index.html", page)
+
+
+def submissions_text(params, period: str) -> str:
+    """``KPI submissions: 3 on time, 1 late, 1 missing. Awaiting submission from ...``"""
+    if params is None:
+        return ""
+    from ..metrics.kpis import awaiting_text, status_line, submission_status
+    try:
+        p = Period.parse(period, params.city.timezone).without_cut()
+    except StatLibError:
+        return ""
+    status = submission_status(params, p)
+    return " ".join(x for x in (status_line(status), awaiting_text(status)) if x)
 
 
 def _period_key(name: str):

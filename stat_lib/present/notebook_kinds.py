@@ -35,6 +35,7 @@ class NotebookKind:
     description: str
     per_department: bool = False
     label: str = ""
+    on_demand: bool = False  # run by its own command (stat-lib explore), never in the batch
 
     @property
     def notebook(self) -> str:
@@ -59,8 +60,10 @@ def register(kind: NotebookKind) -> NotebookKind:
 
 
 def plan(params) -> list[tuple[str, NotebookKind]]:
-    """Every run of a period for this home: ``(slug, kind)`` in batch order."""
-    return [(slug, kind) for kind in NOTEBOOK_KINDS.values() for slug in kind.runs(params)]
+    """Every run of a period for this home: ``(slug, kind)`` in batch order (on-demand kinds
+    are not part of it)."""
+    return [(slug, kind) for kind in NOTEBOOK_KINDS.values() if not kind.on_demand
+            for slug in kind.runs(params)]
 
 
 def kind_of(params, slug: str) -> NotebookKind:
@@ -87,3 +90,6 @@ register(NotebookKind("department", "stat_lib.present.reports.DepartmentReport",
 register(NotebookKind("citywide", "stat_lib.present.reports.CitywideReport",
                       "every department at a glance, CityScore, what moved",
                       label="Citywide"))
+register(NotebookKind("explore", "stat_lib.explore.Home",
+                      "a liaison's explorer of one department (stat-lib explore; on demand)",
+                      per_department=True, on_demand=True))

@@ -148,7 +148,7 @@ def cover(params, nb_meta: dict | None = None, meta: dict | None = None) -> dict
     """The cover's values: params defaults < notebook metadata < the batch's ``meta``."""
     city = params.city if params is not None else None
     values = {"city": city.name if city else "", "title": "Stat packet", "department": "",
-              "period": "", "as_of": "", "subtitle": "", "notice": "",
+              "period": "", "as_of": "", "subtitle": "", "notice": "", "stale": "",
               "primary": "#1f3b5c", "accent": "#d9822b", "logo": ""}
     if city:
         values["notice"] = (city.data_notice or "Sample data: not real city performance."

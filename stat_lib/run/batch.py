@@ -18,7 +18,8 @@ only warns; see :mod:`stat_lib.run.parameters`). Which notebook each run execute
 Incremental runs
 ----------------
 Each entry's ``input_hash`` covers the notebook source, the parameters, the packet templates,
-the department's data fingerprint for the period, the params files it reads (city.yaml,
+the department's data fingerprint for the period, its KPI submissions and reviews
+(``stat_lib.store.submissions.submissions_fingerprint``), the params files it reads (city.yaml,
 results.yaml, its department file; citywide: all) and stat_lib's version and sources. An entry
 whose hash is unchanged and whose packet exists is ``skipped``; ``force=True`` re-runs all.
 This path imports no notebook machinery, so a re-run with nothing changed takes about a second.
@@ -85,7 +86,7 @@ class RunResult:
 
 def run_period(params, period, departments=None, *, workers=None, force=False, pdf=False,
                executor="local", scheduler=None, progress=None, notebooks_dir=None,
-               lock_timeout: float = 0) -> RunResult:
+               lock_timeout: float = 0, stale: str | None = None) -> RunResult:
     """Execute and export every notebook of ``period``; skip those whose inputs are unchanged.
 
     Parameters
@@ -111,6 +112,9 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         default ``<home>/notebooks``.
     lock_timeout : float
         Seconds to wait for another run on the same outputs folder.
+    stale : str, optional
+        A notice that the data is stale (``stat_lib.run.freshness``): on every cover and the
+        period index; packets re-run when it appears, changes or goes.
 
     Returns
     -------
@@ -137,8 +141,9 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         period_dir = params.outputs / period.label
         period_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(period_dir)
-        planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf)
-        meta = _meta(params, period)
+        planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf,
+                                  stale)
+        meta = {**_meta(params, period), "stale": stale}
         jobs = [_job(params, p, period_dir, meta, pdf) for p in planned if p.status is None]
         # metrics.csv comes from the store, not the notebooks: computed while they run
         metrics = Background(write_metrics, params, period, period_dir) if jobs else None
@@ -185,10 +190,12 @@ def parameters_for(params, period, slug: str) -> dict:
 
 # --- planning: hashes and skips -------------------------------------------------------------
 
-def _plan(params, period, slugs, nb_dir, period_dir, force, pdf):
+def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None):
     from ..core.manifest import previous_entries
     previous = previous_entries(period_dir)
     shared = {"templates": _templates_digest(params), "library": library_digest()}
+    if stale:
+        shared["stale"] = stale
     planned = []
     for slug in slugs:
         nb = notebook_for(slug, kind_of(params, slug), nb_dir)
@@ -209,12 +216,14 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf):
 def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store import data_fingerprint
     from ..store.permits import permit_fingerprint
+    from ..store.submissions import submissions_fingerprint
     department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
         f for f in params.files if f.parent.name != "departments" or f.stem == slug]
     return {"notebook": file_digest(nb), "parameters": parameters,
             "data": data_fingerprint(params, department=department, end=period.end),
             "permits": permit_fingerprint(params, department),
+            "submissions": submissions_fingerprint(params, department),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
                              file_digest(f) for f in files}}
 
@@ -275,14 +284,19 @@ def _meta(params, period) -> dict:
 
 
 def _data_as_of(params, period) -> str | None:
-    """The newest change in the store that a packet of ``period`` can see, in city time."""
-    from ..store import latest_change
+    """The cover's "Data as of": the newest record of the period (no later change of an
+    older request) and when the data was last extracted, in city time."""
+    from ..store import last_ingest, newest_record
     try:
-        newest = latest_change(params, None, period.end)
+        newest, extracted = newest_record(params, period.end), last_ingest(params)
     except Exception as exc:  # the notebooks will report a missing store themselves
         log.warning("cannot read the data's as-of time: %s", exc)
         return None
-    return None if newest is None else newest.strftime("%Y-%m-%d %H:%M %Z")
+    if newest is None:
+        return None
+    text = f"{newest:%Y-%m-%d %H:%M %Z} (newest record)"
+    return text + (f"; extracted {extracted:%Y-%m-%d %H:%M %Z}" if extracted is not None
+                   else "")
 
 
 def _now_iso() -> str:

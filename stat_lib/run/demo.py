@@ -25,6 +25,8 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     from .batch import run_period
     echo("Ingesting the sample city ...")
     echo(ingest(params).summary())
+    from .submissions_cli import load_sample
+    rejected = load_sample(params, echo=echo)
     period = Period.parse(period) if period else latest_complete_month(params)
     if pdf and not _has_chromium():
         echo("Chromium not found: writing HTML packets only (install it with "
@@ -33,6 +35,8 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     echo(f"Running {period} for {len(params.departments)} departments + citywide ...")
     result = run_period(params, period, None, workers=workers, pdf=pdf)
     echo(result.summary())
+    for message in rejected:
+        echo("\n" + message)
     return params.outputs / str(period) / "index.html", result.ok
 
 

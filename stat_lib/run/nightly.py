@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from ..core.errors import RunFailed, StatLibError, UsageError
+from ..core.errors import RunFailed, StaleData, StatLibError, UsageError
 
 log = logging.getLogger("stat_lib.nightly")
 LOG_PATTERN = "nightly-*.log"
@@ -41,19 +41,46 @@ def run_nightly(params, now=None, *, ingest=True, workers=None, pdf=False, execu
     -------
     int
         0, or the exit code of the first failure (``RunFailed.exit_code`` when a notebook
-        failed, the error's own code when ingest or the lock failed).
+        failed, the error's own code when ingest or the lock failed), else
+        ``StaleData.exit_code`` (12) when the newest request is older than
+        ``batch.stale_after_hours``.
     """
     now = city_now(params, now)
     with _log_file(params, now) as log_path:
         log.info("nightly for %s as of %s (log %s)", params.city.name, now.isoformat(), log_path)
         codes = [_ingest(params)] if ingest else []
-        for period in nightly_periods(params, now):
+        fresh = _freshness(params, now)
+        stale = fresh.notice() if fresh else None
+        if stale:
+            log.warning(stale)
+        for period in nightly_periods(params, now, fresh.data_end if stale else None):
             codes.append(_run(params, period, dict(
                 workers=workers, pdf=pdf, executor=executor, scheduler=scheduler,
-                notebooks_dir=notebooks_dir, lock_timeout=lock_timeout, progress=False)))
+                notebooks_dir=notebooks_dir, lock_timeout=lock_timeout, progress=False,
+                stale=stale)))
         code = next((c for c in codes if c), 0)
-        log.info("nightly finished: %s", "ok" if code == 0 else f"FAILED (exit code {code})")
-    return code
+        _finish(code, stale)
+    return code or (StaleData.exit_code if stale else 0)
+
+
+def _freshness(params, now):
+    from .freshness import freshness
+    try:
+        return freshness(params, now)
+    except StatLibError as exc:  # no store: the periods report it themselves
+        log.error("cannot tell how fresh the data is: %s", exc)
+        return None
+
+
+def _finish(code: int, stale: str | None) -> None:
+    """The last log line: ok, stale (exit 12), failed, or failed and stale (the failure's code)."""
+    if code:
+        log.info("nightly finished: FAILED (exit code %s)%s", code,
+                 "; the data is also stale (exit code 12 otherwise)" if stale else "")
+    elif stale:
+        log.info("nightly finished: STALE DATA (exit code %s)", StaleData.exit_code)
+    else:
+        log.info("nightly finished: ok")
 
 
 def city_now(params, now=None) -> dt.datetime:
@@ -71,16 +98,28 @@ def city_now(params, now=None) -> dt.datetime:
     return now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz)
 
 
-def nightly_periods(params, now: dt.datetime) -> list:
+def nightly_periods(params, now: dt.datetime, data_end=None) -> list:
     """Periods to run at ``now``: last month in full during its re-finalize window, then
-    the month to date."""
+    the month to date. With ``data_end`` (stale data) each is cut where the data ends, and one
+    the data does not reach is skipped (logged)."""
     from ..core.periods import Period
+    from .freshness import cut_at_data_end
     tz = params.city.timezone
     periods = []
     if now.day <= params.city.batch.refinalize_days:
         periods.append(Period.containing(now, "month", tz).prior())
     periods.append(Period.month_to_date(now, tz))
-    return periods
+    if data_end is None:
+        return periods
+    covered = []
+    for period in periods:
+        cut = cut_at_data_end(period, data_end)
+        if cut is None:
+            log.warning("%s skipped: the data ends %s, before it starts", period.label,
+                        f"{data_end:%Y-%m-%d %H:%M %Z}")
+        else:
+            covered.append(cut)
+    return covered
 
 
 def _ingest(params) -> int:

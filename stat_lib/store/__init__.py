@@ -8,17 +8,12 @@
 
 from .connection import connect, frame, write_lock
 from .records import connect_records
-from .requests import (
-                       data_fingerprint,
-                       latest_change,
-                       load_districts,
-                       load_rejects,
-                       load_requests,
-                       quality_counts,
-                       requested_span,
-)
+from .requests import (data_fingerprint, last_ingest, latest_change, load_districts,
+                       load_rejects, load_requests, newest_record, quality_counts,
+                       requested_span)
 from .schema import CANONICAL, TABLES, TIMESTAMPS, Table, district_columns, ensure_schema
 
 __all__ = ["connect", "frame", "write_lock", "connect_records", "data_fingerprint",
-           "latest_change", "load_districts", "load_rejects", "load_requests", "quality_counts",
-           "requested_span", "CANONICAL", "TABLES", "TIMESTAMPS", "Table", "district_columns", "ensure_schema"]
+           "last_ingest", "latest_change", "load_districts", "load_rejects", "load_requests",
+           "newest_record", "quality_counts", "requested_span", "CANONICAL", "TABLES",
+           "TIMESTAMPS", "Table", "district_columns", "ensure_schema"]

@@ -31,22 +31,34 @@ def write_lock(params):
         lock.acquire()
     except Timeout:
         raise _busy(params) from None
+    started = time.time()
     try:
-        _owner_file(params).write_text(str(os.getpid()))
+        _owner_file(params).write_text(f"{os.getpid()} {started:.0f}")
         yield
+        _timing_file(params).write_text(f"{time.time() - started:.0f}")
     finally:
         lock.release()
 
 
+def _timing_file(params) -> Path:
+    return Path(str(params.store_path) + ".last-write-seconds")
+
+
 def _busy(params) -> StoreBusyError:
+    """Who is writing, since when, and how long the last write took (a reader's wait)."""
     try:
-        pid = _owner_file(params).read_text().strip() or "?"
+        pid, _, since = _owner_file(params).read_text().strip().partition(" ")
     except OSError:
-        pid = "?"
+        pid, since = "?", ""
+    when = f" since {time.strftime('%H:%M:%S', time.localtime(float(since)))}" if since else ""
+    try:
+        took = f"; the last ingest took {int(_timing_file(params).read_text()):,} s"
+    except (OSError, ValueError):
+        took = ""
     return StoreBusyError(
-        f"store is busy: another stat-lib process (pid {pid}) is ingesting; wait for it to "
-        f"finish and retry (a crashed process releases the lock by itself)",
-        path=params.store_path)
+        f"store is busy: another stat-lib process (pid {pid or '?'}) is ingesting{when}{took}; "
+        f"readers cannot open the store until it commits: wait for it to finish and retry (a "
+        f"crashed process releases the lock by itself)", path=params.store_path)
 
 
 # -- connections -----------------------------------------------------------------------------
@@ -64,12 +76,30 @@ def connect(params, read_only: bool = True, wait: float = 10.0):
     wait : float
         Seconds to keep retrying while a writer has the file open.
     """
-    with connect_file(params.store_path, read_only, wait, busy=lambda: _busy(params)) as con:
-        if read_only and not _has_requests(con):
-            raise StoreError("the store has no tables: its first ingest did not finish (it was "
-                             "killed or failed); run `stat-lib ingest` to build it",
-                             path=params.store_path)
-        yield con
+    from .migrations import pending
+    for attempt in (1, 2):
+        with connect_file(params.store_path, read_only, wait, busy=lambda: _busy(params)) as con:
+            if read_only and not _has_requests(con):
+                raise StoreError("the store has no tables: its first ingest did not finish (it "
+                                 "was killed or failed); run `stat-lib ingest` to build it",
+                                 path=params.store_path)
+            if not read_only or attempt == 2 or not pending(con, params.store_path):
+                yield con
+                return
+        upgrade_in_place(params)  # written by an older stat_lib: carried forward, then read
+
+
+def upgrade_in_place(params) -> list:
+    """Carry an older store forward to this stat_lib's schema (under the writer lock, in one
+    transaction, every row kept); the steps applied."""
+    from .migrations import SCHEMA_VERSION, upgrade
+    with write_lock(params), connect_file(params.store_path, False) as con:
+        con.execute("BEGIN TRANSACTION")
+        steps = upgrade(con, params.store_path)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)])
+        con.execute("COMMIT")
+    return steps
 
 
 def _has_requests(con) -> bool:

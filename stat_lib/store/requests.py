@@ -126,6 +126,31 @@ def latest_change(params, departments=None, end=None):
     return None if value is None else pd.Timestamp(value).tz_convert(params.city.timezone)
 
 
+def newest_record(params, end=None):
+    """The newest creation, update or close instant before ``end`` (city time; None if none).
+
+    Unlike :func:`latest_change` no later change of an older request counts, so a packet of an
+    old period names the newest record it holds, not a close years later."""
+    import pandas as pd
+    cut = "" if end is None else " AND {c} < ?"
+    parts, args = [], []
+    for col in ("requested_at", "updated_at", "closed_at"):
+        parts.append(f"(SELECT max({col}) FROM requests WHERE {col} IS NOT NULL"
+                     f"{cut.format(c=col)})")
+        args += [] if end is None else [end]
+    with connect(params) as con:
+        value = con.execute(f"SELECT greatest({', '.join(parts)})", args).fetchall()[0][0]
+    return None if value is None else pd.Timestamp(value).tz_convert(params.city.timezone)
+
+
+def last_ingest(params):
+    """When the store was last ingested (city time; None before the first ingest)."""
+    import pandas as pd
+    with connect(params) as con:
+        value = con.execute("SELECT max(ingested_at) FROM ingests").fetchall()[0][0]
+    return None if value is None else pd.Timestamp(value).tz_convert(params.city.timezone)
+
+
 def data_fingerprint(params, department: str | None = None, end=None) -> str:
     """A cheap content hash of the rows that can affect a packet.
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.kinds import get_kind
-
-SCHEMA_VERSION = "1"
+from .migrations import SCHEMA_VERSION, upgrade
 
 CANONICAL = ["request_id", "service_code", "service_name", "department", "status", "status_raw",
              "requested_at", "updated_at", "closed_at", "due_at", "address", "lat", "lon",
@@ -65,7 +64,19 @@ register_table(Table("requests", "rejects", """source_file VARCHAR, source_row B
 register_table(Table("requests", "districts",
                      "layer VARCHAR, key VARCHAR, label VARCHAR, geometry_wkt VARCHAR"))
 register_table(Table("requests", "ingests", """ingested_at TIMESTAMPTZ, source VARCHAR,
-    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR"""))
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR,
+    kind VARCHAR DEFAULT 'requests'"""))
+# kpi_submissions (records store, append-only): one row per file loaded, its values, reviews
+register_table(Table("kpi_submissions", "kpi_submissions", """submission_id VARCHAR NOT NULL,
+    department VARCHAR, period VARCHAR, file VARCHAR, content_hash VARCHAR,
+    loaded_at TIMESTAMPTZ, received_at TIMESTAMPTZ, kpis INTEGER,
+    replaces VARCHAR""", store="records"))
+register_table(Table("kpi_submissions", "kpi_values", """submission_id VARCHAR NOT NULL,
+    department VARCHAR, period VARCHAR, kpi VARCHAR, value DOUBLE, note VARCHAR,
+    cell VARCHAR""", store="records"))
+register_table(Table("kpi_submissions", "kpi_reviews", """department VARCHAR, period VARCHAR,
+    kpi VARCHAR, status VARCHAR, comment VARCHAR, reviewer VARCHAR,
+    reviewed_at TIMESTAMPTZ""", store="records"))
 # permits: re-derived from the permit exports on every ingest that has them (replaced whole)
 register_table(Table("permits", "permits", """permit_id VARCHAR NOT NULL, permit_type VARCHAR,
     department VARCHAR, status VARCHAR, received_at TIMESTAMPTZ, complete_at TIMESTAMPTZ,
@@ -84,7 +95,9 @@ def district_columns(params) -> list[str]:
 
 
 def ensure_schema(con, params) -> None:
-    """Create the source store's tables (idempotent) and add any new ``district_<layer>``."""
+    """Upgrade an older store (:mod:`stat_lib.store.migrations`), create the source store's
+    tables (idempotent) and add any new ``district_<layer>``."""
+    upgrade(con, params.store_path)
     for table in tables("source"):
         con.execute(table.ddl())
     con.execute(META)
@@ -95,4 +108,4 @@ def ensure_schema(con, params) -> None:
         if col not in have:
             con.execute(f'ALTER TABLE requests ADD COLUMN "{col}" VARCHAR DEFAULT \'unassigned\'')
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('timezone', ?)",
-                [SCHEMA_VERSION, params.city.timezone])
+                [str(SCHEMA_VERSION), params.city.timezone])

@@ -12,11 +12,13 @@ from ... import metrics as m
 from ...core.business_calendar import BusinessCalendar
 from ...core.periods import Period
 from ...metrics import scoring
-from ...metrics.registry import format_value, metric_def
+from ...metrics.moved import period_is_partial, since_data_start, what_moved
+from ...metrics.spc import periods_needed, spc_settings
 from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests
 from ..html import HTML, esc, score_text, table, use_branding
+from ..spc_text import NOT_JUDGED_NOTE, method_lede, moved_table
 from ..summary import publish_summary
 from .department import HEADLINE
 
@@ -47,6 +49,11 @@ class CitywideReport:
     def _window_title(name: str, period: Period) -> str:
         return {"month": period.describe(), "quarter": f"Q{period.number} to date",
                 "year": f"{period.year} to date"}[name]
+
+    def submissions(self):
+        """Which departments submitted their KPIs for the period: on time, late, awaited."""
+        from ..kpi_section import submissions_table
+        return submissions_table(self.params, self.period.without_cut())
 
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]
@@ -98,25 +105,30 @@ class CitywideReport:
         return parts
 
     def what_moved(self, top: int = 10):
-        frames = [m.trend(prep, self.params.departments[slug], self.period, self.calendar)
-                  for slug, prep in self.prepared.items()]
-        moved = scoring.what_moved(pd.concat(frames, ignore_index=True),
-                                   self.params.departments)
+        """Every department's measures on process behaviour charts; signals ranked."""
+        moved, partial = self.moved()
         flagged = moved[moved["flagged"]].head(top)
+        parts = [method_lede(self.params.city.spc, self.period.label, partial)]
         if flagged.empty:
-            return HTML("<p>No measure moved outside its normal range of the last twelve "
-                        "periods.</p>")
-        rows = flagged.assign(
-            rank_text=flagged["rank"].astype(int).astype(str),
-            name=flagged["department"].map(self.names),
-            now=[format_value(v, metric_def(k).unit) for v, k in zip(flagged["value"],
-                                                                    flagged["metric"])],
-            normal=[f"{format_value(lo, metric_def(k).unit)} – "
-                    f"{format_value(hi, metric_def(k).unit)}"
-                    for lo, hi, k in zip(flagged["low"], flagged["high"], flagged["metric"])])
-        return HTML(table(rows, {"rank_text": "#", "name": "Department", "label": "Measure",
-                                 "now": "This period", "normal": "Normal range (12 periods)",
-                                 "moved": "Moved", "assessment": "Assessment"}))
+            parts.append(NOT_JUDGED_NOTE if partial else
+                         "<p>No measure of any department shows a signal this period.</p>")
+        else:
+            parts.append(moved_table(flagged, self.names))
+        return HTML("".join(parts))
+
+    def moved(self):
+        """(:func:`stat_lib.metrics.moved.what_moved` of every department, partial?)."""
+        frames = []
+        for slug, prep in self.prepared.items():
+            dept = self.params.departments[slug]
+            n = max(13, periods_needed(spc_settings(self.params.city.spc, dept),
+                                       self.period.kind))
+            first = prep.frame["requested_at"].min() if len(prep.frame) else None
+            frames.append(since_data_start(m.trend(prep, dept, self.period, self.calendar, n=n),
+                                           first, self.params.city.timezone))
+        partial = period_is_partial(self.params, self.period)
+        return what_moved(pd.concat(frames, ignore_index=True), self.params.departments,
+                          spc=self.params.city.spc, partial=partial), partial
 
     def by_district(self, layer: str) -> pd.DataFrame:
         """City-wide figures per district: departments' numerators and denominators summed."""

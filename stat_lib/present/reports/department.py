@@ -17,11 +17,14 @@ from ... import metrics as m
 from ...core.business_calendar import BusinessCalendar
 from ...core.periods import Period
 from ...metrics import scoring
+from ...metrics.moved import assess_trend, period_is_partial, since_data_start, what_moved
 from ...metrics.registry import format_value, metric_def, tiles
+from ...metrics.spc import periods_needed, spc_settings
 from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests, quality_counts
 from ..html import HTML, TREND_ARROW, badge, change_text, esc, table, use_branding
+from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table, unlisted_note
 from ..summary import publish_summary
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
@@ -69,8 +72,11 @@ class DepartmentReport:
         self.calendar = BusinessCalendar.from_city(self.params.city)
         requests = load_requests(self.params, [department], end=self.period.end)
         self.prep = m.prepare(requests, self.department, self.calendar, as_of)
+        self.spc = spc_settings(self.params.city.spc, self.department)
+        n = max(13, periods_needed(self.spc, self.period.kind))  # the SPC baseline's reach
         self.card, self.trend = scoring.department_scorecard(
-            self.prep, self.department, self.period, self.calendar)
+            self.prep, self.department, self.period, self.calendar, n=n)
+        self.card = self._with_kpis(self.card)
 
     @cached_property
     def permits_only(self) -> bool:
@@ -130,23 +136,58 @@ class DepartmentReport:
             "status_html": "Status", "trend_text": "Trend (3 periods)"},
             raw=("status_html",)))
 
+    # --- what moved: statistical process control ----------------------------------------------
+
+    @cached_property
+    def partial(self) -> bool:
+        """The period is not complete: a period to date, or the data ends before it does."""
+        return period_is_partial(self.params, self.period)
+
+    @cached_property
+    def spc_trend(self) -> pd.DataFrame:
+        first = self.prep.frame["requested_at"].min() if len(self.prep.frame) else None
+        return since_data_start(self.trend, first, self.params.city.timezone)
+
+    @cached_property
+    def moved(self) -> pd.DataFrame:
+        """:func:`stat_lib.metrics.moved.what_moved` of this department (all rows, ranked)."""
+        if self.permits_only:  # its measures are its permits
+            return self.permits_section.moved(self.params.city.spc, self.partial)
+        return what_moved(self.spc_trend, {self.department.slug: self.department},
+                          spc=self.params.city.spc, partial=self.partial)
+
+    def assessment(self, metric: str):
+        """One metric's variation and assurance verdicts (page one, "moved as promised")."""
+        return assess_trend(self.spc_trend, self.department, metric, spc=self.params.city.spc,
+                            partial=self.partial)
+
     def what_moved(self, top: int = 5):
-        """This department's changes larger than normal variation, ranked."""
-        moved = (self.permits_section.moved() if self.permits_only else
-                 scoring.what_moved(self.trend, {self.department.slug: self.department}))
+        """Measures whose process behaviour chart signals this period, ranked for the memo."""
+        moved = self.moved
         flagged = moved[moved["flagged"]].head(top)
+        parts = [method_lede(self.spc, self.period.label, self.partial)]
         if flagged.empty:
-            return HTML('<p>No measure moved outside its normal range of the last twelve '
-                        'periods.</p>')
-        rows = flagged.assign(
-            now=[format_value(v, metric_def(k).unit) for v, k in zip(flagged["value"],
-                                                                    flagged["metric"])],
-            normal=[f"{format_value(lo, metric_def(k).unit)} – "
-                    f"{format_value(hi, metric_def(k).unit)}"
-                    for lo, hi, k in zip(flagged["low"], flagged["high"], flagged["metric"])])
-        return HTML(table(rows, {"label": "Measure", "now": "This period",
-                                 "normal": "Normal range (12 periods)", "moved": "Moved",
-                                 "assessment": "Assessment"}))
+            parts.append(NOT_JUDGED_NOTE if self.partial else
+                         "<p>No measure shows a signal this period.</p>")
+        else:
+            parts.append(moved_table(flagged))
+        return HTML("".join(parts) + unlisted_note(moved))
+
+    # --- submitted KPIs -----------------------------------------------------------------------
+
+    def _with_kpis(self, card: pd.DataFrame) -> pd.DataFrame:
+        """The scorecard plus the department's submitted KPIs (none for a period to date)."""
+        from ...metrics.kpis import kpi_scorecard
+        self.kpi_card = kpi_scorecard(self.params, self.department, self.period, self.prep)
+        if self.period.is_to_date or self.kpi_card.empty:
+            return card
+        rows = self.kpi_card.assign(label=self.kpi_card["label"] + " (submitted)")
+        return pd.concat([card, rows[card.columns]], ignore_index=True)
+
+    def kpis(self):
+        """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
+        from ..kpi_section import kpi_section
+        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card)
 
     # --- service standards --------------------------------------------------------------------
 
@@ -226,15 +267,14 @@ class DepartmentReport:
 
     @requests_section(as_list=True)
     def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
-        from ..charts import trend_chart
+        """Process behaviour charts: values, mean, limits, target, signals highlighted."""
+        from ..charts import spc_chart
         charts = []
         for metric in metrics:
-            d = metric_def(metric)
-            series = self.trend[self.trend["metric"] == metric]
-            target = scoring.target_for(self.department, metric)
+            d, a = metric_def(metric), self.assessment(metric)
             fmt = ".0%" if d.unit == "rate" else (",.1f" if d.unit == "days" else ",.0f")
-            charts.append(trend_chart(series, target=target.target if target else None,
-                                      title=d.label, fmt=fmt))
+            charts.append(spc_chart(a.points, target=a.target, title=d.label, fmt=fmt,
+                                    subtitle=chart_subtitle(a, self.period.label)))
         return charts
 
     # --- maps ---------------------------------------------------------------------------------

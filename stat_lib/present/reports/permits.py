@@ -97,11 +97,14 @@ class PermitsSection:
     def trend(self) -> pd.DataFrame:
         return pm.permit_trend(self.prep, self.period)
 
-    def moved(self) -> pd.DataFrame:
-        """What moved among the permits metrics (:func:`stat_lib.metrics.scoring.what_moved`)."""
-        from ...metrics.scoring import what_moved
-        return what_moved(self.trend, {self.department.slug: self.department},
-                          metrics=list(SCORECARD))
+    def moved(self, spc=None, partial: bool = False) -> pd.DataFrame:
+        """What moved among the permits metrics (:func:`stat_lib.metrics.moved.what_moved`,
+        the same process behaviour rules and baseline as the 311 measures)."""
+        from ...metrics.moved import what_moved
+        n = (spc.baseline_periods if spc else 24) + 1
+        return what_moved(pm.permit_trend(self.prep, self.period, n=n),
+                          {self.department.slug: self.department}, metrics=list(SCORECARD),
+                          spc=spc, partial=partial)
 
     def published(self) -> dict:
         """Status counts and tile figures for the batch summary of a permits-only packet."""

@@ -1,0 +1,61 @@
+"""Is the data fresh? The nightly's check that the newest request is recent enough.
+
+The newest creation time in the store (``store.requested_span``) against ``now``: older than
+``batch.stale_after_hours`` (city.yaml, default 48) means the feed stopped. The nightly then
+says so on every cover and index page ("Stale: the data ends ..."), cuts each period at the
+data's end so no period the data does not reach is presented as complete, skips a period the
+data does not reach at all, and exits with ``StaleData.exit_code`` (12) so operations can
+alert on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """The data's end (newest request, city time), how old it is at ``now``, and the limit."""
+
+    data_end: pd.Timestamp | None
+    age_hours: float | None
+    limit_hours: int
+
+    @property
+    def stale(self) -> bool:
+        return self.age_hours is None or self.age_hours > self.limit_hours
+
+    def notice(self) -> str | None:
+        """The cover's line when stale, else None."""
+        if not self.stale:
+            return None
+        if self.data_end is None:
+            return "Stale: the store holds no requests"
+        days = self.age_hours / 24
+        age = f"{days:.0f} days" if days >= 2 else f"{self.age_hours:.0f} hours"
+        return (f"Stale: the data ends {self.data_end:%Y-%m-%d %H:%M %Z}; no newer request has "
+                f"arrived for {age} (limit {self.limit_hours} hours). Figures after that moment "
+                f"are missing, not zero.")
+
+
+def freshness(params, now: dt.datetime) -> Freshness:
+    """How fresh the store's requests are at ``now`` (an aware datetime)."""
+    from ..store import requested_span
+    _, newest = requested_span(params)
+    limit = params.city.batch.stale_after_hours
+    if newest is None:
+        return Freshness(None, None, limit)
+    end = newest.tz_convert(params.city.timezone)
+    return Freshness(end, (pd.Timestamp(now) - end).total_seconds() / 3600, limit)
+
+
+def cut_at_data_end(period, data_end: pd.Timestamp):
+    """``period`` as the data covers it: unchanged when covered in full, cut at the data's end
+    (a to-date period, labelled so) when covered in part, None when not reached at all."""
+    if data_end is None or data_end < period.start:
+        return None
+    cut = data_end + pd.Timedelta(seconds=1)  # the newest request is inside the period
+    return period if cut >= period.end else period.to_date(cut)
