@@ -75,8 +75,17 @@ def generate(start: str = START, end: str = END, seed: int = SEED,
     permits["status"] = np.where(open_, "In review", "Issued")
     late = ~open_ & (clock > within)
     permits["redress_paid"] = _paid(rng, kind, clock, within, fee, late, t)
-    stops = _stops(rng, permits["permit_id"], complete, clock, stop_len, second, hol)
+    stops = _as_of(_stops(rng, permits["permit_id"], complete, clock, stop_len, second, hol),
+                   end)
     return _bad_rows(permits[PERMIT_COLUMNS]), stops
+
+
+def _as_of(stops: pd.DataFrame, end: str) -> pd.DataFrame:
+    """The stops as the export of ``end`` knows them: none starts later; a later restart is
+    not known yet (still stopped: no end)."""
+    stops = stops[stops["stop_start"].str[:10] <= end].copy()
+    stops.loc[stops["stop_end"].str[:10] > end, "stop_end"] = ""
+    return stops.reset_index(drop=True)
 
 
 def _text(days: np.ndarray, hours: np.ndarray) -> list[str]:
