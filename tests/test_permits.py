@@ -334,6 +334,10 @@ def test_the_permits_section_of_a_real_department_report(tmp_path):
     # its data is permits only: permit tiles, a one-line note in the 311 sections
     assert 'data-metric="permit_redress_outstanding">$100<' in report.headline().data
     assert "No 311 requests" in report.maps()[0].data
+    # P1, P2 stored; P2 has no complete date; rows 2-5, 7-10, 13, 14 are dbs's rejects
+    assert report.data_quality().data.startswith(
+        '<p class="stat-quality">2 permits for Building and Safety received before the period '
+        "ended; 1 without a complete-application date (not measured); 10 permit rows rejected")
     # what moved judges the permits measures (the city's 311 data ends in Jan 2024, so
     # November 2026 is a partial period for every department: shown, not judged)
     moved = report.what_moved().data

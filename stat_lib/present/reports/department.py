@@ -332,7 +332,8 @@ class DepartmentReport:
         return self.permits_section.outputs()
 
     def data_quality(self):
-        note = quality_note(self.params, self.department.slug)
+        note = (self.permits_section.quality_note() if self.permits_only else
+                quality_note(self.params, self.department.slug))
         return HTML(f'<p class="stat-quality">{esc(note)}</p>')
 
     # --- for the batch ------------------------------------------------------------------------

@@ -195,6 +195,16 @@ class PermitsSection:
                           caption=f"Late permits issued in {self.period.describe()}, largest "
                                   f"outstanding first (up to {n})"))
 
+    def quality_note(self) -> str:
+        """A data-quality line on the department's stored permits (plain text)."""
+        tbl = self.prep.table
+        rejected = permit_rejects(self.params, self.department.slug)
+        return (f"{len(tbl):,} permits for {self.department.name} received before the period "
+                f"ended; {int(tbl['quality'].notna().sum()):,} without a complete-application "
+                f"date (not measured); {sum(rejected.values()):,} permit rows rejected at "
+                f"ingest" + (" (" + ", ".join(f"{k} {v:,}" for k, v in rejected.items()) + ")"
+                             if rejected else "") + ".")
+
     def method(self):
         rules = "; ".join(
             f"{st.type}: within {st.within_business_days} business days"
