@@ -75,7 +75,24 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_CODES = ("Exit codes: 0 ok; 1 other error; 2 usage; 3 params; 4 source; 5 store missing or "
+              "busy; 6 outputs busy; 7 metric; 8 missing tool; 9 submission rejected; 10 a "
+              "notebook failed; 11 disk full; 12 stale data (nightly); 130/143 stopped by "
+              "Ctrl-C/SIGTERM. See docs/architecture.md, Exit codes.")
+
+
+class StatLibGroup(click.Group):
+    """Every command's ``--help`` ends with the exit codes (subgroups too)."""
+
+    group_class = type  # subgroups made with @group.group() are StatLibGroups
+
+    def add_command(self, cmd, name=None):
+        cmd.epilog = cmd.epilog or EXIT_CODES
+        super().add_command(cmd, name)
+
+
+@click.group(cls=StatLibGroup, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="STAT_LIB_HOME",
               default=".", show_default=True,
               help="Folder holding params/, data/ and outputs/ (env STAT_LIB_HOME).")

@@ -226,6 +226,22 @@ def test_selected_departments_keep_the_other_entries(home, tmp_path):
         "sanitation": "failed", "street-lighting": "ok"}
 
 
+@pytest.mark.slow
+def test_a_one_department_rerun_keeps_every_link_and_renews_its_own_pdf(home, tmp_path):
+    needs_ci_tool(CHROMIUM, "chromium")
+    nbs = notebooks_dir(tmp_path)
+    out = home / "outputs" / "2026-10"
+    assert run_batch(home, nbs, pdf=True).ok
+    old_pdf = (out / "sanitation.pdf").stat().st_mtime_ns
+    result = run_batch(home, nbs, departments=["sanitation"], force=True)  # no --pdf asked
+    assert result.ok
+    assert (out / "sanitation.pdf").stat().st_mtime_ns > old_pdf, "no stale PDF left beside"
+    page = (out / "index.html").read_text()
+    for slug in ("sanitation", "street-lighting", "citywide"):
+        assert f'href="{slug}.html"' in page and f'href="{slug}.pdf"' in page, slug
+    assert "3 ready" in page and "skipped" not in page
+
+
 # --- safe outputs -----------------------------------------------------------------------------
 
 @given(old=st.binary(max_size=2000), new=st.binary(max_size=2000))

@@ -185,16 +185,39 @@ def test_period_index_lists_runs_counts_and_links(tmp_path, params):
     assert "&#34;" not in page  # the inlined CSS is not HTML-escaped
     rows = re.findall(r"<tr class=\"stat-run-(\w+)\">(.*?)</tr>", page, re.S)
     names = [re.search(r"<th scope=\"row\">(.*?)</th>", r).group(1) for _, r in rows]
-    assert names == ["Bureau of Sanitation", "Bureau of Street Lighting",
-                     "Department of Water and Power"]
-    san = rows[0][1]
-    cells = re.findall(r'<td class="num[^"]*">(.*?)</td>', san)
-    assert cells == ["3", "1", "2", "1.05"]
+    # by concern: a failed run, then the most missed measures
+    assert names == ["Department of Water and Power", "Bureau of Sanitation",
+                     "Bureau of Street Lighting"]
+    san = rows[1][1]
+    cells = re.findall(r'<td class="(num[^"]*)">(.*?)</td>', san)
+    assert cells == [("num stat-met", '<span aria-hidden="true">✓ </span>3'),
+                     ("num stat-near", '<span aria-hidden="true">≈ </span>1'),
+                     ("num stat-missed", '<span aria-hidden="true">✗ </span>2'),
+                     ("num", "1.05")]
     assert 'href="sanitation.html"' in san and 'href="sanitation.pdf"' in san
-    assert re.findall(r'<td class="num[^"]*">(.*?)</td>', rows[1][1]) == ["–"] * 4
-    assert rows[2][0] == "failed"
-    assert 'href="water-and-power.failed.ipynb"' in rows[2][1]
-    assert EVIL not in page and "KeyError: &lt;script&gt;" in page
+    assert re.findall(r'<td class="num[^"]*">(.*?)</td>', rows[2][1]) == ["–"] * 4
+    assert rows[0][0] == "failed"
+    failed = rows[0][1]
+    assert "there is no earlier packet" in failed  # none on disk in this folder
+    analysts = failed.split('<details class="stat-analysts">')[1]
+    assert 'href="water-and-power.failed.ipynb"' in analysts  # for analysts, not leadership
+    assert EVIL not in page and "KeyError: &lt;script&gt;" in analysts
+    assert "CityScore: each measure with a target scores its value against the target" in page
+
+
+def test_a_failed_run_links_its_last_good_packet_and_zero_counts_are_plain(tmp_path, params):
+    (tmp_path / "water-and-power.html").write_text("last good")
+    entries = _entries()
+    entries[0].summary = {"met": 0, "near": 0, "missed": 0, "cityscore": 1.0}
+    page = index_pages.write_period_index(tmp_path, entries, params, {"period": "2026-01"}
+                                          ).read_text()
+    rows = dict((n, r) for n, r in re.findall(
+        r"<tr class=\"stat-run-\w+\">\s*<th scope=\"row\">(.*?)</th>(.*?)</tr>", page, re.S))
+    wp = rows["Department of Water and Power"]
+    assert 'href="water-and-power.html"' in wp.split("<details")[0]
+    assert "This packet is from the previous run; this run failed" in wp
+    san = re.findall(r'<td class="(num[^"]*)">(.*?)</td>', rows["Bureau of Sanitation"])
+    assert san[:3] == [("num", "0")] * 3  # nothing to see: no colour, no mark
     assert 'href="manifest.json"' in page and 'href="../index.html"' in page
 
 

@@ -248,10 +248,22 @@ class Boundary(Strict):
                                   "none; a file's own CRS always wins")
 
 
+COLOR = r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$"
+
+
 class Branding(Strict):
+    """Colours reach the packets' CSS: only ``#rgb``, ``#rrggbb`` or a colour name."""
+
     primary_color: str = "#1f3b5c"
     accent_color: str = "#d9822b"
     logo: str | None = None
+
+    @field_validator("primary_color", "accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.match(COLOR, value):
+            raise ValueError("expected a colour such as '#1f3b5c', '#fff' or 'navy'")
+        return value
 
 
 class BatchSettings(Strict):

@@ -144,7 +144,9 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf,
                                   stale)
         meta = {**_meta(params, period), "stale": stale}
-        jobs = [_job(params, p, period_dir, meta, pdf) for p in planned if p.status is None]
+        # a packet that had a PDF gets a new one with its HTML: never a stale PDF beside it
+        jobs = [_job(params, p, period_dir, meta, pdf or _had_pdf(previous, p, period_dir))
+                for p in planned if p.status is None]
         # metrics.csv comes from the store, not the notebooks: computed while they run
         metrics = Background(write_metrics, params, period, period_dir) if jobs else None
         full: list[str] = []
@@ -256,6 +258,11 @@ def _unchanged(prev: Entry | None, h: str, period_dir: Path, pdf: bool) -> bool:
         return False
     needed = [prev.html, prev.notebook] + ([prev.pdf] if pdf else [])
     return all(name and (period_dir / name).exists() for name in needed)
+
+
+def _had_pdf(previous: dict, entry: Entry, period_dir: Path) -> bool:
+    prev = previous.get(entry.department)
+    return bool(prev and prev.pdf and (period_dir / prev.pdf).exists())
 
 
 def _carry_over(entry: Entry, prev: Entry) -> None:
