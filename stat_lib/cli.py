@@ -198,8 +198,10 @@ def backup(ctx: Context, dest):
 @handles_errors
 def profiles():
     """List the built-in source profiles, the columns each expects, and the file formats."""
-    from .ingest import profiles, readers
+    from .ingest import permit_profiles, profiles, readers
     click.echo(profiles.describe())
+    click.echo("\nPermit sources (city.yaml `permits:` and `permit_stops:`):\n"
+               + permit_profiles.describe())
     click.echo("\n" + readers.describe())
 
 

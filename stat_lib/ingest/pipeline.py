@@ -67,7 +67,9 @@ def _ingest(params, layers):
                 raise
         finally:
             _quietly(con, "RESET preserve_insertion_order")
-    return reports["requests"]  # the one source kind today; IngestReport grows with the next
+    report = reports["requests"]
+    report.kinds = {k: r for k, r in reports.items() if k != "requests"}  # e.g. permits
+    return report
 
 
 def _quietly(con, sql: str) -> None:

@@ -155,19 +155,24 @@ register(Profile(
 ))
 
 
-def get(name: str) -> Profile:
-    """The registered profile ``name``; unknown -> ``SourceError`` listing the known ones."""
-    if name not in PROFILES:
+def get(name: str, registry: dict | None = None) -> Profile:
+    """The registered profile ``name``; unknown -> ``SourceError`` listing the known ones.
+
+    ``registry``: another kind's profiles (default :data:`PROFILES`, the 311 shapes)."""
+    registry = PROFILES if registry is None else registry
+    if name not in registry:
         raise SourceError(f"unknown profile {name!r}; expected one of "
-                          f"{', '.join(sorted(PROFILES))} (or a 'columns:' mapping)",
+                          f"{', '.join(sorted(registry))} (or a 'columns:' mapping)",
                           key="sources[].profile")
-    return PROFILES[name]
+    return registry[name]
 
 
-def resolve(source) -> Profile:
-    """The profile a ``params.Source`` reads with: its profile overlaid by its ``columns:``."""
-    base = get(source.profile) if source.profile else Profile("custom", "columns: mapping",
-                                                              status_map={})
+def resolve(source, registry: dict | None = None, required: tuple = REQUIRED) -> Profile:
+    """The profile a ``params.Source`` reads with: its profile overlaid by its ``columns:``.
+
+    ``registry`` and ``required``: another kind's profiles and required fields (permits)."""
+    base = get(source.profile, registry) if source.profile else Profile(
+        "custom", "columns: mapping", status_map={}, required=required)
     mapping = source.columns
     if mapping is None:
         return base

@@ -57,6 +57,7 @@ class IngestReport:
     unchanged: int = 0
     stale: int = 0
     total_in_store: int = 0
+    kinds: dict = field(default_factory=dict)  # other source kinds' reports (e.g. permits)
 
     @property
     def rows_read(self) -> int:
@@ -91,6 +92,7 @@ class IngestReport:
         out.append(f"  store: {self.inserted:,} new, {self.updated:,} updated, "
                    f"{self.unchanged:,} unchanged, {self.stale:,} older than stored; "
                    f"{self.total_in_store:,} requests in the store.")
+        out += [r.summary() for r in self.kinds.values()]
         return "\n".join(line for line in out if line.strip())
 
 

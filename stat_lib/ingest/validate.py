@@ -23,7 +23,8 @@ def validate(home, sample_rows: int = 1000) -> list[str]:
     problems = _check_boundaries(params)
     layers = _layers(params) if not problems else None
     return problems + [p for s in params.city.sources
-                       for p in _check_source(params, s, sample_rows, layers)]
+                       for p in _check_source(params, s, sample_rows, layers)] \
+        + _check_permit_sources(params)
 
 
 def _layers(params):
@@ -32,6 +33,25 @@ def _layers(params):
         return read_layers(params)
     except StatLibError:
         return None
+
+
+def _check_permit_sources(params) -> list[str]:
+    """Each ``permits:``/``permit_stops:`` source exists and has its profile's columns."""
+    import duckdb
+
+    from . import readers
+    from .permit_profiles import resolve_permits, resolve_stops
+    from .permits import _wanted
+    problems = []
+    for sources, resolve in ((params.city.permits, resolve_permits),
+                             (params.city.permit_stops, resolve_stops)):
+        for i, source in enumerate(sources):
+            try:
+                readers.read(duckdb.connect(), source, params, f"check{i}",
+                             _wanted(resolve(source), source))
+            except StatLibError as exc:
+                problems.append(str(exc))
+    return problems
 
 
 def _check_boundaries(params) -> list[str]:

@@ -234,6 +234,7 @@ def by_district(prep: Prepared, period: Period, layer: str) -> pd.DataFrame:
 def combine_districts(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Several departments' :func:`by_district` tables summed per district key; ``value`` is
     the combined on-time rate (summed numerators / summed denominators; NaN when none)."""
+    parts = [p for p in parts if len(p)] or parts[:1]  # an empty part's columns are objects
     total = pd.concat(parts).groupby("key", as_index=False).sum(numeric_only=True)
     total["value"] = (total["on_time_met"] / total["count"]).where(total["count"] > 0)
     return total

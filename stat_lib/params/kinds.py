@@ -44,6 +44,9 @@ def configured(params: Params, kind: str) -> list:
 
 register(KindParams("requests", Source, "city.yaml `sources:` (one entry per export)",
                     lambda params: params.city.sources))
+register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) and "
+                    "`permit_stops:` (clock-stop intervals)",
+                    lambda params: params.city.permits + params.city.permit_stops))
 register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
                     "KPI); city.yaml `submissions:` (when due)",
                     lambda params: [k for d in params.departments.values() for k in d.kpis]))

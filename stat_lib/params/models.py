@@ -98,6 +98,20 @@ class Standard(Strict):
     redress: Redress | None = None
 
 
+class PermitRedress(Strict):
+    """Redress for a late permit: a share of its fee per business day late, capped."""
+
+    percent_per_day: float = Field(gt=0, le=100)
+    cap_percent: float = Field(default=100, gt=0, le=100)
+
+
+class PermitStandard(Strict):
+    """A permit service standard: "issued within N business days of a complete application"."""
+
+    type: str = Field(min_length=1, description="permit type as the permits source names it")
+    within_business_days: int = Field(ge=0)
+    target: float | None = Field(default=None, ge=0, le=1)
+    redress: PermitRedress | None = None
 class Spc(Strict):
     """Statistical process control for "what moved" (city.yaml ``spc:``, a department's
     ``spc:`` overrides it key by key).
@@ -131,6 +145,17 @@ class Department(Strict):
     services: list[Service] = []
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
+    permit_standards: list[PermitStandard] = []
+
+    @field_validator("permit_standards")
+    @classmethod
+    def _one_standard_per_type(cls, values: list[PermitStandard]) -> list[PermitStandard]:
+        types = [v.type for v in values]
+        twice = sorted({t for t in types if types.count(t) > 1})
+        if twice:
+            raise ValueError(f"permit type(s) {', '.join(map(repr, twice))} have more than one "
+                             f"standard; keep one entry per permit type")
+        return values
     spc: Spc | None = None
     kpis: list[Kpi] = []
 
@@ -310,6 +335,9 @@ class City(Strict):
     records: str = Field(default="data/records.duckdb", description="what people enter "
                          "(submissions, sessions, commitments); never rebuilt or cleaned")
     sources: list[Source] = Field(min_length=1)
+    permits: list[Source] = Field(default=[], description="permit exports (kind `permits`)")
+    permit_stops: list[Source] = Field(default=[], description="clock-stop intervals of "
+                                       "permits: application id, stop start, stop end")
     boundaries: list[Boundary] = []
     branding: Branding = Branding()
     basemap: str | None = None

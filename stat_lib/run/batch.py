@@ -217,12 +217,14 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None):
 
 def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store import data_fingerprint
+    from ..store.permits import permit_fingerprint
     from ..store.submissions import submissions_fingerprint
     department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
         f for f in params.files if f.parent.name != "departments" or f.stem == slug]
     return {"notebook": file_digest(nb), "parameters": parameters,
             "data": data_fingerprint(params, department=department, end=period.end),
+            "permits": permit_fingerprint(params, department),
             "submissions": submissions_fingerprint(params, department),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
                              file_digest(f) for f in files}}

@@ -57,11 +57,23 @@ class CitywideReport:
 
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]
+        month = month[~month["department"].isin(self.permits_only)]  # shown in permits()
         wide = month.pivot_table(index=["department", "department_name"], columns="metric",
                                  values="display", aggfunc="first").reset_index()
         cols = {"department_name": "Department"}
         cols.update({k: label for k, label in HEADLINE if k in wide.columns})
         return HTML(table(wide, cols))
+
+    @property
+    def permits_only(self) -> list[str]:
+        """Departments with permit standards and no 311 request: their row is in permits()."""
+        return [slug for slug, prep in self.prepared.items()
+                if self.params.departments[slug].permit_standards and prep.frame.empty]
+
+    def permits(self) -> list:
+        """Permits and redress across departments (heading included); [] without permits."""
+        from .permits import citywide_permits
+        return citywide_permits(self.params, self.period, self.calendar)
 
     def cityscore(self):
         from ..charts import cityscore_chart

@@ -8,6 +8,7 @@ modules.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 
 import pandas as pd
@@ -27,6 +28,22 @@ from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table
 from ..summary import publish_summary
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
+NO_REQUESTS = ("<p>No 311 requests for this department: its figures are its permits (see "
+               "the permits section).</p>")
+
+
+def requests_section(as_list: bool, note: bool = True):
+    """A 311 section: one line instead (``note=False``: nothing) for a department whose data
+    is permits only."""
+    def wrap(method):
+        @functools.wraps(method)
+        def section(self, *args, **kwargs):
+            if self.permits_only:
+                text = NO_REQUESTS if note else ""
+                return [HTML(text)] if as_list else HTML(text)
+            return method(self, *args, **kwargs)
+        return section
+    return wrap
 
 
 class DepartmentReport:
@@ -61,6 +78,16 @@ class DepartmentReport:
             self.prep, self.department, self.period, self.calendar, n=n)
         self.card = self._with_kpis(self.card)
 
+    @cached_property
+    def permits_only(self) -> bool:
+        """Permit standards and no 311 request at all: the packet shows its permits."""
+        return bool(self.department.permit_standards) and self.prep.frame.empty
+
+    @cached_property
+    def permits_section(self):
+        from .permits import PermitsSection
+        return PermitsSection(self.params, self.department, self.period, self.calendar)
+
     # --- cover and headline -------------------------------------------------------------------
 
     @cached_property
@@ -69,6 +96,8 @@ class DepartmentReport:
 
     def headline(self):
         """Six headline figures with their change vs the prior period and a year earlier."""
+        if self.permits_only:
+            return self.permits_section.tiles()
         card = self.card.set_index("metric")
         tiles = []
         for metric, label in HEADLINE:
@@ -88,6 +117,8 @@ class DepartmentReport:
 
     def scorecard(self):
         """Metric, this period, prior, same period last year, target, status, trend."""
+        if self.permits_only:
+            return self.permits_section.scorecard()
         rows = self.card.assign(
             now=self.card["display"],
             prior_text=[format_value(v, u) for v, u in zip(self.card["prior"], self.card["unit"])],
@@ -120,6 +151,8 @@ class DepartmentReport:
     @cached_property
     def moved(self) -> pd.DataFrame:
         """:func:`stat_lib.metrics.moved.what_moved` of this department (all rows, ranked)."""
+        if self.permits_only:  # its measures are its permits
+            return self.permits_section.moved(self.params.city.spc, self.partial)
         return what_moved(self.spc_trend, {self.department.slug: self.department},
                           spc=self.params.city.spc, partial=self.partial)
 
@@ -160,6 +193,7 @@ class DepartmentReport:
     def by_service(self) -> pd.DataFrame:
         return m.on_time_by_service(self.prep, self.department, self.period, self.calendar)
 
+    @requests_section(as_list=True)
     def on_time_by_service(self):
         from ..charts import ontime_by_service
         target = scoring.target_for(self.department, "on_time_rate")
@@ -175,6 +209,7 @@ class DepartmentReport:
                                 "backlog_open": "Open", "overdue_open": "Overdue"}))
         return [x for x in (chart, tbl) if x is not None]
 
+    @requests_section(as_list=True)
     def time_to_close(self):
         from ..charts import time_to_close_chart
         dist = m.time_to_close_distribution(self.prep, self.department, self.period,
@@ -192,6 +227,7 @@ class DepartmentReport:
 
     # --- backlog ------------------------------------------------------------------------------
 
+    @requests_section(as_list=True)
     def backlog(self):
         from ..charts import aging_chart
         ages = self.aging_table()
@@ -211,6 +247,7 @@ class DepartmentReport:
     def open_requests(self) -> pd.DataFrame:
         return m.open_requests(self.prep, self.period)
 
+    @requests_section(as_list=False, note=False)  # the backlog section says it once
     def oldest_overdue(self, n: int = 10):
         over = self.overdue_requests()
         if over.empty:
@@ -226,6 +263,7 @@ class DepartmentReport:
 
     # --- trends -------------------------------------------------------------------------------
 
+    @requests_section(as_list=True)
     def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
         """Process behaviour charts: values, mean, limits, target, signals highlighted."""
         from ..charts import spc_chart
@@ -243,6 +281,7 @@ class DepartmentReport:
         """Headline figures per district of ``layer``, computed by stat_lib.metrics."""
         return m.by_district(self.prep, self.period, layer)
 
+    @requests_section(as_list=True)
     def maps(self):
         """On-time and volume choropleths per boundary layer, density, overdue clusters."""
         from ..maps import choropleth, density_map, overdue_map
@@ -272,6 +311,7 @@ class DepartmentReport:
 
     # --- standards and quality ----------------------------------------------------------------
 
+    @requests_section(as_list=False)
     def standards(self):
         if not self.department.standards:
             return HTML("<p>No customer service standard is configured for this department "
@@ -285,8 +325,13 @@ class DepartmentReport:
                 "owed": "Redress owed (requests)", "dollars": "Redress owed ($)"}
         return HTML(table(rows, {k: v for k, v in cols.items() if k in rows.columns}))
 
+    def permits(self) -> list:
+        """The permits section (heading included); [] for a department without permits."""
+        return self.permits_section.outputs()
+
     def data_quality(self):
-        note = quality_note(self.params, self.department.slug)
+        note = (self.permits_section.quality_note() if self.permits_only else
+                quality_note(self.params, self.department.slug))
         return HTML(f'<p class="stat-quality">{esc(note)}</p>')
 
     # --- for the batch ------------------------------------------------------------------------
@@ -296,9 +341,11 @@ class DepartmentReport:
         counts = self.card["status"].value_counts()
         figures = {k: (None if v is None or pd.isna(v) else float(v))
                    for k, v in self.summary.items() if k in dict(HEADLINE)}
-        publish_summary({"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
-                         "missed": int(counts.get("missed", 0)),
-                         "cityscore": self.cityscore(), "figures": figures})
+        own = {"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
+               "missed": int(counts.get("missed", 0)), "figures": figures}
+        if self.permits_only:
+            own = self.permits_section.published()
+        publish_summary({**own, "cityscore": self.cityscore()})
 
     def cityscore(self) -> float | None:
         figs = cityscore_figures(self.params, self.period, [self.department.slug],
