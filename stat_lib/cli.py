@@ -121,7 +121,9 @@ def _check_departments(params, departments) -> list[str] | None:
 def ingest(ctx: Context):
     """Load the configured sources into the store and print a quality summary."""
     from .ingest import ingest as run_ingest
-    report = run_ingest(ctx.params)
+    from .run.progress import log_to_stderr
+    with log_to_stderr():  # each step with its time, as the nightly's log has them
+        report = run_ingest(ctx.params)
     click.echo(report.summary())
 
 
