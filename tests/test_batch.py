@@ -391,3 +391,18 @@ def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tm
     assert not (out / "sanitation.ipynb").exists() and not (out / "manifest.json").exists()
     with outputs_lock(home / "outputs"):  # the lock was released
         pass
+
+
+@pytest.mark.slow
+def test_executed_notebooks_are_signed_under_the_batch_users_secret(home, tmp_path, monkeypatch):
+    from nbformat.sign import NotebookNotary
+
+    from stat_lib.run.trust import is_trusted
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    assert run_batch(home, notebooks_dir(tmp_path)).ok
+    out = home / "outputs" / "2026-10"
+    for slug in ("sanitation", "street-lighting", "citywide"):
+        assert is_trusted(out / f"{slug}.ipynb"), slug  # JupyterLab shows its maps
+    (tmp_path / "someone-else").mkdir()
+    other = NotebookNotary(data_dir=str(tmp_path / "someone-else"))
+    assert not is_trusted(out / "sanitation.ipynb", other)  # only under the secret that signed
