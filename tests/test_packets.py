@@ -280,3 +280,19 @@ def test_logo_is_inlined_from_params_and_a_missing_logo_names_the_file(home):
     params.city.branding.logo = "missing.png"
     with pytest.raises(StatLibError, match=r"missing\.png.*branding logo not found"):
         packets.cover(params)
+
+
+def test_the_first_output_of_a_kernel_carries_the_packet_css_for_jupyterlab():
+    import subprocess
+    import sys
+    code = ("from stat_lib.present.html import HTML, badge\n"
+            "a, b = HTML('<p>one</p>').data, HTML('<p>two</p>').data\n"
+            "print(a.count('class=\"stat-lab-style\"'), b.count('stat-lab-style'),"
+            " '.stat-tile' in a, '--stat-primary: #1f3b5c' in a)\n"
+            "print(badge('near'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "1 0 True True"  # once per kernel, with the tiles' rules and colours
+    # a pill states its status in words with a mark, dark text on the light yellow
+    assert out[1] == ('<span class="stat-badge" style="background:#f9a825;color:#1a1a1a">'
+                      '≈ near</span>')
