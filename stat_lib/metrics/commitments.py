@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 
 from ..store import sessions as records
@@ -64,15 +65,15 @@ def made_by(commitments: pd.DataFrame, sessions: pd.DataFrame, day: dt.date) -> 
     overdue = ~closed & (out["due_on"] < day)
     out["state"] = out["status"].where(closed, "open").where(~overdue, "overdue")
     out["days_overdue"] = [(day - d).days if o else 0 for d, o in zip(out["due_on"], overdue)]
-    out["on_time"] = (out["state"] == "done") & [c is not None and c <= d for c, d in
-                                                 zip(out["closed_on"], out["due_on"])]
+    out["on_time"] = (out["state"] == "done") & np.array(
+        [c is not None and c <= d for c, d in zip(out["closed_on"], out["due_on"])], dtype=bool)
     return out
 
 
 def last_session(sessions: pd.DataFrame, department: str, day: dt.date):
     """The department's latest session held before ``day`` (a row), or None."""
-    mine = sessions[[department in d for d in sessions["departments"]]
-                    & (sessions["held_on"] < day)] if len(sessions) else sessions
+    there = np.array([department in d for d in sessions["departments"]], dtype=bool)
+    mine = sessions[there & (sessions["held_on"] < day).to_numpy(dtype=bool)]
     return None if mine.empty else mine.sort_values("held_on").iloc[-1]
 
 
@@ -115,8 +116,9 @@ def follow_up_rate(commitments, sessions, day: dt.date, departments=None) -> pd.
     made = made_by(commitments, sessions, day)
     start = (pd.Timestamp(day) - pd.DateOffset(months=FOLLOW_UP_MONTHS)).date()
     window = made[(made["due_on"] <= day) & (made["due_on"] > start)]
-    withdrawn = (window["state"] == "dropped") & [c <= d for c, d in
-                                                  zip(window["closed_on"], window["due_on"])]
+    withdrawn = (window["state"] == "dropped") & np.array(
+        [c is not None and c <= d for c, d in zip(window["closed_on"], window["due_on"])],
+        dtype=bool)
     slugs = list(departments) if departments is not None else sorted(made["department"].unique())
     rows = []
     for slug in slugs:

@@ -27,6 +27,8 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     echo(ingest(params).summary())
     from .submissions_cli import load_sample
     rejected = load_sample(params, echo=echo)
+    from .sessions_cli import load_sample as load_sessions
+    load_sessions(params, echo=echo)
     period = Period.parse(period) if period else latest_complete_month(params)
     if pdf and not _has_chromium():
         echo("Chromium not found: writing HTML packets only (install it with "

@@ -117,25 +117,29 @@ def import_minutes(params, path: Path, fmt: str | None = None, by: str | None = 
     rows, problems = _checked(params, read_rows(path), fmt)
     if problems:
         raise MinutesRejected(path, problems)
-    counts = {"sessions added": 0, "added": 0, "updated": 0, "unchanged": 0}
     sessions = set(records.sessions(params)["session_id"])
     current = records.commitments(params)
+    new_sessions, added, revised, unchanged, seen = [], [], [], 0, {}
     for item in rows:
         f = item["fields"]
         if f["session_id"] not in sessions:
-            records.add_session(params, item["held_on"], item["group"])
+            new_sessions.append((item["held_on"], item["group"]))
             sessions.add(f["session_id"])
-            counts["sessions added"] += 1
         cid = item["commitment_id"] or _same(current, f)
+        if cid is None and (f["session_id"], f["what"]) in seen:
+            raise MinutesRejected(path, [f"row {item['row']}: the same commitment as row "
+                                         f"{seen[f['session_id'], f['what']]} (same session "
+                                         f"and what); keep one of them"])
+        seen[f["session_id"], f["what"]] = item["row"]
         if cid is None:
-            records.add_commitment(params, f, by)
-            counts["added"] += 1
+            added.append(f)
         elif _changed(current, cid, f):
-            records.revise(params, cid, f, by)
-            counts["updated"] += 1
+            revised.append((cid, f))
         else:
-            counts["unchanged"] += 1
-    return counts
+            unchanged += 1
+    records.apply(params, new_sessions, added, revised, by)
+    return {"sessions added": len(new_sessions), "added": len(added),
+            "updated": len(revised), "unchanged": unchanged}
 
 
 def _checked(params, rows, fmt) -> tuple[list[dict], list[str]]:
@@ -143,6 +147,7 @@ def _checked(params, rows, fmt) -> tuple[list[dict], list[str]]:
     out, problems = [], []
     for n, cells in rows:
         item, more = parse_row(params, cells, fmt, {})
+        item["row"] = n
         if item["commitment_id"] and item["commitment_id"] not in current:
             more.append(f"column 'commitment_id': no commitment {item['commitment_id']!r} "
                         f"in the records; leave it empty to add a new one")

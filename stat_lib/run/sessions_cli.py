@@ -182,3 +182,14 @@ def write_followup(params, sid: str, out: Path | None = None) -> Path:
     path = out or record_dir(params, sid) / "followup.html"
     write_text(path, html)
     return path
+
+
+def load_sample(params, echo=print) -> dict:
+    """The demo's sessions and commitments: write the sample minutes and import them (a second
+    load finds every row unchanged)."""
+    from ..ingest.sample_sessions import write_sample
+    from .minutes import import_minutes
+    path = write_sample(params)
+    counts = import_minutes(params, path, by="sample")
+    echo("Sessions and commitments: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+    return counts

@@ -33,48 +33,62 @@ def session_id(held_on, departments) -> str:
 
 def add_session(params, held_on, departments, title=None, notes=None) -> str:
     """Record a session; the same date and departments twice is refused."""
-    sid = session_id(held_on, departments)
     with connect_records(params) as con:
-        if con.execute("SELECT 1 FROM sessions WHERE session_id = ?", [sid]).fetchone():
-            raise UsageError(f"session {sid} is already recorded; list them with "
-                             f"`stat-lib sessions list`")
-        con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-                    [sid, held_on, sorted(departments), title, notes, _now()])
-    return sid
+        return _add_session(con, held_on, departments, title, notes)
 
 
 def add_commitment(params, fields: dict, by: str | None = None) -> str:
     """Append a new commitment (revision 1) of an existing session; its id."""
-    with connect_records(params) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _known_session(con, fields["session_id"])
-            n = con.execute("SELECT count(DISTINCT commitment_id) FROM commitments WHERE "
-                            "session_id = ?", [fields["session_id"]]).fetchone()[0]
-            cid = f"{fields['session_id']}-{n + 1}"
-            _insert(con, cid, 1, fields, by)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return cid
+    return apply(params, added=[fields], by=by)["added"][0]
 
 
 def revise(params, commitment_id: str, fields: dict, by: str | None = None) -> int:
     """Append the next revision of a commitment (every field, as checked by the caller)."""
+    return apply(params, revised=[(commitment_id, fields)], by=by)["revised"][0]
+
+
+def apply(params, sessions=(), added=(), revised=(), by: str | None = None) -> dict:
+    """In one transaction: add ``sessions`` (held_on, departments), ``added`` commitments and
+    ``revised`` (commitment id, fields); the new ids and revision numbers."""
     with connect_records(params) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            last = con.execute("SELECT max(revision) FROM commitments WHERE commitment_id = ?",
-                               [commitment_id]).fetchone()[0]
-            if last is None:
-                raise UsageError(f"no commitment {commitment_id!r}; list them with "
-                                 f"`stat-lib commitments list`")
-            _insert(con, commitment_id, last + 1, fields, by)
+            out = {"sessions": [_add_session(con, h, d) for h, d in sessions],
+                   "added": [_add_commitment(con, f, by) for f in added],
+                   "revised": [_revise(con, cid, f, by) for cid, f in revised]}
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    return out
+
+
+def _add_session(con, held_on, departments, title=None, notes=None) -> str:
+    sid = session_id(held_on, departments)
+    if con.execute("SELECT 1 FROM sessions WHERE session_id = ?", [sid]).fetchone():
+        raise UsageError(f"session {sid} is already recorded; list them with "
+                         f"`stat-lib sessions list`")
+    con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+                [sid, held_on, sorted(departments), title, notes, _now()])
+    return sid
+
+
+def _add_commitment(con, fields: dict, by) -> str:
+    _known_session(con, fields["session_id"])
+    n = con.execute("SELECT count(DISTINCT commitment_id) FROM commitments WHERE "
+                    "session_id = ?", [fields["session_id"]]).fetchone()[0]
+    cid = f"{fields['session_id']}-{n + 1}"
+    _insert(con, cid, 1, fields, by)
+    return cid
+
+
+def _revise(con, commitment_id: str, fields: dict, by) -> int:
+    last = con.execute("SELECT max(revision) FROM commitments WHERE commitment_id = ?",
+                       [commitment_id]).fetchone()[0]
+    if last is None:
+        raise UsageError(f"no commitment {commitment_id!r}; list them with "
+                         f"`stat-lib commitments list`")
+    _insert(con, commitment_id, last + 1, fields, by)
     return last + 1
 
 
