@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .html import esc, table
+from .sessions_section import blank
 
 STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:46rem;
 margin:2rem auto;color:#222;font-size:11pt}h1{font-size:1.4rem;margin:0 0 .2rem}
@@ -24,7 +25,7 @@ def followup_html(params, session: pd.Series, made: pd.DataFrame) -> str:
     title = f"Follow-up: {' and '.join(names)} Stat, {session['held_on']}"
     rows = made.assign(due=made["due_on"].astype(str),
                        tied=[_tie(r) for _, r in made.iterrows()])
-    body = table(rows.fillna(""), {"what": "Commitment", "owner": "Owner", "due": "Due",
+    body = table(blank(rows), {"what": "Commitment", "owner": "Owner", "due": "Due",
                                    "status": "Status", "tied": "Should move"}) \
         if len(made) else "<p>No commitment was recorded at this session.</p>"
     notes = f"<p>{esc(session['notes'])}</p>" if isinstance(session["notes"], str) else ""

@@ -14,6 +14,12 @@ from .html import esc, table
 STATE_ORDER = ("done", "overdue", "dropped", "open")
 
 
+def blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with missing cells as empty text (for display)."""
+    out = frame.astype(object)
+    return out.where(out.notna(), "")
+
+
 def state_text(row) -> str:
     """``done 2026-10-20 (on time)``, ``overdue: 12 days``, ``dropped 2026-10-25``, ``open``."""
     if row["state"] == "overdue":
@@ -54,7 +60,7 @@ def since_last_session(params, department: str, day, assess) -> str:
     cols = {"what": "Commitment", "owner": "Owner", "due": "Due", "state_text": "Status",
             "promise": "Tied metric", "notes": "Notes"}
     return (f'<p class="stat-lede">{esc(lede)}</p>'
-            + table(shown.fillna(""), cols))
+            + table(blank(shown), cols))
 
 
 def follow_up(params, day, names: dict[str, str]) -> str:
