@@ -37,6 +37,9 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     echo(f"Running {period} for {len(params.departments)} departments + citywide ...")
     result = run_period(params, period, None, workers=workers, pdf=pdf)
     echo(result.summary())
+    from .sessions_cli import demo_followups
+    for path in demo_followups(params, period):
+        echo(f"Follow-up memo: {path}")
     for message in rejected:
         echo("\n" + message)
     return params.outputs / str(period) / "index.html", result.ok

@@ -193,3 +193,13 @@ def load_sample(params, echo=print) -> dict:
     counts = import_minutes(params, path, by="sample")
     echo("Sessions and commitments: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
     return counts
+
+
+def demo_followups(params, period) -> list[Path]:
+    """The follow-up memos of the sessions held in ``period`` (the demo writes them)."""
+    sess = records.sessions(params)
+    tz = params.city.timezone
+    p = Period.parse(period.label, tz)
+    start, end = p.first_day, p.end.tz_convert(tz).date()
+    held = sess[(sess["held_on"] >= start) & (sess["held_on"] < end)]
+    return [write_followup(params, sid) for sid in held["session_id"]]
