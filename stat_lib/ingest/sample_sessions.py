@@ -84,7 +84,7 @@ def routine_rows(params) -> list[dict]:
 
 def _routine(rng, held: dt.date, slug: str, what: str) -> dict:
     due = held + dt.timedelta(days=rng.randint(21, 35))
-    fate = rng.choices(["on_time", "late", "dropped", "open"], [65, 17, 10, 8])[0]
+    fate = rng.choices(["on_time", "late", "dropped", "open"], [68, 17, 10, 5])[0]
     closed = {"on_time": due - dt.timedelta(days=rng.randint(0, 10)),
               "late": due + dt.timedelta(days=rng.randint(3, 20)),
               "dropped": due - dt.timedelta(days=rng.randint(1, 14))}.get(fate)

@@ -152,8 +152,9 @@ def moved_as_promised(a: Assessment, metric: str, direction: str,
     way = "up" if direction == "higher" else "down"
     parts = []
     if a.special:
+        first = f"{a.signals[0]}, " if a.signals else ""
         parts.append(f"a special-cause signal {'up' if a.value > a.mean else 'down'} "
-                     f"({'; '.join(a.signals)}; limits {format_value(a.lower, unit)}–"
+                     f"({first}limits {format_value(a.lower, unit)}–"
                      f"{format_value(a.upper, unit)})")
     elif a.variation in (NO_VERDICT, NOT_JUDGED):
         parts.append(f"no SPC verdict ({a.reason or 'partial period'})")

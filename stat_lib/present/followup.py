@@ -23,11 +23,15 @@ def followup_html(params, session: pd.Series, made: pd.DataFrame) -> str:
     names = [params.departments[s].name if s in params.departments else s
              for s in session["departments"]]
     title = f"Follow-up: {' and '.join(names)} Stat, {session['held_on']}"
+    made = made.sort_values(["due_on", "commitment_id"])
     rows = made.assign(due=made["due_on"].astype(str),
                        tied=[_tie(r) for _, r in made.iterrows()])
-    body = table(blank(rows), {"what": "Commitment", "owner": "Owner", "due": "Due",
-                                   "status": "Status", "tied": "Should move"}) \
-        if len(made) else "<p>No commitment was recorded at this session.</p>"
+    cols = {"what": "Commitment", "owner": "Owner", "due": "Due",
+            "tied": "Should move (metric)"}
+    if not any(rows["tied"]):
+        cols.pop("tied")
+    body = table(blank(rows), cols) if len(made) else \
+        "<p>No commitment was recorded at this session.</p>"
     notes = f"<p>{esc(session['notes'])}</p>" if isinstance(session["notes"], str) else ""
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{esc(title)}'
             f'</title><style>{STYLE}</style></head><body><h1>{esc(title)}</h1>'

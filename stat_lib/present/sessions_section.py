@@ -58,9 +58,9 @@ def since_last_session(params, department: str, day, assess) -> str:
                         promise=[promise_text(r, assess) for _, r in rows.iterrows()],
                         due=rows["due_on"].astype(str))
     cols = {"what": "Commitment", "owner": "Owner", "due": "Due", "state_text": "Status",
-            "promise": "Tied metric", "notes": "Notes"}
-    return (f'<p class="stat-lede">{esc(lede)}</p>'
-            + table(blank(shown), cols))
+            "promise": "Did its metric move as promised?", "notes": "Notes"}
+    return (f'<p class="stat-lede">{esc(lede)}</p><div class="stat-commitments">'
+            + table(blank(shown), cols) + "</div>")
 
 
 def follow_up(params, day, names: dict[str, str]) -> str:
@@ -78,10 +78,11 @@ def follow_up(params, day, names: dict[str, str]) -> str:
     over = c.overdue(cur, sess, day)
     over = over.assign(name=over["department"].map(names), due=over["due_on"].astype(str),
                        days=over["days_overdue"].map("{:,}".format))
-    tail = table(over, {"name": "Department", "what": "Commitment", "owner": "Owner",
-                        "due": "Due", "days": "Days overdue"},
-                 caption=f"Overdue commitments as of {day}") if len(over) else \
-        f"<p>No commitment is overdue as of {esc(day)}.</p>"
+    tail = f"<p>No commitment is overdue as of {esc(day)}.</p>"
+    if len(over):
+        tail = '<div class="stat-commitments">' + table(
+            over, {"name": "Department", "what": "Commitment", "owner": "Owner", "due": "Due",
+                   "days": "Days overdue"}, caption=f"Overdue commitments as of {day}") + "</div>"
     return (f'<p class="stat-lede">{esc(lede)}</p>'
             + table(rates, {"name": "Department", "done_text": "Done by due date",
                             "rate_text": "Follow-up rate", "overdue": "Overdue now",
