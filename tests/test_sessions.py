@@ -292,3 +292,37 @@ def test_the_sample_is_deterministic_and_has_every_case(home):
     assert set(tied["metric"]) == {"backlog_open", "overdue_open", "on_time_rate",
                                    "median_days_to_close"}
     assert np.isclose(tied.loc[tied["metric"] == "overdue_open", "target"].iloc[0], 300)
+
+
+# ---- the real packets (papermill + nbconvert) -------------------------------------------------
+
+@pytest.mark.slow  # ingests the sample city, executes two real notebooks
+def test_the_sample_packets_open_with_since_last_session_and_the_follow_up_rate(tmp_path):
+    from support.builders import sample_home
+
+    from stat_lib.core.periods import Period
+    from stat_lib.run.batch import run_period
+    from stat_lib.run.sessions_cli import load_sample
+    params = load_params(sample_home(tmp_path))
+    ingest(params)
+    load_sample(params, echo=lambda _: None)
+    records.add_commitment(params, {"session_id": "2026-10-13-sanitation", "department":
+                                    "sanitation", "what": SCRIPT, "owner": "<b>Ops</b>",
+                                    "due_on": dt.date(2026, 10, 20), "status": "open"})
+    result = run_period(params, Period.parse("2026-10"), ["sanitation", "citywide"],
+                        workers=1, force=True)
+    assert result.ok, result.summary()
+    page = (params.outputs / "2026-10" / "sanitation.html").read_text(encoding="utf-8")
+    headings = re.findall(r'<h2 id="[^"]*">(.*?)<', page)
+    assert headings[:2] == ["Since last session", "Scorecard"]
+    # the sample's sanitation commitments of 2026-09-08 (see sample_sessions.TIED), as of
+    # 2026-10-31: overdue since 10-23 (8 days), the other done 10-30 with 91.4% >= 85%
+    assert "overdue: 8 days" in page and "Not moved as promised (down)" in page
+    assert "Moved as promised (up): Closed on time 91.4%" in page
+    # the injected commitment, due 10-20: 11 days overdue, shown as text
+    assert "overdue: 11 days" in page
+    assert re.search(r"&lt;script&gt;alert\((&#x27;|')x(&#x27;|')\)&lt;/script&gt;", page)
+    assert "<script>alert(" not in page and "&lt;b&gt;Ops&lt;/b&gt;" in page
+    city = (params.outputs / "2026-10" / "citywide.html").read_text(encoding="utf-8")
+    assert "Follow-up on commitments" in city and "Follow-up rate" in city
+    assert "Overdue commitments as of 2026-10-31" in city
