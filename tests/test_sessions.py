@@ -137,6 +137,25 @@ def test_a_minutes_file_with_bad_dates_stores_nothing_and_names_each_row(store_h
         "sessions added": 1, "added": 3, "updated": 0, "unchanged": 0}
 
 
+def test_a_group_session_needs_each_commitments_department(store_home):
+    h = store_home
+    cli(h, "sessions", "add", "2026-10-13", "sanitation", "beautification")
+    sid = "2026-10-13-beautification+sanitation"
+    out = cli(h, "commitments", "add", sid, "--what", "x", "--owner", "y", "--due",
+              "2026-11-01", code=2)
+    assert "--department: empty; it is required" in out
+    cli(h, "commitments", "add", sid, "--what", "x", "--owner", "y", "--due", "2026-11-01",
+        "--department", "sanitation")
+    assert "nothing to change" in cli(h, "commitments", "update", f"{sid}-1", "--owner", "y",
+                                      code=2)
+    params = load_params(h)
+    cur, sess = c.load(params)
+    # as of 11-05 both departments' last session is the group's; only sanitation's is overdue
+    assert c.last_session(sess, "beautification", D(2026, 11, 5))["session_id"] == sid
+    assert c.overdue(cur, sess, D(2026, 11, 5), "sanitation")["days_overdue"].tolist() == [4]
+    assert c.overdue(cur, sess, D(2026, 11, 5), "beautification").empty
+
+
 # ---- history, survival ----------------------------------------------------------------------
 
 def test_history_is_kept_and_survives_reingest_and_a_deleted_store(store_home):

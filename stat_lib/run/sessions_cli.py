@@ -86,7 +86,15 @@ def update_commitment(params, cid: str, by=None, **changes) -> int:
     if changes.get("status") == "open":
         fields["closed_on"] = None  # reopened
     group = list(_session(params, row["session_id"])["departments"])
-    return records.revise(params, cid, _checked(params, fields, group), by)
+    fields = _checked(params, fields, group)
+    if all(_same_value(row[k], fields.get(k)) for k in records.FIELDS):
+        raise UsageError(f"nothing to change in {cid}: give a new value (--what, --owner, "
+                         f"--due, --status, ...)")
+    return records.revise(params, cid, fields, by)
+
+
+def _same_value(a, b) -> bool:
+    return (_missing(a) and _missing(b)) or a == b
 
 
 def close_commitment(params, cid: str, status: str, on: dt.date, notes=None, by=None) -> int:
