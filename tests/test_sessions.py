@@ -271,7 +271,8 @@ def test_the_batch_hashes_a_departments_sessions_and_commitments(store_home):
     from stat_lib.present.resources import packaged
     from stat_lib.run.batch import _own_inputs
     params = load_params(store_home)
-    period, nb = Period.parse("2026-10", "America/Los_Angeles"), packaged("notebooks") / "department.ipynb"
+    period = Period.parse("2026-10", "America/Los_Angeles")
+    nb = packaged("notebooks") / "department.ipynb"
 
     def hashes():
         return {s: _own_inputs(params, period, s, nb, {})["sessions"]
