@@ -156,6 +156,27 @@ def test_a_group_session_needs_each_commitments_department(store_home):
     assert c.overdue(cur, sess, D(2026, 11, 5), "beautification").empty
 
 
+def test_an_excel_minutes_file_with_a_text_date_names_its_cell(store_home, tmp_path):
+    from openpyxl import Workbook
+    params = load_params(store_home)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Commitments"
+    ws.append(["Session_Date", "Department", "What", "Owner", "Due_On"])
+    ws.append([dt.datetime(2026, 10, 13), "sanitation", "Fix routes", "Ops",
+               dt.datetime(2026, 10, 30)])          # real spreadsheet dates: fine
+    ws.append([dt.datetime(2026, 10, 13), "sanitation", "Audit", "Ops", "2026/10/31"])
+    wb.save(tmp_path / "m.xlsx")
+    with pytest.raises(MinutesRejected) as exc:
+        import_minutes(params, tmp_path / "m.xlsx")
+    assert exc.value.problems == [
+        "row 3, column 'due_on': '2026/10/31' is not a date in the format %Y-%m-%d "
+        "(e.g. 2026-10-14); fix the cell, or give --date-format for your own format"]
+    ws["E3"] = dt.datetime(2026, 10, 31)
+    wb.save(tmp_path / "m.xlsx")
+    assert import_minutes(params, tmp_path / "m.xlsx")["added"] == 2
+
+
 # ---- history, survival ----------------------------------------------------------------------
 
 def test_history_is_kept_and_survives_reingest_and_a_deleted_store(store_home):
@@ -213,6 +234,9 @@ def test_follow_up_rate_and_states_by_hand():
     # b: 7 dropped after its due date counts as due, not done: 0 of 1
     assert rate.loc["a", ["due", "done_on_time", "overdue", "dropped"]].tolist() == [4, 1, 2, 1]
     assert rate.loc["a", "rate"] == 0.25 and rate.loc["b", "rate"] == 0.0
+    # s1 (a, b) on 09-08 and s2 (a) on 10-13
+    assert c.sessions_held(sess, "a", D(2026, 9, 1), D(2026, 10, 31)) == 2
+    assert c.sessions_held(sess, "b", D(2026, 10, 1), D(2026, 10, 31)) == 0
     last, rows = c.since_last(cur, sess, "a", day)
     assert last["session_id"] == "s2"
     # due in (10-13, 10-31]: 4, 5; closed since 10-13: none by D; overdue: 3, 5

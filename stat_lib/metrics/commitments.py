@@ -40,8 +40,8 @@ register(Metric("follow_up_rate", "Commitments done by their due date", "rate", 
                 "before the data's as-of day, in the 12 months to it; excludes commitments "
                 "dropped on or before their due date)", kind="commitments", method=None))
 register(Metric("sessions_held", "Stat sessions held", "count", None,
-                "sessions of the department held in the period", kind="sessions",
-                method=None))
+                "sessions of the department (alone or in a group) held on the period's days "
+                "(:func:`sessions_held`)", kind="sessions", method=None))
 
 
 def as_of_day(as_of, tz: str, end=None) -> dt.date:
@@ -68,6 +68,13 @@ def made_by(commitments: pd.DataFrame, sessions: pd.DataFrame, day: dt.date) -> 
     out["on_time"] = (out["state"] == "done") & np.array(
         [c is not None and c <= d for c, d in zip(out["closed_on"], out["due_on"])], dtype=bool)
     return out
+
+
+def sessions_held(sessions: pd.DataFrame, department: str, first: dt.date,
+                  last: dt.date) -> int:
+    """How many sessions of ``department`` were held from ``first`` to ``last`` (inclusive)."""
+    return int(sum(department in d and first <= h <= last
+                   for d, h in zip(sessions["departments"], sessions["held_on"])))
 
 
 def last_session(sessions: pd.DataFrame, department: str, day: dt.date):
