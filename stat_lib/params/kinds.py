@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from ..core.kinds import get_kind
 from .kpi_models import Kpi
 from .models import Params, Source
+from .session_models import CommitmentRecord, SessionRecord
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,9 @@ register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) an
 register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
                     "KPI); city.yaml `submissions:` (when due)",
                     lambda params: [k for d in params.departments.values() for k in d.kpis]))
+# records kinds entered with the CLI, configured nowhere in params (their rows are checked by
+# these models)
+register(KindParams("sessions", SessionRecord, "nothing in params: `stat-lib sessions add` / "
+                    "`import`", lambda params: []))
+register(KindParams("commitments", CommitmentRecord, "nothing in params: `stat-lib commitments "
+                    "add` / `sessions import`", lambda params: []))

@@ -19,7 +19,8 @@ Incremental runs
 ----------------
 Each entry's ``input_hash`` covers the notebook source, the parameters, the packet templates,
 the department's data fingerprint for the period, its KPI submissions and reviews
-(``stat_lib.store.submissions.submissions_fingerprint``), the params files it reads (city.yaml,
+(``stat_lib.store.submissions.submissions_fingerprint``) and its sessions and commitments
+(``stat_lib.store.sessions.sessions_fingerprint``), the params files it reads (city.yaml,
 results.yaml, its department file; citywide: all) and stat_lib's version and sources. An entry
 whose hash is unchanged and whose packet exists is ``skipped``; ``force=True`` re-runs all.
 This path imports no notebook machinery, so a re-run with nothing changed takes about a second.
@@ -218,6 +219,7 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None):
 def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store import data_fingerprint
     from ..store.permits import permit_fingerprint
+    from ..store.sessions import sessions_fingerprint
     from ..store.submissions import submissions_fingerprint
     department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
@@ -226,6 +228,7 @@ def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
             "data": data_fingerprint(params, department=department, end=period.end),
             "permits": permit_fingerprint(params, department),
             "submissions": submissions_fingerprint(params, department),
+            "sessions": sessions_fingerprint(params, department),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
                              file_digest(f) for f in files}}
 

@@ -55,6 +55,16 @@ class CitywideReport:
         from ..kpi_section import submissions_table
         return submissions_table(self.params, self.period.without_cut())
 
+    def follow_up(self):
+        """Follow-up rate by department (done by due date / due) and overdue commitments, as
+        of the data's as-of day."""
+        from ...metrics.commitments import as_of_day
+        from ..sessions_section import follow_up
+        newest = max((p.as_of for p in self.prepared.values() if not pd.isna(p.as_of)),
+                     default=None)
+        day = as_of_day(newest, self.params.city.timezone, self.period.end)
+        return HTML(follow_up(self.params, day, self.names))
+
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]
         month = month[~month["department"].isin(self.permits_only)]  # shown in permits()

@@ -113,6 +113,32 @@ class DepartmentReport:
                 f' · vs last year {esc(change_text(value, year, unit))}</div></div>')
         return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
 
+    # --- since last session (sessions and commitments) ---------------------------------------
+
+    @cached_property
+    def as_of_day(self):
+        """The data's as-of day: the period's last day, or the newest record's day when the
+        data ends sooner (days overdue count to it, so a rebuilt packet says the same)."""
+        from ...metrics.commitments import as_of_day
+        return as_of_day(self.prep.as_of, self.params.city.timezone, self.period.end)
+
+    def overdue_commitments(self) -> pd.DataFrame:
+        """This department's commitments overdue at :attr:`as_of_day`, most overdue first."""
+        from ...metrics import commitments as c
+        return c.overdue(*c.load(self.params), self.as_of_day, self.department.slug)
+
+    def delivered_commitments(self) -> pd.DataFrame:
+        """This department's commitments done since its last session (up to the as-of day)."""
+        from ...metrics import commitments as c
+        return c.delivered_since(*c.load(self.params), self.department.slug, self.as_of_day)
+
+    def since_last_session(self):
+        """Commitments due since the last session: done, overdue (days), dropped; for each
+        tied to a metric, whether it moved as promised."""
+        from ..sessions_section import since_last_session
+        return HTML(since_last_session(self.params, self.department.slug, self.as_of_day,
+                                       self.assessment))
+
     # --- scorecard ----------------------------------------------------------------------------
 
     def scorecard(self):
