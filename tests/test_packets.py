@@ -132,7 +132,8 @@ def test_static_mode_has_svg_and_no_scripts(notebook, params):
     page = packets.render_html(nb, params, static=True)
     assert "window.vegaEmbed=" not in page and "statPacket.chart(\"" not in page
     assert "L.map(" not in page
-    assert page.count('class="stat-static"') == 4  # two charts, two maps
+    assert page.count('class="stat-static"><svg') == 4  # two charts, two maps
+    assert page.count('class="stat-legend stat-print-legend"') == 2  # each map's legend, HTML
     assert ".stat-static { display: block; }" in page
 
 

@@ -31,12 +31,15 @@ def badge(status: str) -> str:
 
 
 def table(rows: pd.DataFrame, columns: dict[str, str], *, raw: tuple = (),
-          caption: str = "") -> str:
-    """An HTML table of ``rows``; cells are escaped unless their column is in ``raw``."""
+          caption: str = "", nowrap: tuple = ()) -> str:
+    """An HTML table of ``rows``; cells are escaped unless their column is in ``raw``; cells
+    of the columns in ``nowrap`` (request ids, dates) never wrap."""
     head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
+    cls = {c: ' class="stat-nowrap"' if c in nowrap else "" for c in columns}
     body = []
     for _, row in rows.iterrows():
-        cells = "".join(f"<td>{row[c] if c in raw else esc(row[c])}</td>" for c in columns)
+        cells = "".join(f"<td{cls[c]}>{row[c] if c in raw else esc(row[c])}</td>"
+                        for c in columns)
         body.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (f'<table class="stat-table">{cap}<thead><tr>{head}</tr></thead>'

@@ -221,7 +221,8 @@ class DepartmentReport:
                                    opened=lambda d: d["requested_at"].dt.strftime("%Y-%m-%d"))
         return HTML(table(rows, {"request_id": "Request", "service_name": "Service",
                                  "address": "Address", "opened": "Opened",
-                                 "days": "Days overdue"}, caption="Most overdue open requests"))
+                                 "days": "Days overdue"}, caption="Most overdue open requests",
+                          nowrap=("request_id", "opened", "days")))
 
     def overdue_requests(self) -> pd.DataFrame:
         return m.overdue_requests(self.prep, self.period)
@@ -246,38 +247,39 @@ class DepartmentReport:
         return m.by_district(self.prep, self.period, layer)
 
     def maps(self):
-        """On-time and volume choropleths per boundary layer, density, overdue clusters."""
-        from ..maps import choropleth, density_map, overdue_map
+        """Per boundary layer: on time against the target (numbered districts, the ranked table
+        beside) and requests received; then density over the districts and overdue clusters."""
+        from ..maps import density_map, overdue_map
         basemap = self.params.city.basemap
         out = []
         for b in self.params.city.boundaries:
-            districts = load_districts(self.params, b.layer)
-            values = self.by_district(b.layer)
-            rates = values.assign(value=values["on_time_rate"].astype(float))
-            out.append(choropleth(districts, rates, value="value", count="count",
-                                  title=f"Closed on time by {b.name.lower()}",
-                                  value_title="On time", basemap=basemap))
-            out.append(choropleth(districts, values.assign(value=values["created"]),
-                                  value="value", title=f"Requests received by {b.name.lower()}",
-                                  fmt=",.0f", value_title="Requests", higher_is_better=None,
-                                  basemap=basemap))
+            out += self.district_maps(b, load_districts(self.params, b.layer), basemap)
         created = m.created_requests(self.prep, self.period)
+        first = self.params.city.boundaries[0] if self.params.city.boundaries else None
+        outline = load_districts(self.params, first.layer) if first else None
         if created[["lat", "lon"]].notna().all(axis=1).any():
             out.append(density_map(created, title="Where this period's requests came from",
-                                   basemap=basemap))
+                                   basemap=basemap, outline=outline))
         over = self.overdue_requests()
         if not over.empty:
-            first = self.params.city.boundaries[0] if self.params.city.boundaries else None
-            out.append(overdue_map(over, basemap=basemap, districts=load_districts(
-                self.params, first.layer) if first else None))
+            out.append(overdue_map(over, basemap=basemap, districts=outline,
+                                   title="Overdue open requests at period end"))
         return out
+
+    def district_maps(self, boundary, districts, basemap):
+        """The on-time map of one boundary layer (against the target when there is one) and
+        its requests-received map, numbered alike."""
+        from ..district_maps import district_maps
+        values = self.by_district(boundary.layer)
+        target = scoring.target_for(self.department, "on_time_rate")
+        return district_maps(districts, values, boundary.name, target, basemap)
 
     # --- standards and quality ----------------------------------------------------------------
 
     def standards(self):
         if not self.department.standards:
-            return HTML("<p>No customer service standard is configured for this department "
-                        "(params/departments/&lt;slug&gt;.yaml, <code>standards:</code>).</p>")
+            return HTML("<p>This department has not published a customer service standard "
+                        "(a promise to residents with redress when it is missed).</p>")
         rep = m.standards_report(self.prep, self.department, self.period, self.calendar)
         rows = rep.assign(
             compliance=[format_value(v, "rate") for v in rep["standard_compliance"]],
@@ -327,4 +329,5 @@ def quality_note(params, department: str) -> str:
         note += f"; {c['unplaced']:,} not placed in at least one district layer"
     if c["flagged"]:
         note += f"; {c['flagged']:,} carry a data-quality flag"
-    return note + f"; {c['rejected']:,} source rows rejected (see the rejects table)."
+    return note + (f"; {c['rejected']:,} rows of the source files could not be used (each is "
+                   f"kept with its reason for the analysts).")

@@ -1,0 +1,58 @@
+"""A department's maps of one boundary layer: on time against the target, requests received.
+
+Both maps number the districts alike (1 = the worst on time, :mod:`district_classes`), so the
+ranked table beside the first map is the key to both. Without an on-time target the rate map
+falls back to value classes (and says there is no target to judge against).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .html import esc, table
+from .maps import choropleth, target_map
+
+
+def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
+                  basemap: str | None = None) -> list:
+    """``[on-time map, requests map]`` of one layer; ``values`` is
+    :func:`stat_lib.metrics.by_district` (``key, created, count, on_time_rate, ...``)."""
+    name = layer_name.lower()
+    rates = values.assign(value=values["on_time_rate"].astype(float))
+    if target is not None:
+        rate_map = target_map(districts, rates, target=target, basemap=basemap,
+                              title=f"Closed on time by {name}, against the target")
+        numbers = rate_map.numbers
+    else:
+        rate_map = choropleth(districts, rates, value="value", count="count",
+                              title=f"Closed on time by {name} (no target set)",
+                              value_title="On time", basemap=basemap)
+        numbers = None
+    counts = districts[["key"]].merge(values[["key", "created"]], on="key", how="left")
+    counts["created"] = counts["created"].fillna(0).astype(int)
+    top = volume_rows(districts, counts)
+    labelled = {k: numbers[k] for k in top["key"]} if numbers else None
+    volume = choropleth(districts, counts.rename(columns={"created": "value"}), value="value",
+                        title=f"Requests received by {name}", fmt=",.0f",
+                        value_title="Requests received", higher_is_better=None,
+                        basemap=basemap, numbers=labelled,
+                        aside=volume_table(top, len(districts), numbers))
+    return [rate_map, volume]
+
+
+def volume_rows(districts, counts: pd.DataFrame, max_rows: int = 8) -> pd.DataFrame:
+    """The ``max_rows`` districts with the most requests, most first (ties by name)."""
+    rows = districts[["key", "label"]].merge(counts, on="key", how="left")
+    return rows.sort_values(["created", "label"], ascending=[False, True]).head(max_rows)
+
+
+def volume_table(rows: pd.DataFrame, n_districts: int, numbers: dict | None) -> str:
+    """The districts with the most requests with their numbers on the maps."""
+    rows = rows.assign(no=[numbers.get(k, "") if numbers else "" for k in rows["key"]],
+                       n=[f"{v:,}" for v in rows["created"]])
+    cols = ({"no": "#"} if numbers else {}) | {"label": "District", "n": "Requests"}
+    out = table(rows, cols, caption=f"Most requests ({len(rows)} of {n_districts:,} "
+                                    f"districts)")
+    note = "# is the district's number on both maps (1 = the worst on time)."
+    return f'<div class="stat-district-table">{out}</div>' + (
+        f'<p class="stat-map-note">{esc(note)}</p>' if numbers else "")
