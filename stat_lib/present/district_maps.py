@@ -10,7 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from .html import esc, table
+from ..metrics.registry import metric_def
 from .maps import choropleth, target_map
+
+ON_TIME = metric_def("on_time_rate").label  # "Closed on time": one name per measure
 
 
 def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
@@ -21,20 +24,22 @@ def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
     rates = values.assign(value=values["on_time_rate"].astype(float))
     if target is not None:
         rate_map = target_map(districts, rates, target=target, basemap=basemap,
-                              title=f"Closed on time by {name}, against the target")
+                              title=f"{ON_TIME} by {name}, against the target",
+                              value_title=ON_TIME,
+                              count_title=metric_def("on_time_eligible").label)
         numbers = rate_map.numbers
     else:
         rate_map = choropleth(districts, rates, value="value", count="count",
-                              title=f"Closed on time by {name} (no target set)",
-                              value_title="On time", basemap=basemap)
+                              title=f"{ON_TIME} by {name} (no target set)",
+                              value_title=ON_TIME, basemap=basemap)
         numbers = None
     counts = districts[["key"]].merge(values[["key", "created"]], on="key", how="left")
     counts["created"] = counts["created"].fillna(0).astype(int)
     top = volume_rows(districts, counts)
     labelled = {k: numbers[k] for k in top["key"]} if numbers else None
     volume = choropleth(districts, counts.rename(columns={"created": "value"}), value="value",
-                        title=f"Requests received by {name}", fmt=",.0f",
-                        value_title="Requests received", higher_is_better=None,
+                        title=f"{metric_def('created').label} by {name}", fmt=",.0f",
+                        value_title=metric_def("created").label, higher_is_better=None,
                         basemap=basemap, numbers=labelled,
                         aside=volume_table(top, len(districts), numbers))
     return [rate_map, volume]

@@ -16,6 +16,15 @@ TREND_ARROW = {"improving": "▲ improving", "worsening": "▼ worsening", "stea
                "n/a": "n/a"}
 
 
+def trend_text(trend: str, direction: str | None) -> str:
+    """The trend as words and an arrow that agree: the arrow is where the number went, the
+    word whether that is good. For a lower-is-better measure, "▼ improving" (it fell)."""
+    if trend not in ("improving", "worsening") or direction not in ("higher", "lower"):
+        return TREND_ARROW.get(trend, trend)
+    rose = (trend == "improving") == (direction == "higher")
+    return f"{'▲' if rose else '▼'} {trend}"
+
+
 def HTML(text: str):
     from IPython.display import HTML as _HTML
     return _HTML(text)

@@ -11,7 +11,7 @@ import pandas as pd
 from ..metrics import kpis
 from ..metrics.registry import format_value
 from ..metrics.spc import periods_needed, spc_settings
-from .html import HTML, TREND_ARROW, badge, esc, table
+from .html import HTML, badge, esc, table, trend_text
 from .spc_text import moved_table
 
 
@@ -62,7 +62,7 @@ def _rows(card: pd.DataFrame) -> pd.DataFrame:
         prior_text=[text(v, u) for v, u in zip(card["prior"], card["unit"])],
         target_text=[text(v, u) for v, u in zip(card["target"], card["unit"])],
         status_html=[badge(s) for s in card["status"]],
-        trend_text=[TREND_ARROW.get(t, t) for t in card["trend"]],
+        trend_text=[trend_text(t, d) for t, d in zip(card["trend"], card["direction"])],
         remark=[" · ".join(x for x in (n, r) if x) for n, r in
                 zip(card["note"].fillna(""), card["review"].fillna(""))])
 

@@ -595,7 +595,8 @@ def district_table(ranked: pd.DataFrame, *, value: str, count: str, label: str =
                    fmt: str = ".0%", value_title: str = "On time",
                    count_title: str = "Requests judged", max_rows: int = 12) -> str:
     """The ranked districts as an escaped HTML table (``rank``, name, value, count, status);
-    rows past ``max_rows`` are summed up in one line by status."""
+    rows past ``max_rows`` are summed up in one line by status (they carry no number on the
+    map: a numbered key of 99 districts would be unreadable)."""
     from . import district_classes as dc
     from .html import table
     shown = ranked.head(max_rows).assign(
@@ -611,6 +612,6 @@ def district_table(ranked: pd.DataFrame, *, value: str, count: str, label: str =
         counts = rest["cls"].value_counts()
         parts = ", ".join(f"{counts[c]:,} {dc.CLASSES[c][2].lower()}" for c in dc.ORDER
                           if c in counts)
-        out += (f'<p class="stat-map-note">Districts {max_rows + 1}–{len(ranked)} '
-                f'(numbered on the map): {html.escape(parts)}.</p>')
+        out += (f'<p class="stat-map-note">Not listed, ranks {max_rows + 1}–{len(ranked)}: '
+                f'{html.escape(parts)}.</p>')
     return f'<div class="stat-district-table">{out}</div>'

@@ -22,7 +22,7 @@ from ...metrics.spc import periods_needed, spc_settings
 from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests, quality_counts
-from ..html import HTML, TREND_ARROW, badge, change_text, esc, table, use_branding
+from ..html import HTML, badge, change_text, esc, table, trend_text, use_branding
 from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table, unlisted_note
 from ..summary import publish_summary
 
@@ -71,8 +71,8 @@ class DepartmentReport:
         """Six headline figures with their change vs the prior period and a year earlier."""
         card = self.card.set_index("metric")
         tiles = []
-        for metric, label in HEADLINE:
-            unit = metric_def(metric).unit
+        for metric, _tile in HEADLINE:
+            unit, label = metric_def(metric).unit, metric_def(metric).label  # one name each
             value = self.summary.get(metric)
             prior = card["prior"].get(metric) if metric in card.index else None
             year = card["year_ago"].get(metric) if metric in card.index else None
@@ -96,7 +96,8 @@ class DepartmentReport:
             target_text=[format_value(v, u) if v is not None and not pd.isna(v) else "—"
                          for v, u in zip(self.card["target"], self.card["unit"])],
             status_html=[badge(s) for s in self.card["status"]],
-            trend_text=[TREND_ARROW.get(t, t) for t in self.card["trend"]])
+            trend_text=[trend_text(t, d) for t, d in zip(self.card["trend"],
+                                                         self.card["direction"])])
         counts = self.card["status"].value_counts()
         line = " · ".join(f"{counts.get(s, 0)} {s}" for s in ("met", "near", "missed"))
         return HTML(f'<p class="stat-lede">Targets: {esc(line)}.</p>' + table(rows, {
@@ -171,10 +172,16 @@ class DepartmentReport:
             if len(data) else None
         rows = self.by_service.assign(
             rate=[format_value(v, "rate") for v in self.by_service["on_time_rate"]],
-            median=[format_value(v, "days") for v in self.by_service["median_days_to_close"]])
-        tbl = HTML(table(rows, {"service_name": "Service", "sla": "SLA", "closed": "Closed",
-                                "rate": "On time", "median": "Median to close",
-                                "backlog_open": "Open", "overdue_open": "Overdue"}))
+            median=[format_value(v, "days") for v in self.by_service["median_days_to_close"]],
+            **counts_text(self.by_service, ("closed", "backlog_open", "overdue_open")))
+        name = {k: metric_def(k).label for k in ("closed", "on_time_rate", "median_days_to_close",
+                                                 "backlog_open", "overdue_open")}
+        tbl = HTML(table(rows, {"service_name": "Service", "sla": "SLA", "closed": name["closed"],
+                                "rate": name["on_time_rate"],
+                                "median": name["median_days_to_close"],
+                                "backlog_open": name["backlog_open"],
+                                "overdue_open": name["overdue_open"]})
+                   + zero_median_note(self.by_service["median_days_to_close"]))
         return [x for x in (chart, tbl) if x is not None]
 
     def time_to_close(self):
@@ -189,7 +196,7 @@ class DepartmentReport:
                 f"mean {esc(format_value(s['mean_days_to_close'], 'days'))} "
                 f"(median "
                 f"{esc(format_value(s['median_business_days_to_close'], 'business_days'))})."
-                f"</p>")
+                f"</p>") + zero_median_note([s["median_days_to_close"]])
         return [time_to_close_chart(dist["days_to_close"].to_numpy(dtype=float)), HTML(text)]
 
     # --- backlog ------------------------------------------------------------------------------
@@ -198,11 +205,12 @@ class DepartmentReport:
         from ..charts import aging_chart
         ages = self.aging_table()
         s = self.summary
-        lede = (f"<p>{s['backlog_open']:,} open at period end ({s['backlog_start']:,} at its "
-                f"start); {s['overdue_open']:,} overdue "
-                f"({esc(format_value(s['overdue_share'], 'rate'))} of the backlog).</p>")
+        lede = "<p>" + "; ".join(
+            f"{esc(metric_def(k).label)}: {esc(format_value(s[k], metric_def(k).unit))}"
+            for k in ("backlog_open", "backlog_start", "overdue_open", "overdue_share")) + ".</p>"
         sla = ages[ages["scheme"] == "sla"].assign(
             share_text=lambda d: [format_value(v, "rate") for v in d["share"]])
+        sla = sla.assign(**counts_text(sla, ("requests",)))
         return [HTML(lede), aging_chart(m.open_ages(self.prep, self.period)),
                 HTML(table(sla, {"bucket": "Age against SLA", "requests": "Open requests",
                                  "share_text": "Share"}))]
@@ -282,6 +290,7 @@ class DepartmentReport:
                         "(a promise to residents with redress when it is missed).</p>")
         rep = m.standards_report(self.prep, self.department, self.period, self.calendar)
         rows = rep.assign(
+            **counts_text(rep, ("closed",)),
             compliance=[format_value(v, "rate") for v in rep["standard_compliance"]],
             owed=[format_value(v, "count") for v in rep["redress_count"]],
             dollars=[format_value(v, "dollars") for v in rep["redress_dollars"]])
@@ -313,6 +322,22 @@ class DepartmentReport:
         month = dept[dept["period"] == self.period.label]
         return None if month.empty or pd.isna(month["score"].iloc[0]) else \
             round(float(month["score"].iloc[0]), 3)
+
+
+ZERO_MEDIAN = ("A median of 0.0 days means half or more of that service's closed requests were "
+               "closed within about an hour of being created; a request closed at the moment it "
+               "was logged counts as 0 days.")
+
+
+def zero_median_note(medians) -> str:
+    """The note under a table whose medians show "0.0 days" (empty when none does)."""
+    shown = [format_value(v, "days") for v in medians]
+    return f'<p class="stat-note">{esc(ZERO_MEDIAN)}</p>' if "0.0 days" in shown else ""
+
+
+def counts_text(frame: pd.DataFrame, columns) -> dict:
+    """Whole-count columns as display text with thousands separators ("2,302")."""
+    return {c: [format_value(v, "count") for v in frame[c]] for c in columns if c in frame}
 
 
 def quality_note(params, department: str) -> str:
