@@ -11,10 +11,11 @@ Notebook convention
 -------------------
 Sections are markdown ``## `` headings (in markdown cells or ``text/markdown`` outputs); each
 gets a table-of-contents entry. In print, sections flow one after another (no forced page
-break); a heading stays with what follows it and figures and tables are never split. Cells tagged ``scorecard``
-come first. Charts (``stat_lib.present.charts``) and maps (``stat_lib.present.maps``)
-display as mimetypes that the exporter turns into one offline page with vega and Leaflet
-inlined once.
+break); a heading stays with what follows it and figures and tables are never split.
+Cells tagged ``scorecard`` come first. Charts (``stat_lib.present.charts``) and maps
+(``stat_lib.present.maps``) display as mimetypes that the exporter turns into one offline
+page with vega and Leaflet inlined once; a map's ranked district table sits beside it and
+its legend prints as HTML.
 """
 
 from __future__ import annotations
