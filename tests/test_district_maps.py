@@ -113,6 +113,15 @@ def test_district_maps_number_both_maps_alike(council):
     assert top["#"].iloc[0] == str(rate.numbers["7"])  # the same number on both maps
 
 
+def test_no_district_to_judge_is_said_not_mapped(council):
+    values = council_values(council).rename(columns={"value": "on_time_rate"})
+    values["count"], values["created"] = 3, 3  # 3 requests each: under 10, too few everywhere
+    rate, volume = district_maps(council, values, "Council district", TARGET)
+    assert "no council district had 10 or more requests" in rate.data
+    assert volume.title == "Requests created by council district"
+    assert "stat-district-no" not in volume.parts["script"]  # no ranks to number by
+
+
 def test_density_map_draws_the_district_outline(council):
     pts = pd.DataFrame({"lat": [34.05, 34.06, 34.2], "lon": [-118.25, -118.26, -118.5]})
     m = maps.density_map(pts, outline=council)

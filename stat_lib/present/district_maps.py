@@ -2,7 +2,8 @@
 
 Both maps number the districts alike (1 = the worst on time, :mod:`district_classes`), so the
 ranked table beside the first map is the key to both. Without an on-time target the rate map
-falls back to value classes (and says there is no target to judge against).
+falls back to value classes (and says there is no target to judge against); when no district
+has enough requests to be judged, one sentence says so instead of a map of grey.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import pandas as pd
 
 from .html import esc, table
 from ..metrics.registry import metric_def
+from . import district_classes as dc
+from .html import HTML
 from .maps import choropleth, target_map
 
 ON_TIME = metric_def("on_time_rate").label  # "Closed on time": one name per measure
@@ -22,7 +25,12 @@ def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
     :func:`stat_lib.metrics.by_district` (``key, created, count, on_time_rate, ...``)."""
     name = layer_name.lower()
     rates = values.assign(value=values["on_time_rate"].astype(float))
-    if target is not None:
+    if target is not None and not _any_judged(districts, rates, target):
+        rate_map, numbers = HTML(f'<p class="stat-lede">{esc(ON_TIME)} by {esc(name)}: no '
+                                 f'{esc(name)} had {dc.MIN_COUNT:,} or more requests behind '
+                                 f'its rate this period, too few to judge any of them on a '
+                                 f'map.</p>'), None
+    elif target is not None:
         rate_map = target_map(districts, rates, target=target, basemap=basemap,
                               title=f"{ON_TIME} by {name}, against the target",
                               value_title=ON_TIME,
@@ -43,6 +51,13 @@ def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
                         basemap=basemap, numbers=labelled,
                         aside=volume_table(top, len(districts), numbers))
     return [rate_map, volume]
+
+
+def _any_judged(districts, rates: pd.DataFrame, target) -> bool:
+    """Whether any mapped district has enough requests behind its rate to be judged."""
+    rows = districts[["key"]].merge(rates[["key", "value", "count"]], on="key", how="left")
+    return any(c not in ("too_few", "none")
+               for c in dc.judge(rows["value"], rows["count"], target))
 
 
 def volume_rows(districts, counts: pd.DataFrame, max_rows: int = 8) -> pd.DataFrame:
