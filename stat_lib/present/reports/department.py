@@ -238,15 +238,22 @@ class DepartmentReport:
     # --- trends -------------------------------------------------------------------------------
 
     def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
-        """Process behaviour charts: values, mean, limits, target, signals highlighted."""
+        """Process behaviour charts: values, mean, limits, target, signals highlighted; every
+        measure that missed its target this period gets one too (after ``metrics``)."""
         from ..charts import spc_chart
         charts = []
-        for metric in metrics:
+        for metric in list(metrics) + [k for k in self.missed() if k not in metrics]:
             d, a = metric_def(metric), self.assessment(metric)
             fmt = ".0%" if d.unit == "rate" else (",.1f" if d.unit == "days" else ",.0f")
             charts.append(spc_chart(a.points, target=a.target, title=d.label, fmt=fmt,
                                     subtitle=chart_subtitle(a, self.period.label)))
         return charts
+
+    def missed(self) -> list[str]:
+        """The registry's measures (judged over time) that missed their target this period."""
+        from ...metrics.registry import METRICS
+        rows = self.card[self.card["status"] == "missed"]
+        return [k for k in rows["metric"] if k in METRICS and METRICS[k].method is not None]
 
     # --- maps ---------------------------------------------------------------------------------
 
