@@ -180,7 +180,7 @@ class DepartmentReport:
                                 "rate": name["on_time_rate"],
                                 "median": name["median_days_to_close"],
                                 "backlog_open": name["backlog_open"],
-                                "overdue_open": name["overdue_open"]})
+                                "overdue_open": name["overdue_open"]}, nowrap=("sla",))
                    + zero_median_note(self.by_service["median_days_to_close"]))
         return [x for x in (chart, tbl) if x is not None]
 
