@@ -5,6 +5,8 @@ starts at 85% x 0.95 = 80.75%. A district at 87% is met (never red), 84% near, 8
 district with 9 requests behind its rate is too few to judge, one with none has no requests.
 """
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -119,7 +121,10 @@ def test_no_district_to_judge_is_said_not_mapped(council):
     rate, volume = district_maps(council, values, "Council district", TARGET)
     assert "no council district had 10 or more requests" in rate.data
     assert volume.title == "Requests created by council district"
-    assert "stat-district-no" not in volume.parts["script"]  # no ranks to number by
+    # no on-time ranks: numbered by requests (all 3, ties by name), its top 8 labelled
+    assert volume.parts["script"].count('class=\\"stat-district-no\\"') == 8
+    assert "1 = the most requests" in volume.aside
+    assert read_table(volume.aside)["#"].tolist() == [str(i) for i in range(1, 9)]
 
 
 def test_density_map_draws_the_district_outline(council):
@@ -127,6 +132,16 @@ def test_density_map_draws_the_district_outline(council):
     m = maps.density_map(pts, outline=council)
     assert m.static.to_dict()["layer"][1]["mark"]["filled"] is False
     assert len(m.static.to_dict()["layer"][1]["data"]["values"]) == 15
+    assert "stat-district-no" not in m.parts["script"]  # "District 1" is too long to print
+    # short labels (the store's council districts are named "1".."15") are printed on it
+    short = council.assign(label=council["key"])
+    m = maps.density_map(pts, outline=short)
+    assert m.parts["script"].count('class=\\"stat-district-no\\"') == 15
+    assert {str(i) for i in range(1, 16)} <= set(re.findall(r">(\d+)</text>", m.svg()))
+    over = pts.assign(request_id=["a", "b", "c"], service_name="s", address="x",
+                      days_overdue=[1.0, 2.0, 3.0])
+    assert maps.overdue_map(over, districts=short).parts["script"].count(
+        'class=\\"stat-district-no\\"') == 15
 
 
 @given(st.lists(st.integers(0, 500), min_size=1, max_size=60), st.integers(1, 7))

@@ -186,8 +186,11 @@ def ontime_by_service(df: pd.DataFrame, *, service: str = "service_name",
         below, above = (f"Below the {format(target, '.0%')} target",
                         "At or above the target")
         data = data.assign(against=[below if v < target else above for v in data[on_time]])
+        shown = [(w, c) for w, c in ((below, "#ca0020"), (above, "#4393c3"))
+                 if w in set(data["against"])]  # the legend lists only what is drawn
         color = alt.Color("against:N", title=None, legend=alt.Legend(orient="bottom"),
-                          scale=alt.Scale(domain=[below, above], range=["#ca0020", "#4393c3"]))
+                          scale=alt.Scale(domain=[w for w, _ in shown],
+                                          range=[c for _, c in shown]))
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X(f"{on_time}:Q", title="Closed on time", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])), y=y, color=color,

@@ -44,12 +44,16 @@ def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
     counts = districts[["key"]].merge(values[["key", "created"]], on="key", how="left")
     counts["created"] = counts["created"].fillna(0).astype(int)
     top = volume_rows(districts, counts)
-    labelled = {k: numbers[k] for k in top["key"]} if numbers else None
+    by_volume = numbers is None  # no on-time ranks: number the districts by requests
+    if by_volume:
+        order = volume_rows(districts, counts, len(districts))
+        numbers = dict(zip(order["key"], range(1, len(order) + 1)))
+    labelled = {k: numbers[k] for k in top["key"]}
     volume = choropleth(districts, counts.rename(columns={"created": "value"}), value="value",
                         title=f"{metric_def('created').label} by {name}", fmt=",.0f",
                         value_title=metric_def("created").label, higher_is_better=None,
                         basemap=basemap, numbers=labelled,
-                        aside=volume_table(top, len(districts), numbers))
+                        aside=volume_table(top, len(districts), numbers, by_volume))
     return [rate_map, volume]
 
 
@@ -66,13 +70,16 @@ def volume_rows(districts, counts: pd.DataFrame, max_rows: int = 8) -> pd.DataFr
     return rows.sort_values(["created", "label"], ascending=[False, True]).head(max_rows)
 
 
-def volume_table(rows: pd.DataFrame, n_districts: int, numbers: dict | None) -> str:
-    """The districts with the most requests with their numbers on the maps."""
+def volume_table(rows: pd.DataFrame, n_districts: int, numbers: dict | None,
+                 by_volume: bool = False) -> str:
+    """The districts with the most requests with their numbers on the maps (``by_volume``:
+    numbered by requests, 1 = the most, when there is no on-time ranking)."""
     rows = rows.assign(no=[numbers.get(k, "") if numbers else "" for k in rows["key"]],
                        n=[f"{v:,}" for v in rows["created"]])
     cols = ({"no": "#"} if numbers else {}) | {"label": "District", "n": "Requests"}
     out = table(rows, cols, caption=f"Most requests ({len(rows)} of {n_districts:,} "
                                     f"districts)")
-    note = "# is the district's number on both maps (1 = the worst on time)."
+    note = ("# is the district's number on the map (1 = the most requests)." if by_volume
+            else "# is the district's number on both maps (1 = the worst on time).")
     return f'<div class="stat-district-table">{out}</div>' + (
         f'<p class="stat-map-note">{esc(note)}</p>' if numbers else "")

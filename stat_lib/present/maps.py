@@ -390,11 +390,11 @@ def _assemble(gdf, key: str, title: str, note: str, legend_title: str, labels, c
         out_fc = _features(outline.assign(tip=""), ["tip"], 0.0003)
         folium.GeoJson(out_fc, style_function=lambda f: {"fill": False, "color": "#444",
                                                          "weight": 1}).add_to(fmap)
-    spots = _label_points(gdf, key, numbers)
-    for r in spots.itertuples():
-        folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
-            html=f'<div class="stat-district-no">{int(r.n)}</div>', icon_size=(22, 14),
-            icon_anchor=(11, 7), class_name="stat-district-label")).add_to(fmap)
+    if outline is not None and not numbers:  # name the districts of the outline
+        spots = _label_points(outline, "key", outline_labels(outline))
+    else:
+        spots = _label_points(gdf, key, numbers)
+    _add_labels(fmap, spots)
     static = _static(_features(gdf, ["cls"], simplify), legend_title, labels, colors,
                      line_weight=min(line_weight, 0.5), outline=out_fc, numbers=spots)
     pmap = PacketMap(fmap, static, title, note, aside)
@@ -410,8 +410,22 @@ def _label_points(gdf, key: str, numbers: dict | None) -> pd.DataFrame:
     for k, geom in zip(gdf[key], gdf.geometry):
         if k in numbers and geom is not None and not geom.is_empty:
             p = geom.representative_point()
-            rows.append({"lon": round(p.x, 5), "lat": round(p.y, 5), "n": int(numbers[k])})
+            rows.append({"lon": round(p.x, 5), "lat": round(p.y, 5), "n": str(numbers[k])})
     return pd.DataFrame(rows, columns=["lon", "lat", "n"])
+
+
+def _add_labels(fmap, spots: pd.DataFrame) -> None:
+    for r in spots.itertuples():
+        folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
+            html=f'<div class="stat-district-no">{html.escape(r.n)}</div>', icon_size=(22, 14),
+            icon_anchor=(11, 7), class_name="stat-district-label")).add_to(fmap)
+
+
+def outline_labels(districts, longest: int = 4) -> dict:
+    """District key -> its label printed on an outline map, when every label is short (council
+    districts "1".."15"); none when labels are names (a numbered key would need a table)."""
+    labels = districts["label"].astype(str)
+    return dict(zip(districts["key"], labels)) if labels.str.len().max() <= longest else {}
 
 
 def _unmapped_note(values, districts, key: str, count: str | None) -> str:
@@ -515,8 +529,12 @@ def overdue_map(requests: pd.DataFrame, *, districts=None, title: str = "Overdue
     legend = legend_html("Overdue open requests", ["one request (clustered on screen)"],
                          ["#d7301f"])
     fmap.add_child(_Legend(legend))
+    spots = _label_points(districts, "key", outline_labels(districts)) \
+        if districts is not None else None
+    if spots is not None:
+        _add_labels(fmap, spots)
     static = _static(fc, "", ["district"] if districts is not None else [], ["#f4f4f4"],
-                     shown[["lat", "lon"]])
+                     shown[["lat", "lon"]], numbers=spots)
     pmap = PacketMap(fmap, static, title, note)
     pmap.legend = legend
     return pmap
