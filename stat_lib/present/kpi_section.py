@@ -31,8 +31,8 @@ def submission_line(params, department, period) -> str:
 def kpi_section(params, department, period, prep, card: pd.DataFrame | None = None):
     """The department packet's KPI section: status line, table, what moved (HTML pieces)."""
     if not department.kpis:
-        return [HTML("<p>No submitted KPIs are configured for this department "
-                     "(params/departments/&lt;slug&gt;.yaml, <code>kpis:</code>).</p>")]
+        return [HTML("<p>This department does not submit performance figures of its own "
+                     "(KPIs); the measures above come from its service requests.</p>")]
     if not kpis.kpis_of(department, period):
         return [HTML(f"<p>KPIs are submitted per month or quarter; none for a "
                      f"{esc(period.kind)}.</p>")]
