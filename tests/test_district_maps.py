@@ -214,3 +214,14 @@ def read_table(fragment: str) -> pd.DataFrame:
     p = Cells()
     p.feed(fragment)
     return pd.DataFrame(p.rows[1:], columns=p.rows[0])
+
+
+def test_short_district_names_are_printed_instead_of_ranks(council):
+    # the store's council districts are named "1".."15": a rank "2" printed on district "14"
+    # would read as district 2, so every district shows its own name and the table its rank
+    named = council.assign(label=council["key"])
+    m = maps.target_map(named, council_values(council), target=TARGET, title="t")
+    shown = re.findall(r'stat-district-no\\"\\u003e(\d+)\\u003c', m.parts["script"])
+    assert sorted(shown, key=int) == [str(i) for i in range(1, 16)]
+    rows = read_table(m.aside)
+    assert rows[["#", "District"]].values.tolist()[:3] == [["1", "3"], ["2", "2"], ["3", "1"]]

@@ -14,7 +14,7 @@ from .html import esc, table
 from ..metrics.registry import metric_def
 from . import district_classes as dc
 from .html import HTML
-from .maps import choropleth, target_map
+from .maps import choropleth, map_labels, outline_labels, target_map
 
 ON_TIME = metric_def("on_time_rate").label  # "Closed on time": one name per measure
 
@@ -48,7 +48,7 @@ def district_maps(districts, values: pd.DataFrame, layer_name: str, target,
     if by_volume:
         order = volume_rows(districts, counts, len(districts))
         numbers = dict(zip(order["key"], range(1, len(order) + 1)))
-    labelled = {k: numbers[k] for k in top["key"]}
+    labelled = map_labels(districts, {k: numbers[k] for k in top["key"]})
     volume = choropleth(districts, counts.rename(columns={"created": "value"}), value="value",
                         title=f"{metric_def('created').label} by {name}", fmt=",.0f",
                         value_title=metric_def("created").label, higher_is_better=None,
@@ -79,7 +79,9 @@ def volume_table(rows: pd.DataFrame, n_districts: int, numbers: dict | None,
     cols = ({"no": "#"} if numbers else {}) | {"label": "District", "n": "Requests"}
     out = table(rows, cols, caption=f"Most requests ({len(rows)} of {n_districts:,} "
                                     f"districts)")
-    note = ("# is the district's number on the map (1 = the most requests)." if by_volume
+    names = bool(outline_labels(rows))
+    note = ("Districts are named on the map." if names else
+            "# is the district's number on the map (1 = the most requests)." if by_volume
             else "# is the district's number on both maps (1 = the worst on time).")
     return f'<div class="stat-district-table">{out}</div>' + (
         f'<p class="stat-map-note">{esc(note)}</p>' if numbers else "")

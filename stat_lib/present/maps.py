@@ -421,6 +421,12 @@ def _add_labels(fmap, spots: pd.DataFrame) -> None:
             icon_anchor=(11, 7), class_name="stat-district-label")).add_to(fmap)
 
 
+def map_labels(districts, numbers: dict) -> dict:
+    """What each district shows on a map: its own short name when every name is short (council
+    districts "1".."15", all named), else its number in the table beside (``numbers``)."""
+    return outline_labels(districts) or numbers
+
+
 def outline_labels(districts, longest: int = 4) -> dict:
     """District key -> its label printed on an outline map, when every label is short (council
     districts "1".."15"); none when labels are names (a numbered key would need a table)."""
@@ -598,7 +604,7 @@ def target_map(districts, values: pd.DataFrame, *, target, title: str, value: st
                            value_title=value_title, count_title=count_title,
                            max_rows=table_rows)
     note = _unmapped_note(values, districts, key, count)
-    shown = {k: n for k, n in numbers.items() if n <= table_rows}  # labelled: the table's rows
+    shown = map_labels(districts, {k: n for k, n in numbers.items() if n <= table_rows})
     pmap = _assemble(gdf.assign(cls=[dc.word(c) for c in gdf["cls"]]), key, title, note,
                      legend_title, [dc.word(c) for c in dc.ORDER if c in set(gdf["cls"])],
                      [dc.CLASSES[c][0] for c in dc.ORDER if c in set(gdf["cls"])],
