@@ -34,7 +34,7 @@ def _entry(e) -> dict:
     return e.to_dict() if hasattr(e, "to_dict") else dict(e)
 
 
-STATUS_MARK = {"met": "✓", "near": "≈", "missed": "✗"}  # never colour alone
+STATUS_MARK = {"met": "✓", "near": "!", "missed": "✗"}  # never colour alone
 
 
 def _run_row(entry: dict, params, period_dir: Path) -> dict:
