@@ -139,6 +139,8 @@ def ingest(ctx: Context, rebuild):
               help="Notebooks run at once (default: params batch.workers, else the core count).")
 @click.option("--force", is_flag=True, help="Re-run notebooks whose inputs did not change.")
 @click.option("--pdf", is_flag=True, help="Also write <dept>.pdf beside each HTML packet.")
+@click.option("--slides", is_flag=True,
+              help="Also write <dept>.slides.html, a self-contained deck for the session screen.")
 @click.option("--executor", type=click.Choice(list(EXECUTORS)), default="local", show_default=True,
               help="Where notebooks run (registered executors).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --executor dask.")
@@ -148,8 +150,8 @@ def ingest(ctx: Context, rebuild):
               help="Run a period the store holds no data for (refused otherwise).")
 @pass_ctx
 @handles_errors
-def run(ctx: Context, period, departments, workers, force, pdf, executor, scheduler, wait,
-        allow_empty):
+def run(ctx: Context, period, departments, workers, force, pdf, slides, executor, scheduler,
+        wait, allow_empty):
     """Execute the period's notebooks and export packets into outputs/<period>/."""
     period = _parse_period(period)
     params = ctx.params
@@ -160,7 +162,7 @@ def run(ctx: Context, period, departments, workers, force, pdf, executor, schedu
     check_covered(params, period, allow_empty)
     from .run.batch import run_period
     result = run_period(params, period, selected, workers=workers, force=force, pdf=pdf,
-                        executor=executor, scheduler=scheduler, lock_timeout=wait)
+                        slides=slides, executor=executor, scheduler=scheduler, lock_timeout=wait)
     click.echo(result.summary())
     if not result.ok:
         sys.exit(result.exit_code)

@@ -120,3 +120,23 @@ def test_the_checks_can_fail(browser, tmp_path):
     page = browser.open(bad)
     assert page.foreign_requests() == ["https://cdn.jsdelivr.net/npm/vega@5"]
     assert "boom" in page.console_errors()
+
+
+def test_the_deck_opens_offline_with_its_slides_and_maps(browser, packet, tmp_path):
+    from stat_lib.present.deck import export_slides
+    deck = export_slides(packet["ipynb"], tmp_path / "sanitation.slides.html",
+                         packet["params"], {"period": "2026-01", "as_of": "2026-02-01 06:00"})
+    page = browser.open(deck, settle="new Promise(r => setTimeout(r, 1500))", width=1280)
+    assert page.foreign_requests() == [] and page.console_errors() == []
+    assert page.js("Reveal.isReady()") is True
+    titles = page.js("[...document.querySelectorAll('.reveal .slides > section')]"
+                     ".map(s => (s.querySelector('h1, h2') || {}).textContent || '')")
+    # a title slide, then the sections a session looks at (scorecard, maps); trends skipped
+    assert [t.rstrip("¶") for t in titles] == ["Sanitation Stat", "Scorecard", "Maps"]
+    assert "2026-01" in page.js("document.querySelector('.reveal .slides > section').innerText")
+    page.js("Reveal.slide(2)")
+    drawn = page.js("""new Promise(r => setTimeout(() => r([...document.querySelectorAll(
+        '.reveal .slides > section.present .leaflet-container')].map(c =>
+        c.querySelectorAll('path').length)), 800))""")
+    assert drawn and all(n > 0 for n in drawn), drawn  # maps drawn on their slide
+    assert page.js("document.querySelectorAll('script[src], link[href]').length") == 0

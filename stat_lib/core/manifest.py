@@ -44,12 +44,14 @@ class Entry:
     ran_at: str | None = None
     inputs: dict = field(default_factory=dict)  # the hashed parts, to tell why a notebook re-ran
     extra: dict = field(default_factory=dict)
+    slides: str | None = None  # the deck (``stat-lib run --slides``)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         extra = data.pop("extra")
-        if self.summary is None:
-            data.pop("summary")
+        for key in ("summary", "slides"):  # absent rather than null
+            if data[key] is None:
+                data.pop(key)
         return {**data, **extra}
 
     @classmethod

@@ -47,8 +47,8 @@ def _run_row(entry: dict, params, period_dir: Path) -> dict:
     summary = entry.get("summary") or {}
     score = summary.get("cityscore")
     failed = entry.get("status") == "failed"
-    links = [(label, entry[k]) for label, k in (("HTML", "html"), ("PDF", "pdf"))
-             if entry.get(k)]
+    links = [(label, entry[k]) for label, k in (("HTML", "html"), ("PDF", "pdf"),
+                                                ("Slides", "slides")) if entry.get(k)]
     note, analyst = "", []
     if failed:
         links = [(label, name_) for label, name_ in (("HTML", f"{slug}.html"),

@@ -205,15 +205,19 @@ def render_html(nb, params=None, meta: dict | None = None, *, static: bool = Fal
     resources = {"stat_packet": packet, "metadata": {"name": page_title(packet["cover"])}}
     home = params.home if params is not None else None
     body, resources = _exporter(static, home).from_notebook_node(nb, resources=resources)
-    packet = resources["stat_packet"]
+    marker = "<!--stat-packet-assets-->"
+    return body.replace(marker, assets_head(resources["stat_packet"]), 1)
+
+
+def assets_head(packet: dict) -> str:
+    """The scripts and styles a packet's outputs use, each inlined once (vega, Leaflet)."""
     head = []
     if packet.get("uses_vega"):
         head.append(assets.script_tag(assets.vega_js()))
     if packet.get("uses_leaflet"):
         head += [assets.style_tag(assets.leaflet_css()), assets.script_tag(assets.leaflet_js())]
     head += packet["map_css"]
-    marker = "<!--stat-packet-assets-->"
-    return body.replace(marker, "\n".join(head), 1)
+    return "\n".join(head)
 
 
 def write_atomic(path: str | Path, text: str | bytes) -> Path:

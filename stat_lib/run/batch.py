@@ -86,6 +86,7 @@ class RunResult:
 
 
 def run_period(params, period, departments=None, *, workers=None, force=False, pdf=False,
+               slides=False,
                executor="local", scheduler=None, progress=None, notebooks_dir=None,
                lock_timeout: float = 0, stale: str | None = None) -> RunResult:
     """Execute and export every notebook of ``period``; skip those whose inputs are unchanged.
@@ -103,6 +104,8 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         Re-run notebooks whose input hash is unchanged.
     pdf : bool
         Also export ``<slug>.pdf``.
+    slides : bool
+        Also write ``<slug>.slides.html``, the deck for the session screen.
     executor : {'local', 'dask'} or a registered name
     scheduler : str or distributed.Client, optional
         Dask scheduler address for ``executor='dask'``.
@@ -143,10 +146,11 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         period_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(period_dir)
         planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf,
-                                  stale)
+                                  stale, slides)
         meta = {**_meta(params, period), "stale": stale}
         # a packet that had a PDF gets a new one with its HTML: never a stale PDF beside it
-        jobs = [_job(params, p, period_dir, meta, pdf or _had_pdf(previous, p, period_dir))
+        jobs = [_job(params, p, period_dir, meta, pdf or _had_pdf(previous, p, period_dir),
+                     slides or _had_slides(previous, p, period_dir))
                 for p in planned if p.status is None]
         # metrics.csv comes from the store, not the notebooks: computed while they run
         metrics = Background(write_metrics, params, period, period_dir) if jobs else None
@@ -193,7 +197,7 @@ def parameters_for(params, period, slug: str) -> dict:
 
 # --- planning: hashes and skips -------------------------------------------------------------
 
-def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None):
+def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None, slides=False):
     from ..core.manifest import previous_entries
     previous = previous_entries(period_dir)
     shared = {"templates": _templates_digest(params), "library": library_digest()}
@@ -208,7 +212,7 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None):
                       status=None, seconds=0.0, html=None, pdf=None, error=None,
                       input_hash=input_hash(inputs), template=str(nb), inputs=_short(inputs))
         prev = previous.get(slug)
-        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf):
+        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf, slides):
             _carry_over(entry, prev)
         else:
             log.info("%s: %s", slug, "forced" if force else why_rerun(prev, entry, period_dir))
@@ -256,10 +260,12 @@ def _templates_digest(params) -> str:
     return "|".join(tree_digest(r) for r in template_dirs(params.home))
 
 
-def _unchanged(prev: Entry | None, h: str, period_dir: Path, pdf: bool) -> bool:
+def _unchanged(prev: Entry | None, h: str, period_dir: Path, pdf: bool,
+               slides: bool = False) -> bool:
     if prev is None or prev.status not in ("ok", "skipped") or prev.input_hash != h:
         return False
-    needed = [prev.html, prev.notebook] + ([prev.pdf] if pdf else [])
+    needed = [prev.html, prev.notebook] + ([prev.pdf] if pdf else []) + (
+        [prev.slides] if slides else [])
     return all(name and (period_dir / name).exists() for name in needed)
 
 
@@ -268,8 +274,14 @@ def _had_pdf(previous: dict, entry: Entry, period_dir: Path) -> bool:
     return bool(prev and prev.pdf and (period_dir / prev.pdf).exists())
 
 
+def _had_slides(previous: dict, entry: Entry, period_dir: Path) -> bool:
+    prev = previous.get(entry.department)
+    return bool(prev and prev.slides and (period_dir / prev.slides).exists())
+
+
 def _carry_over(entry: Entry, prev: Entry) -> None:
     entry.status, entry.html, entry.pdf = "skipped", prev.html, prev.pdf
+    entry.slides = prev.slides
     entry.summary, entry.ran_at = prev.summary, prev.ran_at
     entry.extra = {"previous_seconds": prev.extra.get("previous_seconds", prev.seconds)
                    if prev.status == "skipped" else prev.seconds}
@@ -313,7 +325,8 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool) -> Job:
+def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool,
+         slides: bool = False) -> Job:
     batch = params.city.batch
     kind = kind_of(params, entry.department)
     title = kind.title(params, entry.department)
@@ -322,7 +335,7 @@ def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool) -> Job:
                meta={**meta, "department": title, "title": f"{title} Stat",
                      "period": meta["period_label"], "as_of": meta["data_as_of"]}, pdf=pdf,
                cell_timeout=batch.cell_timeout, notebook_timeout=batch.notebook_timeout,
-               cwd=params.home)
+               cwd=params.home, slides=slides)
 
 
 def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,
@@ -352,7 +365,8 @@ def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,
 
 
 def _fill(entry: Entry, result: JobResult) -> None:
-    for key in ("status", "seconds", "html", "pdf", "error", "summary", "failed_notebook",
+    for key in ("status", "seconds", "html", "pdf", "slides", "error", "summary",
+                "failed_notebook",
                 "failed_html", "attempts"):
         setattr(entry, key, getattr(result, key))
     entry.ran_at = _now_iso()

@@ -35,7 +35,7 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
              "`apt-get install -y chromium` for PDF packets).")
         pdf = False
     echo(f"Running {period} for {len(params.departments)} departments + citywide ...")
-    result = run_period(params, period, None, workers=workers, pdf=pdf)
+    result = run_period(params, period, None, workers=workers, pdf=pdf, slides=True)
     echo(result.summary())
     from .sessions_cli import demo_followups
     for path in demo_followups(params, period):

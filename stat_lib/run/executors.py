@@ -63,6 +63,7 @@ def run_job(job: Job) -> JobResult:
         result.attempts = attempts.count
         result.summary = _summary(tmp_nb)
         result.html, result.pdf = _export(job, tmp_nb)
+        result.slides = _export_slides(job, tmp_nb)
         trust.sign(tmp_nb)  # opens trusted in JupyterLab: its maps show
         os.replace(tmp_nb, out_dir / f"{slug}.ipynb")
         _remove_failed(out_dir, slug)
@@ -196,6 +197,17 @@ def _export(job: Job, nb_path: Path) -> tuple[str, str | None]:
         with atomic_path(pdf) as tmp:
             packets.export_pdf(html, tmp)
     return html.name, pdf.name if pdf else None
+
+
+def _export_slides(job: Job, nb_path: Path) -> str | None:
+    """The deck for the session screen, when asked (written atomically); its name."""
+    if not job.slides:
+        return None
+    from ..present import deck
+    path = Path(job.out_dir) / f"{job.department}.slides.html"
+    with atomic_path(path) as tmp:
+        deck.export_slides(nb_path, tmp, job.params, job.meta)
+    return path.name
 
 
 def _keep_failed(tmp_nb: Path, out_dir: Path, slug: str) -> tuple[str | None, str | None]:

@@ -33,6 +33,7 @@ class Job:
     cwd: Path
     kernel_name: str | None = None
     start_timeout: int = 60
+    slides: bool = False  # also <slug>.slides.html (stat_lib.present.deck)
     ipc_root: str | None = None
     kernel_template: str | None = None
 
@@ -50,6 +51,7 @@ class JobResult:
     seconds: float = 0.0
     html: str | None = None
     pdf: str | None = None
+    slides: str | None = None
     error: str | None = None
     summary: dict | None = None
     failed_notebook: str | None = None
