@@ -35,6 +35,8 @@ class Job:
     start_timeout: int = 60
     ipc_root: str | None = None
     kernel_template: str | None = None
+    keep_notebook: bool = True  # False (public edition): no executed notebook in out_dir
+    evidence_dir: Path | None = None  # where a failed run's notebook goes (default out_dir)
 
     def but(self, **changes) -> Job:
         """A copy with ``changes``."""

@@ -25,6 +25,7 @@ from ...store import load_districts, load_requests, quality_counts
 from ..html import HTML, TREND_ARROW, badge, change_text, esc, table, use_branding
 from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table, unlisted_note
 from ..summary import publish_summary
+from ..audience import get_audience
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
 
@@ -42,9 +43,13 @@ class DepartmentReport:
         ``2026-10``, ``2026-W42`` or ``2026-Q3``.
     as_of : str, optional
         ISO timestamp: a period to date (nightly month-to-date runs).
+    audience : str
+        ``"internal"`` (default) or ``"public"`` (:mod:`stat_lib.present.audience`).
     """
 
-    def __init__(self, home: str, department: str, period: str, as_of: str | None = None):
+    def __init__(self, home: str, department: str, period: str, as_of: str | None = None,
+                 audience: str = "internal"):
+        self.audience = get_audience(audience)
         self.params = load_params(home)
         use_branding(self.params)
         self.department = self.params.department(department)
@@ -154,7 +159,8 @@ class DepartmentReport:
     def kpis(self):
         """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
         from ..kpi_section import kpi_section
-        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card)
+        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card,
+                           audience=self.audience)
 
     # --- service standards --------------------------------------------------------------------
 
@@ -217,6 +223,9 @@ class DepartmentReport:
         over = self.overdue_requests()
         if over.empty:
             return HTML("<p>No open request is overdue at period end.</p>")
+        if self.audience.public:  # no single request is published
+            return HTML(f"<p>{len(over):,} open requests are overdue at period end (by "
+                        f"service in the table above; single requests are not published).</p>")
         rows = over.head(n).assign(days=lambda d: d["days_overdue"].map("{:,.0f}".format),
                                    opened=lambda d: d["requested_at"].dt.strftime("%Y-%m-%d"))
         return HTML(table(rows, {"request_id": "Request", "service_name": "Service",
@@ -247,6 +256,10 @@ class DepartmentReport:
 
     def maps(self):
         """On-time and volume choropleths per boundary layer, density, overdue clusters."""
+        if self.audience.public:
+            from ..public_maps import district_maps
+            return district_maps(self.params, self.period, self.calendar,
+                                 row=self.department.slug, name=self.department.name)
         from ..maps import choropleth, density_map, overdue_map
         basemap = self.params.city.basemap
         out = []

@@ -1,0 +1,215 @@
+"""The public edition: no personal data in any public file, small district counts withheld so
+that none can be worked out, the suppression log, open data, and the internal cover notice."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from stat_lib.core.errors import UsageError
+from stat_lib.metrics.suppression import TOTAL, determined
+from stat_lib.params import load_params
+from stat_lib.present.audience import INTERNAL, PUBLIC, get_audience
+from stat_lib.run.batch import parameters_for
+from stat_lib.run.public_files import edition
+
+PERIOD = "2026-10"
+
+
+# --- fast: the audience and the edition -----------------------------------------------------
+
+def test_public_audience_drops_personal_columns():
+    cols = {"request_id": "Request", "service_name": "Service", "address": "Address",
+            "remark": "Note / review", "days": "Days overdue"}
+    assert PUBLIC.columns(cols) == {"service_name": "Service", "days": "Days overdue"}
+    assert INTERNAL.columns(cols) == cols
+    with pytest.raises(UsageError, match="unknown audience 'press'; expected one of: "
+                                         "internal, public"):
+        get_audience("press")
+
+
+def test_public_edition_writes_apart_and_passes_its_audience(home):
+    from stat_lib.core.periods import Period
+    params = load_params(home)
+    p = Period.parse(PERIOD, params.city.timezone)
+    pub, internal = edition(params, "public"), edition(params)
+    assert pub.period_dir(p) == params.outputs / "public" / PERIOD
+    assert internal.period_dir(p) == params.outputs / PERIOD
+    assert not pub.keep_notebook and internal.keep_notebook
+    # internal runs receive exactly what they always did; public ones say so
+    assert "audience" not in parameters_for(params, p, "sanitation")
+    assert parameters_for(params, p, "sanitation", "public")["audience"] == "public"
+    assert "counts of 1 to 10" in pub.notice and "personal data" in internal.notice
+
+
+def test_internal_cover_says_it_holds_personal_data(home, tmp_path):
+    from stat_lib.present.packets import export_html
+    params = load_params(home)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Scorecard")])
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    out = export_html(path, tmp_path / "x.html", params,
+                      {"audience": edition(params).notice, "title": "Sanitation Stat"})
+    page = out.read_text(encoding="utf-8")
+    notice = re.search(r'<p class="stat-audience" role="note">([^<]*)</p>', page)
+    assert notice and html.unescape(notice.group(1)).startswith(
+        "Internal: this packet holds personal data (request ids, street addresses, exact "
+        "locations, notes). Not for publication")
+
+
+# --- slow: the public edition of the sample city ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def public_run(sample_city):
+    from stat_lib.run.batch import run_period
+    result = run_period(sample_city, PERIOD, audience="public", workers=2, progress=False)
+    return sample_city, result, sample_city.outputs / "public" / PERIOD
+
+
+def _texts(folder: Path):
+    for f in sorted(folder.rglob("*")):
+        if f.is_file():
+            yield f, html.unescape(f.read_text(encoding="utf-8", errors="replace"))
+
+
+def _personal(params) -> pd.DataFrame:
+    from stat_lib.store import connect, frame
+    with connect(params) as con:
+        return frame(con, "SELECT request_id, address, lat, lon FROM requests")
+
+
+NUMBER = re.compile(r"-?\d+\.\d{4,}")
+WORD = re.compile(r"[0-9A-Za-z#'.-]+")
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    """Adjacent numbers of the text, cut to 4 and to 5 decimals and rounded to them."""
+    nums = NUMBER.findall(text)
+    out = set()
+    for a, b in zip(nums, nums[1:]):
+        for d in (4, 5):
+            for x, y in ((_cut(a, d), _cut(b, d)), (f"{float(a):.{d}f}", f"{float(b):.{d}f}")):
+                out.add((x, y))
+    return out
+
+
+def _cut(x: str, d: int) -> str:
+    whole, frac = x.split(".")
+    return f"{whole}.{frac[:d]}"
+
+
+def _ngrams(text: str, longest: int) -> set[str]:
+    words = [w.lower() for w in WORD.findall(text)]
+    return {" ".join(words[i:i + n]) for n in range(1, longest + 1)
+            for i in range(len(words) - n + 1)}
+
+
+@pytest.mark.slow
+def test_public_files_hold_no_address_request_id_or_coordinate(public_run):
+    params, result, out = public_run
+    assert result.ok, result.summary()
+    files = [f for f, _ in _texts(out)]
+    assert not [f for f in files if f.suffix == ".ipynb"], "no executed notebook is public"
+    assert {"index.html", "metrics.csv", "metrics.json", "manifest.json",
+            "suppression-log.csv", "data-dictionary.json", "data-dictionary.csv",
+            "districts-council.csv", "citywide.html"} <= {f.name for f in files}
+    people = _personal(params)
+    ids = set(people["request_id"].astype(str))
+    addresses = {" ".join(WORD.findall(a.lower())) for a in people["address"].dropna()}
+    addresses = {a for a in addresses if len(a.split()) >= 2}
+    longest = max(len(a.split()) for a in addresses)
+    placed = people.dropna(subset=["lat", "lon"])
+    coords = {(f"{la:.{d}f}", f"{lo:.{d}f}") for la, lo in zip(placed["lat"], placed["lon"])
+              for d in (4, 5)}
+    coords |= {(b, a) for a, b in coords}  # GeoJSON writes [lon, lat]
+    # published district boundaries are not personal: their vertices may sit on a request
+    borders = _border_pairs(params)
+    found = {}
+    for f, text in _texts(out):
+        hits = {"ids": ids & set(WORD.findall(text)), "addresses": addresses & _ngrams(
+            text, longest), "coordinates": (coords & _pairs(text)) - borders}
+        found.update({f"{f.name}: {k}": sorted(v)[:3] for k, v in hits.items() if v})
+    assert len(ids) == 120_900 and len(addresses) > 1000 and len(coords) > 100_000
+    assert found == {}
+
+
+def _border_pairs(params) -> set[tuple[str, str]]:
+    from stat_lib.store import load_districts
+    out = set()
+    for b in params.city.boundaries:
+        for geom in load_districts(params, b.layer).geometry:
+            for part in getattr(geom, "geoms", [geom]):
+                for x, y in part.exterior.coords:
+                    for d in (4, 5):
+                        out |= {(f"{x:.{d}f}", f"{y:.{d}f}"), (f"{y:.{d}f}", f"{x:.{d}f}")}
+    return out
+
+
+@pytest.mark.slow
+def test_no_published_district_count_is_small_or_derivable(public_run):
+    params, _, out = public_run
+    n = params.city.public.withhold_up_to
+    figures = pd.read_csv(out / "metrics.csv")
+    created = figures[figures["metric"] == "created"].set_index("department")["value"]
+    log = pd.read_csv(out / "suppression-log.csv")
+    for b in params.city.boundaries:
+        t = pd.read_csv(out / f"districts-{b.layer}.csv", keep_default_na=False)
+        grid = t.pivot(index="department", columns="district", values="requests")
+        hidden = t.pivot(index="department", columns="district", values="withheld")
+        order = [d for d in grid.index if d != TOTAL] + [TOTAL]
+        cols = [c for c in grid.columns if c != TOTAL] + [TOTAL]
+        grid, hidden = grid.loc[order, cols], hidden.loc[order, cols].astype(bool)
+        shown = grid.where(~hidden).stack()
+        shown = pd.to_numeric(shown[shown != ""]).astype(int)
+        assert ((shown == 0) | (shown > n)).all() or \
+            shown.index.get_level_values(1).isin([TOTAL]).all()
+        district_cells = shown[shown.index.get_level_values(1) != TOTAL]
+        assert ((district_cells == 0) | (district_cells > n)).all()
+        assert (grid.where(hidden).stack().replace("", np.nan).isna()).all()
+        # department totals are the scorecards' "Requests created"
+        totals = pd.to_numeric(grid[TOTAL].drop(TOTAL))
+        assert totals.to_dict() == created.loc[totals.index].astype(int).to_dict()
+        # values as published: withheld cells stay unknown to the check
+        values = np.where(hidden.to_numpy(), 0, pd.to_numeric(
+            grid.stack().replace("", 0)).to_numpy().reshape(grid.shape))
+        assert determined(hidden.to_numpy(), _true(params, b.layer, grid.index, grid.columns,
+                                                   values, hidden)) == []
+        assert hidden.to_numpy().sum() == (log["table"] == f"requests_by_{b.layer}").sum() > 0
+
+
+def _true(params, layer, rows, cols, values, hidden):
+    """The true table (withheld cells included), recomputed from the store."""
+    from stat_lib.core.business_calendar import BusinessCalendar
+    from stat_lib.core.periods import Period
+    from stat_lib.metrics.public_tables import district_tables
+    p = Period.parse(PERIOD, params.city.timezone)
+    s = district_tables(params, p, BusinessCalendar.from_city(params.city))[layer]
+    true = s.values.loc[list(rows), list(cols)].to_numpy()
+    assert (true[~hidden.to_numpy()] == values[~hidden.to_numpy()]).all()
+    return true
+
+
+@pytest.mark.slow
+def test_suppression_log_and_open_data(public_run):
+    params, _, out = public_run
+    log = pd.read_csv(out / "suppression-log.csv")
+    assert list(log.columns) == ["table", "period", "row", "column", "reason"]
+    assert set(log["period"]) == {PERIOD}
+    assert log["reason"].str.match(r"^(primary: a count of 1 to 10|complementary: else .+ "
+                                   r"could be worked out from (its row|its column|the "
+                                   r"totals))$").all()
+    doc = json.loads((out / "data-dictionary.json").read_text())
+    figures = pd.read_csv(out / "metrics.csv")
+    assert set(figures.columns) == set(doc["files"]["metrics.csv"])
+    assert set(figures["metric"].str.split(".").str[0]) <= {m["metric"] for m in doc["metrics"]}
+    assert json.loads((out / "metrics.json").read_text())[0].keys() == set(figures.columns)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Public edition: no personal data" in page
+    assert (params.outputs / "public" / "index.html").exists()
