@@ -74,9 +74,25 @@ def public_run(sample_city):
 
 
 def _texts(folder: Path):
+    """Every file's text: HTML unescaped, a PDF's extracted text (pypdf)."""
     for f in sorted(folder.rglob("*")):
-        if f.is_file():
+        if f.is_file() and f.suffix == ".pdf":
+            from pypdf import PdfReader
+            yield f, "\n".join(p.extract_text() or "" for p in PdfReader(f).pages)
+        elif f.is_file():
             yield f, html.unescape(f.read_text(encoding="utf-8", errors="replace"))
+
+
+def _written_by_people(params) -> set[str]:
+    """KPI submission notes, review comments and reviewers in the records store."""
+    from stat_lib.store.records import connect_records
+    try:
+        with connect_records(params, read_only=True) as con:
+            rows = con.execute("SELECT note FROM kpi_values UNION SELECT comment FROM "
+                               "kpi_reviews UNION SELECT reviewer FROM kpi_reviews").fetchall()
+    except Exception:  # no records store: nothing was written
+        return set()
+    return {r[0].strip() for r in rows if r[0] and len(r[0].strip()) >= 8}
 
 
 def _personal(params) -> pd.DataFrame:
@@ -85,18 +101,21 @@ def _personal(params) -> pd.DataFrame:
         return frame(con, "SELECT request_id, address, lat, lon FROM requests")
 
 
-NUMBER = re.compile(r"-?\d+\.\d{4,}")
+# two numbers of 4+ decimals apart only by a short separator with no bracket ("34.05223,
+# -118.24368", "[-118.24368, 34.05223]", "lat": 34.05223, "lon": ...): one point's pair, not
+# the y of one polygon vertex and the x of the next ("...], [...")
+PAIR = re.compile(r"(?=(-?\d+\.\d{4,})[^\[\](){}\d.-]{1,20}?(-?\d+\.\d{4,}))")
 WORD = re.compile(r"[0-9A-Za-z#'.-]+")
 
 
 def _pairs(text: str) -> set[tuple[str, str]]:
-    """Adjacent numbers of the text, cut to 4 and to 5 decimals and rounded to them."""
-    nums = NUMBER.findall(text)
+    """Coordinate-like pairs of the text, cut to 4 and to 5 decimals and rounded to them."""
     out = set()
-    for a, b in zip(nums, nums[1:]):
+    for m in PAIR.finditer(text):
+        a, b = m.group(1), m.group(2)
         for d in (4, 5):
-            for x, y in ((_cut(a, d), _cut(b, d)), (f"{float(a):.{d}f}", f"{float(b):.{d}f}")):
-                out.add((x, y))
+            out.add((_cut(a, d), _cut(b, d)))
+            out.add((f"{float(a):.{d}f}", f"{float(b):.{d}f}"))
     return out
 
 
@@ -131,8 +150,10 @@ def test_public_files_hold_no_address_request_id_or_coordinate(public_run):
     coords |= {(b, a) for a, b in coords}  # GeoJSON writes [lon, lat]
     # published district boundaries are not personal: their vertices may sit on a request
     borders = _border_pairs(params)
+    notes = _written_by_people(params)
     found = {}
     for f, text in _texts(out):
+        found.update({f"{f.name}: note": n for n in notes if n in text})
         hits = {"ids": ids & set(WORD.findall(text)), "addresses": addresses & _ngrams(
             text, longest), "coordinates": (coords & _pairs(text)) - borders}
         found.update({f"{f.name}: {k}": sorted(v)[:3] for k, v in hits.items() if v})
@@ -141,14 +162,18 @@ def test_public_files_hold_no_address_request_id_or_coordinate(public_run):
 
 
 def _border_pairs(params) -> set[tuple[str, str]]:
+    """The pairs :func:`_pairs` finds in the district polygons' vertices as the maps write
+    them (5 decimals) and at full precision, either order."""
     from stat_lib.store import load_districts
     out = set()
     for b in params.city.boundaries:
         for geom in load_districts(params, b.layer).geometry:
             for part in getattr(geom, "geoms", [geom]):
-                for x, y in part.exterior.coords:
-                    for d in (4, 5):
-                        out |= {(f"{x:.{d}f}", f"{y:.{d}f}"), (f"{y:.{d}f}", f"{x:.{d}f}")}
+                for ring in [part.exterior, *part.interiors]:
+                    for x, y in ring.coords:
+                        for text in (f"{x:.5f} {y:.5f}", f"{x!r} {y!r}"):
+                            pairs = _pairs(text)
+                            out |= pairs | {(b_, a) for a, b_ in pairs}
     return out
 
 

@@ -21,14 +21,17 @@ NO_DISTRICT = "(no district)"
 def created_by_district(prepared: dict[str, Prepared], period, layer: str,
                         keys: list[str]) -> pd.DataFrame:
     """Requests created in ``period``: department slugs x district ``keys`` (every key a
-    column, zeros kept; ``(no district)`` last)."""
+    column, zeros kept), then values not among them (``unassigned``), ``(no district)`` last:
+    each row adds up to the department's "Requests created"."""
     rows = {}
     for slug, prep in prepared.items():
         created = prep.window(period).created
         district = prep.frame[f"district_{layer}"].where(
             prep.frame[f"district_{layer}"].notna(), NO_DISTRICT)
         rows[slug] = district[created].value_counts()
-    table = pd.DataFrame(rows).T.reindex(columns=list(keys) + [NO_DISTRICT]).fillna(0)
+    table = pd.DataFrame(rows).T
+    others = sorted(str(c) for c in table.columns if c not in set(keys) and c != NO_DISTRICT)
+    table = table.reindex(columns=list(keys) + others + [NO_DISTRICT]).fillna(0)
     return table.reindex(list(prepared)).fillna(0).astype(int)
 
 
