@@ -238,3 +238,29 @@ def test_suppression_log_and_open_data(public_run):
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "Public edition: no personal data" in page
     assert (params.outputs / "public" / "index.html").exists()
+
+
+@pytest.mark.slow
+def test_the_scan_finds_what_it_looks_for(public_run):
+    # the checks above can fail: a page holding one request's id, address and [lon, lat]
+    params = public_run[0]
+    row = _personal(params).dropna().iloc[0]
+    text = (f"<td>{row['request_id']}</td><td>{row['address']}</td>"
+            f"[{row['lon']:.5f}, {row['lat']:.5f}]")
+    words = " ".join(WORD.findall(row["address"].lower()))
+    assert str(row["request_id"]) in set(WORD.findall(text))
+    assert words in _ngrams(text, len(words.split()))
+    assert (f"{row['lon']:.4f}", f"{row['lat']:.4f}") in _pairs(text)
+
+
+@pytest.mark.slow
+def test_public_pages_meet_wcag_aa_contrast(public_run):
+    from support.browser import CHROMIUM, Browser, needs_ci_tool
+    from support.contrast import CONTRAST_JS
+    needs_ci_tool(CHROMIUM, "Chromium")
+    out = public_run[2]
+    with Browser() as b:
+        for name in ("index.html", "sanitation.html", "citywide.html"):
+            page = b.open(out / name, settle="new Promise(r => setTimeout(r, 2000))")
+            res = page.js(CONTRAST_JS)
+            assert res["checked"] > 20 and res["failures"] == [], (name, res["failures"][:5])

@@ -10,8 +10,8 @@ import html
 
 import pandas as pd
 
-STATUS_BADGE = {"met": ("#2e7d32", "met"), "near": ("#f9a825", "near"),
-                "missed": ("#c62828", "missed"), "n/a": ("#9e9e9e", "n/a")}
+STATUS_BADGE = {"met": ("#2e7d32", "met"), "near": ("#8d5b00", "near"),  # WCAG AA on white
+                "missed": ("#c62828", "missed"), "n/a": ("#6b6b6b", "n/a")}
 TREND_ARROW = {"improving": "▲ improving", "worsening": "▼ worsening", "steady": "► steady",
                "n/a": "n/a"}
 
