@@ -33,10 +33,12 @@ def district_maps(params, period, calendar, *, row: str = TOTAL, name: str = "",
                               title=f"Requests received by {b.name.lower()}, {name}",
                               fmt=",.0f", value_title="Requests", higher_is_better=None,
                               basemap=params.city.basemap, tips=tips))
-        withheld = int((values["shown"] == "withheld").sum())
-        out.append(HTML(f'<p class="stat-suppression">{withheld} of {len(values)} '
-                        f'{esc(b.name.lower())} counts withheld (grey): counts of 1 to {n}, '
-                        f'and cells that would let them be worked out from the totals. '
+        on_map = values[values["key"].isin(districts["key"])]
+        withheld = int((on_map["shown"] == "withheld").sum())
+        out.append(HTML(f'<p class="stat-suppression">{withheld} of {len(on_map)} '
+                        f'{esc(b.name.lower())} counts withheld (grey, "no data" in the '
+                        f'legend): counts of 1 to {n}, and cells that would let them be '
+                        f'worked out from the totals. '
                         f'{esc(shown.get(NO_DISTRICT, "0"))} requests had no '
                         f'{esc(b.name.lower())}.</p>'))
     return out
