@@ -256,3 +256,19 @@ def test_public_pages_meet_wcag_aa_contrast(public_run):
             page = b.open(out / name, settle="new Promise(r => setTimeout(r, 2000))")
             res = page.js(CONTRAST_JS)
             assert res["checked"] > 20 and res["failures"] == [], (name, res["failures"][:5])
+
+
+@pytest.mark.slow
+def test_a_notebook_without_the_audience_parameter_fails_clearly(tmp_path):
+    # a home's own notebooks written before the public edition: each run fails before any
+    # kernel starts, naming the parameter to add; nothing of them reaches the public folder
+    from support.builders import batch_home, notebooks_dir, run_batch
+    home = batch_home(tmp_path / "home")
+    result = run_batch(home, notebooks_dir(tmp_path), audience="public")
+    out = home / "outputs" / "public" / PERIOD
+    assert result.exit_code == 10 and len(result.failed) == 3
+    for e in result.failed:
+        assert "unknown parameter(s) 'audience'" in e.error
+        assert "Add e.g. `audience = None` to the cell tagged 'parameters'" in e.error
+    assert not list(out.rglob("*.ipynb")) and (out / "suppression-log.csv").exists()
+    assert not (home / "outputs" / PERIOD).exists()  # the internal edition is untouched
