@@ -272,3 +272,40 @@ def test_a_notebook_without_the_audience_parameter_fails_clearly(tmp_path):
         assert "Add e.g. `audience = None` to the cell tagged 'parameters'" in e.error
     assert not list(out.rglob("*.ipynb")) and (out / "suppression-log.csv").exists()
     assert not (home / "outputs" / PERIOD).exists()  # the internal edition is untouched
+
+
+def _with_audience(src: Path, dest: Path) -> Path:
+    """A copy of a test notebook whose parameters cell also declares ``audience``."""
+    nb = json.loads(src.read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    cell["source"] = "".join(cell["source"]) + "\naudience = None"
+    dest.write_text(json.dumps(nb))
+    return dest
+
+
+@pytest.mark.slow
+def test_a_failed_public_run_keeps_its_notebook_internally(tmp_path):
+    from support.builders import TEST_NOTEBOOKS, batch_home, run_batch
+    home = batch_home(tmp_path / "home")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _with_audience(TEST_NOTEBOOKS / "ok.ipynb", nbs / "department.ipynb")
+    _with_audience(TEST_NOTEBOOKS / "ok.ipynb", nbs / "citywide.ipynb")
+    _with_audience(TEST_NOTEBOOKS / "broken.ipynb", nbs / "sanitation.ipynb")
+    result = run_batch(home, nbs, audience="public")
+    out = home / "outputs" / "public" / PERIOD
+    evidence = home / "outputs" / PERIOD / "public-failed"
+    assert [e.department for e in result.failed] == ["sanitation"]
+    failed = result.failed[0]
+    assert "broken on purpose: sanitation" in failed.error and str(evidence) in failed.error
+    assert failed.failed_notebook is None  # the public index links no notebook
+    assert (evidence / "sanitation.failed.ipynb").exists()
+    assert (out / "street-lighting.html").exists() and (out / "citywide.html").exists()
+    assert not list(out.rglob("*.ipynb")) and not list(out.glob(".*tmp*"))
+    assert not re.findall(r'href="[^"]*\.ipynb"', (out / "index.html").read_text())
+    assert [r["notebook"] for r in json.loads((out / "manifest.json").read_text())["runs"]] \
+        == [None, None, None]
+    # nothing changed: the packets that exist are skipped although no notebook is kept
+    again = run_batch(home, nbs, audience="public")
+    assert {e.department: e.status for e in again.entries} == {
+        "citywide": "skipped", "street-lighting": "skipped", "sanitation": "failed"}

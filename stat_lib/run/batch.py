@@ -213,12 +213,13 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None, ed=
         nb = notebook_for(slug, kind_of(params, slug), nb_dir)
         parameters = parameters_for(params, period, slug, ed.name if ed else "internal")
         inputs = {**shared, **_own_inputs(params, period, slug, nb, parameters)}
-        entry = Entry(department=slug, notebook=f"{slug}.ipynb", parameters=parameters,
+        kept = ed is None or ed.keep_notebook  # the public edition keeps no notebook
+        entry = Entry(department=slug, notebook=f"{slug}.ipynb" if kept else None,
+                      parameters=parameters,
                       status=None, seconds=0.0, html=None, pdf=None, error=None,
                       input_hash=input_hash(inputs), template=str(nb), inputs=_short(inputs))
         prev = previous.get(slug)
-        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf,
-                                    ed is None or ed.keep_notebook):
+        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf, kept):
             _carry_over(entry, prev)
         else:
             log.info("%s: %s", slug, "forced" if force else why_rerun(prev, entry, period_dir))
