@@ -309,3 +309,24 @@ def test_a_failed_public_run_keeps_its_notebook_internally(tmp_path):
     again = run_batch(home, nbs, audience="public")
     assert {e.department: e.status for e in again.entries} == {
         "citywide": "skipped", "street-lighting": "skipped", "sanitation": "failed"}
+
+
+def test_cli_audience_is_a_choice(home):
+    from click.testing import CliRunner
+
+    from stat_lib.cli import main
+    result = CliRunner().invoke(main, ["--home", str(home), "run", "--period", PERIOD,
+                                       "--audience", "press"])
+    assert result.exit_code == 2 and "'press' is not one of 'internal', 'public'" in \
+        result.output
+    assert "Traceback" not in result.output
+
+
+def test_public_params_reject_unknown_keys_and_a_zero_threshold(home):
+    from stat_lib.params.loading import ParamsErrors
+    city = home / "params" / "city.yaml"
+    city.write_text(city.read_text() + "public:\n  withhold_up_to: 0\n  supress: 5\n")
+    with pytest.raises(ParamsErrors) as err:
+        load_params(home)
+    text = str(err.value)
+    assert "public.withhold_up_to" in text and "public.supress" in text
