@@ -148,10 +148,13 @@ def ingest(ctx: Context, rebuild):
               metavar="SECONDS", help="Wait this long for another run on the same outputs.")
 @click.option("--allow-empty", is_flag=True,
               help="Run a period the store holds no data for (refused otherwise).")
+@click.option("--audience", type=click.Choice(["internal", "public"]), default="internal",
+              show_default=True, help="public: outputs/public/<period>/, no personal data, "
+              "small district counts withheld, open data.")
 @pass_ctx
 @handles_errors
 def run(ctx: Context, period, departments, workers, force, pdf, slides, executor, scheduler,
-        wait, allow_empty):
+        wait, allow_empty, audience):
     """Execute the period's notebooks and export packets into outputs/<period>/."""
     period = _parse_period(period)
     params = ctx.params
@@ -162,7 +165,8 @@ def run(ctx: Context, period, departments, workers, force, pdf, slides, executor
     check_covered(params, period, allow_empty)
     from .run.batch import run_period
     result = run_period(params, period, selected, workers=workers, force=force, pdf=pdf,
-                        slides=slides, executor=executor, scheduler=scheduler, lock_timeout=wait)
+                        slides=slides, executor=executor, scheduler=scheduler,
+                        lock_timeout=wait, audience=audience)
     click.echo(result.summary())
     if not result.ok:
         sys.exit(result.exit_code)

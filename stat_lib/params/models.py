@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..core.errors import UsageError
 from ..core.text import slugify
 from .kpi_models import Kpi, Submissions, unique_kpis
+from .public_models import Public
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -344,6 +345,7 @@ class City(Strict):
     batch: BatchSettings = BatchSettings()
     spc: Spc = Spc()
     submissions: Submissions = Submissions()
+    public: Public = Public()  # the public edition (stat-lib run --audience public)
 
     @model_validator(mode="after")
     def _two_stores(self):

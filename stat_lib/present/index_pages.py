@@ -110,7 +110,7 @@ def write_period_index(period_dir, manifest_entries, params=None, meta: dict | N
     page = _index_env(home).get_template("period_index.html.j2").render(
         city=cv["city"], period=meta.get("period_label") or meta.get("period") or period_dir.name,
         as_of=meta.get("data_as_of") or meta.get("as_of") or "", notice=cv["notice"],
-        stale=meta.get("stale") or "",
+        stale=meta.get("stale") or "", audience=meta.get("audience") or "",
         primary=cv["primary"],
         accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css(home),
         marks=STATUS_MARK, cityscore_line=CITYSCORE_LINE.format(
@@ -144,6 +144,7 @@ def write_root_index(outputs_dir, home=None) -> Path:
     outputs_dir = Path(outputs_dir)
     periods, city = [], ""
     dirs = [d for d in outputs_dir.iterdir() if d.is_dir() and not d.name.startswith(".")
+            and d.name != "public"  # the public edition lists its own periods
             and ((d / "index.html").exists() or (d / "manifest.json").exists())]
     for d in sorted(dirs, key=lambda d: _period_key(d.name), reverse=True):
         doc = read_manifest(d)

@@ -28,8 +28,14 @@ def submission_line(params, department, period) -> str:
     return f"Submitted {r['status']}: {when:%Y-%m-%d} ({r['file']}), due {r['due']}."
 
 
-def kpi_section(params, department, period, prep, card: pd.DataFrame | None = None):
-    """The department packet's KPI section: status line, table, what moved (HTML pieces)."""
+def kpi_section(params, department, period, prep, card: pd.DataFrame | None = None,
+                audience=None):
+    """The department packet's KPI section: status line, table, what moved (HTML pieces).
+
+    ``audience`` (:class:`stat_lib.present.audience.Audience`): the public edition shows no
+    note or review."""
+    from .audience import INTERNAL
+    audience = audience or INTERNAL
     if not department.kpis:
         return [HTML("<p>This department does not submit performance figures of its own "
                      "(KPIs); the measures above come from its service requests.</p>")]
@@ -40,10 +46,10 @@ def kpi_section(params, department, period, prep, card: pd.DataFrame | None = No
     trend = kpis.kpi_trend(params, department, period, n=reach)
     card = kpis.kpi_scorecard(params, department, period, prep, trend) if card is None else card
     out = [HTML(f'<p class="stat-lede">{esc(submission_line(params, department, period))}</p>')]
-    out.append(HTML(table(_rows(card), {
+    out.append(HTML(table(_rows(card), audience.columns({
         "label": "KPI (submitted)", "display": str(period.label), "prior_text": "Prior period",
         "target_text": "Target", "status_html": "Status", "trend_text": "Trend (3 periods)",
-        "reconciliation": "Check against 311", "remark": "Note / review"},
+        "reconciliation": "Check against 311", "remark": "Note / review"}),
         raw=("status_html",))))
     moved = kpis.kpi_what_moved(department, trend, period, spc=params.city.spc,
                                 partial=period.is_to_date)

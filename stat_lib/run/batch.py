@@ -88,7 +88,8 @@ class RunResult:
 def run_period(params, period, departments=None, *, workers=None, force=False, pdf=False,
                slides=False,
                executor="local", scheduler=None, progress=None, notebooks_dir=None,
-               lock_timeout: float = 0, stale: str | None = None) -> RunResult:
+               lock_timeout: float = 0, stale: str | None = None,
+               audience: str = "internal") -> RunResult:
     """Execute and export every notebook of ``period``; skip those whose inputs are unchanged.
 
     Parameters
@@ -119,6 +120,10 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
     stale : str, optional
         A notice that the data is stale (``stat_lib.run.freshness``): on every cover and the
         period index; packets re-run when it appears, changes or goes.
+    audience : {'internal', 'public'}
+        ``public`` writes ``outputs/public/<period>/`` (:mod:`stat_lib.run.public_files`): no
+        executed notebooks, the notebooks run with ``audience="public"``, open data and the
+        suppression log beside ``metrics.csv``.
 
     Returns
     -------
@@ -135,25 +140,29 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
     from ..core.atomic_write import remove_stale_temps
     from .executors import get_executor
     from .outputs_lock import outputs_lock
+    from .public_files import edition
 
     t0 = time.monotonic()
     get_executor(executor)  # an unknown name fails before any work
+    ed = edition(params, audience)
     period = _with_tz(params, period)
     slugs = _slugs(params, departments)
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else params.home / "notebooks"
     with outputs_lock(params.outputs, timeout=lock_timeout), log_to_stderr():
-        period_dir = params.outputs / period.label
+        period_dir = ed.period_dir(period)
         period_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(period_dir)
         planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf,
-                                  stale, slides)
-        meta = {**_meta(params, period), "stale": stale}
-        # a packet that had a PDF gets a new one with its HTML: never a stale PDF beside it
-        jobs = [_job(params, p, period_dir, meta, pdf or _had_pdf(previous, p, period_dir),
-                     slides or _had_slides(previous, p, period_dir))
+                                  stale, ed, slides)
+        meta = {**_meta(params, period), "stale": stale, "audience": ed.notice}
+        # a packet that had a PDF (a deck) gets a new one with its HTML: never a stale one
+        jobs = [ed.job(_job(params, p, period_dir, meta,
+                            pdf or _had_pdf(previous, p, period_dir),
+                            slides or _had_slides(previous, p, period_dir)), period)
                 for p in planned if p.status is None]
         # metrics.csv comes from the store, not the notebooks: computed while they run
-        metrics = Background(write_metrics, params, period, period_dir) if jobs else None
+        metrics = Background(ed.write_files or write_metrics, params, period, period_dir) \
+            if jobs else None
         full: list[str] = []
         try:
             done = _execute(jobs, planned,
@@ -166,7 +175,7 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         entries = _merge(previous, planned)
         result = RunResult(period.label, period_dir, planned)
         result.problems = write_period(params, period, period_dir, entries, meta, done,
-                                        metrics)
+                                        metrics, ed.write_files)
         if full:  # the manifest says which runs failed; the command exits 11
             raise OutOfSpace(full[0])
     result.seconds = time.monotonic() - t0
@@ -187,17 +196,21 @@ def _slugs(params, departments) -> list[str]:
     return list(dict.fromkeys(departments))
 
 
-def parameters_for(params, period, slug: str) -> dict:
-    """Exactly what papermill receives for one notebook (see the module docstring)."""
+def parameters_for(params, period, slug: str, audience: str = "internal") -> dict:
+    """Exactly what papermill receives for one notebook (see the module docstring);
+    ``audience`` only when it is not the internal edition."""
     values = {"department": slug, "period": period.label, "home": str(params.home)}
     if period.as_of is not None:
         values["as_of"] = period.as_of.isoformat()
+    if audience != "internal":
+        values["audience"] = audience
     return values
 
 
 # --- planning: hashes and skips -------------------------------------------------------------
 
-def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None, slides=False):
+def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None, ed=None,
+          slides=False):
     from ..core.manifest import previous_entries
     previous = previous_entries(period_dir)
     shared = {"templates": _templates_digest(params), "library": library_digest()}
@@ -206,13 +219,15 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None, sli
     planned = []
     for slug in slugs:
         nb = notebook_for(slug, kind_of(params, slug), nb_dir)
-        parameters = parameters_for(params, period, slug)
+        parameters = parameters_for(params, period, slug, ed.name if ed else "internal")
         inputs = {**shared, **_own_inputs(params, period, slug, nb, parameters)}
-        entry = Entry(department=slug, notebook=f"{slug}.ipynb", parameters=parameters,
+        kept = ed is None or ed.keep_notebook  # the public edition keeps no notebook
+        entry = Entry(department=slug, notebook=f"{slug}.ipynb" if kept else None,
+                      parameters=parameters,
                       status=None, seconds=0.0, html=None, pdf=None, error=None,
                       input_hash=input_hash(inputs), template=str(nb), inputs=_short(inputs))
         prev = previous.get(slug)
-        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf, slides):
+        if not force and _unchanged(prev, entry.input_hash, period_dir, pdf, kept, slides):
             _carry_over(entry, prev)
         else:
             log.info("%s: %s", slug, "forced" if force else why_rerun(prev, entry, period_dir))
@@ -261,11 +276,11 @@ def _templates_digest(params) -> str:
 
 
 def _unchanged(prev: Entry | None, h: str, period_dir: Path, pdf: bool,
-               slides: bool = False) -> bool:
+               notebook: bool = True, slides: bool = False) -> bool:
     if prev is None or prev.status not in ("ok", "skipped") or prev.input_hash != h:
         return False
-    needed = [prev.html, prev.notebook] + ([prev.pdf] if pdf else []) + (
-        [prev.slides] if slides else [])
+    needed = [prev.html] + ([prev.notebook] if notebook else []) + ([prev.pdf] if pdf else []) \
+        + ([prev.slides] if slides else [])
     return all(name and (period_dir / name).exists() for name in needed)
 
 

@@ -56,7 +56,9 @@ def run_job(job: Job) -> JobResult:
     """Execute one notebook and export its packet; never raises for a notebook's failure."""
     t0 = time.monotonic()
     out_dir, slug = Path(job.out_dir), job.department
-    tmp_nb = temp_path(out_dir / f"{slug}.ipynb")
+    evidence = Path(job.evidence_dir) if job.evidence_dir else out_dir
+    evidence.mkdir(parents=True, exist_ok=True)
+    tmp_nb = temp_path((out_dir if job.keep_notebook else evidence) / f"{slug}.ipynb")
     result, attempts = JobResult(), _Attempts()
     try:
         _execute_with_retry(job, tmp_nb, attempts)
@@ -64,9 +66,10 @@ def run_job(job: Job) -> JobResult:
         result.summary = _summary(tmp_nb)
         result.html, result.pdf = _export(job, tmp_nb)
         result.slides = _export_slides(job, tmp_nb)
-        trust.sign(tmp_nb)  # opens trusted in JupyterLab: its maps show
-        os.replace(tmp_nb, out_dir / f"{slug}.ipynb")
-        _remove_failed(out_dir, slug)
+        if job.keep_notebook:
+            trust.sign(tmp_nb)  # opens trusted in JupyterLab: its maps show
+            os.replace(tmp_nb, out_dir / f"{slug}.ipynb")
+        _remove_failed(evidence, slug)
         result.status = "ok"
     except Exception as exc:  # a notebook's failure is data for the manifest, not a crash
         result.attempts = attempts.count or 1
@@ -75,7 +78,10 @@ def run_job(job: Job) -> JobResult:
             result.error, result.out_of_space = str(full), True
         else:
             result.error = describe_error(exc, job, attempts.deadline)
-            result.failed_notebook, result.failed_html = _keep_failed(tmp_nb, out_dir, slug)
+            result.failed_notebook, result.failed_html = _keep_failed(tmp_nb, evidence, slug)
+            if evidence != out_dir:  # not linked from the public edition
+                result.error += f" [failed run kept in {evidence}]"
+                result.failed_notebook = result.failed_html = None
     finally:
         tmp_nb.unlink(missing_ok=True)
     result.seconds = round(time.monotonic() - t0, 3)

@@ -36,6 +36,8 @@ class Job:
     slides: bool = False  # also <slug>.slides.html (stat_lib.present.deck)
     ipc_root: str | None = None
     kernel_template: str | None = None
+    keep_notebook: bool = True  # False (public edition): no executed notebook in out_dir
+    evidence_dir: Path | None = None  # where a failed run's notebook goes (default out_dir)
 
     def but(self, **changes) -> Job:
         """A copy with ``changes``."""

@@ -19,14 +19,18 @@ log = logging.getLogger("stat_lib.batch")
 
 
 def write_period(params, period, period_dir, entries, meta, ran: int,
-                  metrics: Background | None = None) -> list[str]:
-    """manifest.json always; metrics.csv and the index pages when something ran or is missing."""
+                  metrics: Background | None = None, write_files=None) -> list[str]:
+    """manifest.json always; metrics.csv and the index pages when something ran or is missing.
+
+    ``write_files(params, period, period_dir)`` writes metrics.csv (default
+    :func:`write_metrics`; the public edition adds its open data)."""
     problems = []
     fresh = ran or not (period_dir / "metrics.csv").exists()
+    write = write_files or write_metrics
     if metrics is not None:
         problems += _attempt("metrics.csv", metrics.result)
     elif fresh:
-        problems += _attempt("metrics.csv", lambda: write_metrics(params, period, period_dir))
+        problems += _attempt("metrics.csv", lambda: write(params, period, period_dir))
     doc = manifest_document(period.label, entries, meta)
     write_json(period_dir / "manifest.json", doc)
     if fresh or not (period_dir / "index.html").exists():
@@ -95,4 +99,4 @@ def write_metrics(params, period, period_dir: Path) -> None:
 def _write_indexes(params, period_dir: Path, doc: dict, meta: dict) -> None:
     from ..present import index_pages
     index_pages.write_period_index(period_dir, doc["runs"], params, meta)
-    index_pages.write_root_index(params.outputs, params.home)
+    index_pages.write_root_index(period_dir.parent, params.home)

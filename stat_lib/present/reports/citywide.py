@@ -20,13 +20,16 @@ from ...store import load_districts, load_requests
 from ..html import HTML, esc, score_text, table, use_branding
 from ..spc_text import NOT_JUDGED_NOTE, method_lede, moved_table
 from ..summary import publish_summary
+from ..audience import get_audience
 from .department import HEADLINE
 
 
 class CitywideReport:
     """The citywide packet: every department's headline, CityScore, what moved, a city map."""
 
-    def __init__(self, home: str, period: str, as_of: str | None = None):
+    def __init__(self, home: str, period: str, as_of: str | None = None,
+                 audience: str = "internal"):
+        self.audience = get_audience(audience)
         self.params = load_params(home)
         use_branding(self.params)
         self.period = Period.parse(period, self.params.city.timezone)
@@ -150,6 +153,10 @@ class CitywideReport:
         if not self.params.city.boundaries:
             return [HTML("<p>No district boundaries are set up for this city, so there is no "
                          "map.</p>")]
+        if self.audience.public:
+            from ..public_maps import district_maps
+            return district_maps(self.params, self.period, self.calendar,
+                                 prepared=self.prepared, name="all departments")
         b = self.params.city.boundaries[0]
         values = self.by_district(b.layer)
         districts = load_districts(self.params, b.layer)

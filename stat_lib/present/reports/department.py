@@ -26,6 +26,7 @@ from ...store import load_districts, load_requests, quality_counts
 from ..html import HTML, badge, change_text, esc, table, trend_text, use_branding
 from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table, unlisted_note
 from ..summary import publish_summary
+from ..audience import get_audience
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
 NO_REQUESTS = ("<p>No 311 requests for this department: its figures are its permits (see "
@@ -59,9 +60,13 @@ class DepartmentReport:
         ``2026-10``, ``2026-W42`` or ``2026-Q3``.
     as_of : str, optional
         ISO timestamp: a period to date (nightly month-to-date runs).
+    audience : str
+        ``"internal"`` (default) or ``"public"`` (:mod:`stat_lib.present.audience`).
     """
 
-    def __init__(self, home: str, department: str, period: str, as_of: str | None = None):
+    def __init__(self, home: str, department: str, period: str, as_of: str | None = None,
+                 audience: str = "internal"):
+        self.audience = get_audience(audience)
         self.params = load_params(home)
         use_branding(self.params)
         self.department = self.params.department(department)
@@ -212,7 +217,8 @@ class DepartmentReport:
     def kpis(self):
         """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
         from ..kpi_section import kpi_section
-        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card)
+        return kpi_section(self.params, self.department, self.period, self.prep, self.kpi_card,
+                           audience=self.audience)
 
     # --- service standards --------------------------------------------------------------------
 
@@ -286,6 +292,9 @@ class DepartmentReport:
         over = self.overdue_requests()
         if over.empty:
             return HTML("<p>No open request is overdue at period end.</p>")
+        if self.audience.public:  # no single request is published
+            return HTML(f"<p>{len(over):,} open requests are overdue at period end (by "
+                        f"service in the table above; single requests are not published).</p>")
         rows = over.head(n).assign(days=lambda d: d["days_overdue"].map("{:,.0f}".format),
                                    opened=lambda d: d["requested_at"].dt.strftime("%Y-%m-%d"))
         return HTML(table(rows, {"request_id": "Request", "service_name": "Service",
@@ -326,7 +335,12 @@ class DepartmentReport:
     @requests_section(as_list=True)
     def maps(self):
         """Per boundary layer: on time against the target (numbered districts, the ranked table
-        beside) and requests received; then density over the districts and overdue clusters."""
+        beside) and requests received; then density over the districts and overdue clusters.
+        The public edition: district counts only, small ones withheld."""
+        if self.audience.public:
+            from ..public_maps import district_maps
+            return district_maps(self.params, self.period, self.calendar,
+                                 row=self.department.slug, name=self.department.name)
         from ..maps import density_map, overdue_map
         basemap = self.params.city.basemap
         out = []
