@@ -84,6 +84,41 @@ class DepartmentReport:
                 f' · vs last year {esc(change_text(value, year, unit))}</div></div>')
         return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
 
+    # --- page one: what needs a decision -----------------------------------------------------
+
+    @cached_property
+    def signals(self) -> dict:
+        """:func:`stat_lib.metrics.page_one.page_one`: attention, going well, questions."""
+        from ...metrics.kpis import kpis_of, submission_status
+        from ...metrics.page_one import PageOneInputs, page_one
+        subs = submission_status(self.params, self.period) \
+            if kpis_of(self.department, self.period) and not self.period.is_to_date else None
+        return page_one(PageOneInputs(self.params, self.department, self.period, self.card,
+                                      self.moved, subs))
+
+    def status_tiles(self) -> str:
+        """The headline tiles, each with its target status as colour and word."""
+        from ..page_one import status_tile
+        card = self.card.set_index("metric")
+        out = []
+        for metric, label in HEADLINE:
+            unit = metric_def(metric).unit
+            value = self.summary.get(metric)
+            got = metric in card.index
+            prior, year = (card[c].get(metric) if got else None for c in ("prior", "year_ago"))
+            change = (f"vs prior {change_text(value, prior, unit)} · vs last year "
+                      f"{change_text(value, year, unit)}")
+            out.append(status_tile(label, format_value(value, unit), change, metric,
+                                   card["status"].get(metric, "n/a") if got else "n/a"))
+        return f'<div class="stat-tiles">{"".join(out)}</div>'
+
+    def page_one(self):
+        """Page one: the worst item first, tiles with status, needs attention, going well,
+        questions for the session and the analyst's notes (sessions/<period>/<slug>.md)."""
+        from ..page_one import notes_html, page_one_html
+        notes = notes_html(self.params.home, self.period.label, self.department.slug)
+        return HTML(page_one_html(self.signals, self.status_tiles(), notes))
+
     # --- scorecard ----------------------------------------------------------------------------
 
     def scorecard(self):
