@@ -125,7 +125,7 @@ def test_a_registered_source_joins_the_page(home):
         with pytest.raises(ValueError, match="registered twice"):
             p1.register_source("test_commitments")(overdue)
     finally:
-        del p1.PAGE_ONE_SOURCES["test_commitments"]
+        p1.unregister_source("test_commitments")
 
 
 def test_notes_render_markdown_with_raw_html_off(tmp_path):

@@ -63,16 +63,42 @@ class PageOneInputs:
 
 Source = Callable[[PageOneInputs], list[Signal]]
 PAGE_ONE_SOURCES: dict[str, Source] = {}
+BRIEFING_SOURCES: list[str] = []  # sources the cabinet briefing lists across departments
 
 
-def register_source(name: str):
-    """Decorator: add a signal source under ``name`` (names are unique)."""
+def register_source(name: str, *, briefing: bool = False):
+    """Decorator: add a signal source under ``name`` (names are unique). ``briefing=True``
+    also lists its "needs attention" items in the cabinet briefing, for every department
+    (:func:`briefing_items`); such a source reads only ``params``, ``department`` and
+    ``period`` (the briefing passes an empty scorecard and "what moved")."""
     def add(fn: Source) -> Source:
         if name in PAGE_ONE_SOURCES:
             raise ValueError(f"page-one source {name!r} is registered twice")
         PAGE_ONE_SOURCES[name] = fn
+        if briefing:
+            BRIEFING_SOURCES.append(name)
         return fn
     return add
+
+
+def unregister_source(name: str) -> None:
+    PAGE_ONE_SOURCES.pop(name, None)
+    if name in BRIEFING_SOURCES:
+        BRIEFING_SOURCES.remove(name)
+
+
+def briefing_items(params, period: Period) -> list[tuple[str, Signal]] | None:
+    """``(department name, item)`` of every briefing source's "needs attention" items across
+    departments, worst first; None when no source is registered for the briefing."""
+    if not BRIEFING_SOURCES:
+        return None
+    empty = pd.DataFrame(columns=["metric", "flagged"])
+    out = []
+    for slug, dept in sorted(params.departments.items()):
+        inputs = PageOneInputs(params, dept, period, empty, empty)
+        out += [(dept.name, s) for name in BRIEFING_SOURCES
+                for s in PAGE_ONE_SOURCES[name](inputs) if s.section == ATTENTION]
+    return sorted(out, key=lambda pair: (pair[1].tier, -pair[1].size))
 
 
 def page_one(inputs: PageOneInputs) -> dict[str, list]:

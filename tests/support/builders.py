@@ -198,11 +198,16 @@ BATCH_DEPARTMENTS = ("sanitation", "street-lighting")  # + citywide: 3 notebooks
 
 
 def batch_home(base: Path) -> Path:
-    """params/ of the sample city trimmed to two departments, a store of 5 requests."""
+    """params/ of the sample city trimmed to two departments (no briefing, no roundtable:
+    3 notebooks per run), a store of 5 requests."""
     params_home(base)
     for f in (base / "params" / "departments").glob("*.yaml"):
         if f.stem not in BATCH_DEPARTMENTS:
             f.unlink()
+    city_file = base / "params" / "city.yaml"
+    city = yaml.safe_load(city_file.read_text())
+    city.pop("briefing"), city.pop("roundtables")
+    city_file.write_text(yaml.safe_dump(city, sort_keys=False))
     shutil.copytree(ROOT / "data" / "boundaries", base / "data" / "boundaries")
     add_requests(base, [("r1", "sanitation", "2026-10-02 09:00"),
                         ("r2", "sanitation", "2026-10-05 10:00"),

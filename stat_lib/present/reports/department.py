@@ -112,6 +112,16 @@ class DepartmentReport:
                                    card["status"].get(metric, "n/a") if got else "n/a"))
         return f'<div class="stat-tiles">{"".join(out)}</div>'
 
+    @cached_property
+    def fiscal(self) -> Period:
+        """The fiscal year to date at this period's end (``FY2027-to-date``)."""
+        return self.period.fiscal_to_date(self.params.city.fiscal_year_start_month)
+
+    @cached_property
+    def fiscal_summary(self) -> dict:
+        """:func:`stat_lib.metrics.department_summary` over the fiscal year to date."""
+        return m.department_summary(self.prep, self.department, self.fiscal, self.calendar)
+
     def page_one(self):
         """Page one: the worst item first, tiles with status, needs attention, going well,
         questions for the session and the analyst's notes (sessions/<period>/<slug>.md)."""
@@ -131,12 +141,15 @@ class DepartmentReport:
             target_text=[format_value(v, u) if v is not None and not pd.isna(v) else "—"
                          for v, u in zip(self.card["target"], self.card["unit"])],
             status_html=[badge(s) for s in self.card["status"]],
+            fiscal_text=[format_value(self.fiscal_summary.get(k), u) for k, u in
+                         zip(self.card["metric"], self.card["unit"])],
             trend_text=[TREND_ARROW.get(t, t) for t in self.card["trend"]])
         counts = self.card["status"].value_counts()
         line = " · ".join(f"{counts.get(s, 0)} {s}" for s in ("met", "near", "missed"))
         return HTML(f'<p class="stat-lede">Targets: {esc(line)}.</p>' + table(rows, {
             "label": "Measure", "now": str(self.period.label), "prior_text": "Prior period",
-            "year_text": "Same period last year", "target_text": "Target",
+            "year_text": "Same period last year", "fiscal_text": self.fiscal.label,
+            "target_text": "Target",
             "status_html": "Status", "trend_text": "Trend (3 periods)"},
             raw=("status_html",)))
 
