@@ -128,7 +128,8 @@ def test_roundtable_packet_has_each_departments_page_one(sample_city, packets):
 @pytest.mark.slow
 def test_department_packet_opens_with_page_one_and_notes_shown_literally(packets):
     page = packets["sanitation"]
-    assert page.index('class="stat-page-one"') < page.index("Scorecard")
+    assert page.index('class="stat-page-one"') < page.index('<h2 id="Scorecard"')
+    assert "<h5>Questions</h5>" in page  # the notes' headings sit below page one's
     assert "<li>Why did <strong>bulky items</strong> slip?</li>" in page
     assert "<script>window.__x" not in page
     assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in page

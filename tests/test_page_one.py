@@ -103,7 +103,8 @@ def test_run_rule_names_its_pattern_and_the_mean():
                               "backlog_open"), metrics=["backlog_open"])
     row = moved.iloc[0]
     assert row["rules"] == "run"
-    mean = f"{row['mean']:,.0f}"
+    # 12.5 prints "12"; a mean near 12 would too, so it gets one more digit
+    mean = f"{row['mean']:,.0f}" if f"{row['mean']:,.0f}" != "12" else f"{row['mean']:,.1f}"
     assert p1.spc_question(row, "count") == (
         f"Open at period end rose to 12, {row['signals']} of {mean}: what is driving it and "
         f"what is the plan?")
@@ -139,6 +140,7 @@ def test_notes_render_markdown_with_raw_html_off(tmp_path):
     assert 'href="javascript' not in html
     assert "No analyst notes" in notes_html(tmp_path, "2026-11", "lights")
     assert render_markdown("<b>x</b>") == "<p>&lt;b&gt;x&lt;/b&gt;</p>\n"
+    assert "<h4>Ask</h4>" in html  # "# Ask": below page one's own headings
 
 
 def test_page_one_html_leads_with_the_worst_and_escapes(result):
@@ -172,3 +174,13 @@ def test_department_report_page_one_from_a_real_store(tmp_path):
 def report_tiles():
     from stat_lib.present.reports.department import HEADLINE
     return HEADLINE
+
+
+def test_a_limit_printing_like_the_value_gets_one_more_digit():
+    # 47 open, upper limit 46.6: "47, above the upper limit of 47" would read as on the limit
+    assert p1.where_text("above the upper limit", 30.2, 46.6, 38.4, 47, "count") == \
+        "above the upper limit of 46.6"
+    assert p1.where_text("above the upper limit", 30.2, 256.4, 38.4, 435, "count") == \
+        "above the upper limit of 256"
+    assert p1.where_text("14 periods in a row below the mean", 0, 0.1, 0.04, 0.0, "days") == \
+        "14 periods in a row below the mean of 0.04 days"

@@ -19,7 +19,8 @@ def briefing_sentence(department: str, label: str, unit: str, period: str,
     v = format_value(a.value, unit)
     if a.special:
         verb = "rose to" if a.value >= a.mean else "fell to"
-        where = where_text(a.signals[0] if a.signals else "", a.lower, a.upper, a.mean, unit)
+        where = where_text(a.signals[0] if a.signals else "", a.lower, a.upper, a.mean,
+                           a.value, unit)
         text = f"{department}: {label} {verb} {v} in {period}, {where}"
     elif a.variation == COMMON:
         text = (f"{department}: {label} was {v} in {period}, within its limits of "

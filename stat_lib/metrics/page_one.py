@@ -210,17 +210,30 @@ def spc_question(row, unit: str) -> str:
 def _where(row, unit: str) -> str:
     """Where the value sits against the limits the rule used (the first signal's wording)."""
     return where_text(str(row["signals"]).split("; ")[0], row["lower"], row["upper"],
-                      row["mean"], unit)
+                      row["mean"], row["value"], unit)
 
 
-def where_text(signal: str, lower, upper, mean, unit: str) -> str:
+PRECISE = {"rate": "{:.2%}", "count": "{:,.1f}", "dollars": "${:,.2f}",
+           "days": "{:,.2f} days", "business_days": "{:,.2f} business days"}
+
+
+def where_text(signal: str, lower, upper, mean, value, unit: str) -> str:
     """``'above the upper limit of 256'``; a run or trend rule: its wording and the mean."""
     if signal == "above the upper limit":
-        return f"above the upper limit of {format_value(upper, unit)}"
+        return f"above the upper limit of {beside(upper, value, unit)}"
     if signal == "below the lower limit":
-        return f"below the lower limit of {format_value(lower, unit)}"
-    m = format_value(mean, unit)
+        return f"below the lower limit of {beside(lower, value, unit)}"
+    m = beside(mean, value, unit)
     return f"{signal} of {m}" if signal.endswith("the mean") else f"{signal} (mean {m})"
+
+
+def beside(x, value, unit: str) -> str:
+    """``x`` as displayed, one digit more when it would print the same as ``value`` (a value
+    beyond a limit of 46.6 never reads "47, above the upper limit of 47")."""
+    text = format_value(x, unit)
+    if text != format_value(value, unit) or _missing(x):
+        return text
+    return PRECISE.get(unit, "{:,.2f}").format(x)
 
 
 def _was_short(row) -> bool:

@@ -22,9 +22,15 @@ def notes_path(home, period: str, department: str) -> Path:
 
 
 def render_markdown(text: str) -> str:
-    """CommonMark to HTML with raw HTML off (it is escaped) and unsafe links refused."""
+    """CommonMark to HTML with raw HTML off (it is escaped) and unsafe links refused; the
+    notes' headings move three levels down (``#`` -> ``<h4>``), below page one's own."""
     from markdown_it import MarkdownIt
-    return MarkdownIt("commonmark", {"html": False}).render(text)
+    md = MarkdownIt("commonmark", {"html": False})
+    tokens = md.parse(text)
+    for t in tokens:
+        if t.type in ("heading_open", "heading_close"):
+            t.tag = f"h{min(6, int(t.tag[1]) + 3)}"
+    return md.renderer.render(tokens, md.options, {})
 
 
 def notes_html(home, period: str, department: str) -> str:
