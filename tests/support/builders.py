@@ -204,10 +204,9 @@ def batch_home(base: Path) -> Path:
     for f in (base / "params" / "departments").glob("*.yaml"):
         if f.stem not in BATCH_DEPARTMENTS:
             f.unlink()
-    city_file = base / "params" / "city.yaml"
-    city = yaml.safe_load(city_file.read_text())
-    city.pop("briefing"), city.pop("roundtables")
-    city_file.write_text(yaml.safe_dump(city, sort_keys=False))
+    city_file = base / "params" / "city.yaml"  # cut as text: its comments and lines stay
+    text = city_file.read_text()
+    city_file.write_text(text[:text.index("\nbriefing:")] + text[text.index("\nspc:"):])
     shutil.copytree(ROOT / "data" / "boundaries", base / "data" / "boundaries")
     add_requests(base, [("r1", "sanitation", "2026-10-02 09:00"),
                         ("r2", "sanitation", "2026-10-05 10:00"),
