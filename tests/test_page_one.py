@@ -182,5 +182,8 @@ def test_a_limit_printing_like_the_value_gets_one_more_digit():
         "above the upper limit of 46.6"
     assert p1.where_text("above the upper limit", 30.2, 256.4, 38.4, 435, "count") == \
         "above the upper limit of 256"
-    assert p1.where_text("14 periods in a row below the mean", 0, 0.1, 0.04, 0.0, "days") == \
-        "14 periods in a row below the mean of 0.04 days"
+    assert p1.where_text("14 periods in a row below the mean", 0, 0.1, 0.004, 0.0, "days") == \
+        "14 periods in a row below the mean of 0.004 days"
+    # 46.96 rounds to 47.0 as well: one digit more is not enough, two are
+    assert p1.beside(46.96, 47, "count") == "46.96"
+    assert p1.beside(0.8512, 0.851, "rate") == "85.12%"  # 85.1% beside 85.1%

@@ -213,8 +213,8 @@ def _where(row, unit: str) -> str:
                       row["mean"], row["value"], unit)
 
 
-PRECISE = {"rate": "{:.2%}", "count": "{:,.1f}", "dollars": "${:,.2f}",
-           "days": "{:,.2f} days", "business_days": "{:,.2f} business days"}
+UNIT_TEXT = {"rate": (100, "{}%"), "count": (1, "{}"), "dollars": (1, "${}"),
+             "days": (1, "{} days"), "business_days": (1, "{} business days")}
 
 
 def where_text(signal: str, lower, upper, mean, value, unit: str) -> str:
@@ -228,12 +228,16 @@ def where_text(signal: str, lower, upper, mean, value, unit: str) -> str:
 
 
 def beside(x, value, unit: str) -> str:
-    """``x`` as displayed, one digit more when it would print the same as ``value`` (a value
-    beyond a limit of 46.6 never reads "47, above the upper limit of 47")."""
+    """``x`` as displayed, with as many more digits as it takes (up to 4) to print apart from
+    ``value``: a value beyond a limit of 46.96 never reads "47, above the upper limit of 47"."""
     text = format_value(x, unit)
-    if text != format_value(value, unit) or _missing(x):
+    if _missing(x) or _missing(value) or text != format_value(value, unit):
         return text
-    return PRECISE.get(unit, "{:,.2f}").format(x)
+    scale, pattern = UNIT_TEXT.get(unit, (1, "{}"))
+    for digits in range(1, 5):
+        if round(x * scale, digits) != round(value * scale, digits):
+            return pattern.format(f"{x * scale:,.{digits}f}")
+    return text
 
 
 def _was_short(row) -> bool:
