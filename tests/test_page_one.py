@@ -62,14 +62,14 @@ def result(home):
 def test_needs_attention_worst_first(result):
     # tier 0 the special cause; tier 1 the missed targets by gap (0.60, 0.30, 0.176); tier 3
     # the missing submission; the other department's late submission is not this page's
+    # overdue_open's missed target folds into its special-cause line: one line per metric
     assert [s.text for s in result["attention"]] == [
-        "Open and overdue at period end: 16, above the upper limit of 15.",
-        "Open and overdue at period end: 16 against a target of 10 (missed).",
+        "Open and overdue at period end: 16, above the upper limit of 15; target 10 missed.",
         "Open at period end: 130 against a target of 100 (missed).",
         "Closed on time: 70.0% against a target of 85.0% (missed).",
         "The 2026-10 KPI submission is missing (due 2026-11-16).",
     ]
-    assert [s.source for s in result["attention"]] == ["spc", "targets", "targets", "targets",
+    assert [s.source for s in result["attention"]] == ["spc", "targets", "targets",
                                                       "kpi_submissions"]
     assert result["attention"][0].size == pytest.approx(4.5 / 1.209091, abs=1e-4)
 
@@ -121,6 +121,7 @@ def test_a_registered_source_joins_the_page(home):
     try:
         empty = pd.DataFrame(columns=["metric", "flagged"])
         out = p1.page_one(p1.PageOneInputs(load_params(home), DEPT, OCT, _card(), empty))
+        # 4 missed-target items (no special cause here, so overdue_open's stands alone)
         assert [s.source for s in out["attention"]] == ["targets"] * 3 + ["test"]
         assert out["questions"][-1] == "Why is it late?"
         with pytest.raises(ValueError, match="registered twice"):
@@ -147,8 +148,14 @@ def test_page_one_html_leads_with_the_worst_and_escapes(result):
     html = page_one_html(result, "<div>tiles</div>", "<p>notes</p>")
     assert html.index("First:") < html.index("Needs attention") < html.index("Going well")
     assert "<strong>First:</strong> Open and overdue at period end: 16, above the upper " \
-           "limit of 15." in html
-    assert html.count("<li>") == 5 + 2 + 4
+           "limit of 15; target 10 missed." in html
+    assert html.count("<li>") == 4 + 2 + 4
+    # data strings (a KPI label, a commitment's text) are escaped
+    evil = p1.Signal(p1.ATTENTION, "x", 0, 9, "<script>x()</script> late", "<b>why</b>?")
+    page = page_one_html({"attention": [evil], "going_well": [], "questions": [evil.question]},
+                         "", "")
+    assert "<script>" not in page and "&lt;script&gt;x()&lt;/script&gt; late" in page
+    assert "&lt;b&gt;why&lt;/b&gt;?" in page
 
 
 def test_department_report_page_one_from_a_real_store(tmp_path):

@@ -18,7 +18,7 @@ with the numbers filled in.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -36,7 +36,9 @@ TIERS = {"special_cause": 0, "target_missed": 1, "commitment_overdue": 2,
 class Signal:
     """One page-one item: ``section`` (:data:`ATTENTION` or :data:`GOING_WELL`), the sentence
     ``text``, the generated ``question`` ('' when none), the ``metric`` it is about (None for
-    a submission or a commitment), and its rank keys ``tier`` (:data:`TIERS`) and ``size``."""
+    a submission or a commitment), and its rank keys ``tier`` (:data:`TIERS`) and ``size``;
+    ``clause`` (``'target 300 missed'``) is added to a worse item on the same metric instead
+    of a line of its own."""
 
     section: str
     source: str
@@ -45,6 +47,7 @@ class Signal:
     text: str
     question: str = ""
     metric: str | None = None
+    clause: str = ""  # the fact alone, folded into a worse item on the same metric
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,25 @@ def page_one(inputs: PageOneInputs) -> dict[str, list]:
     items = [s for source in PAGE_ONE_SOURCES.values() for s in source(inputs)]
     ranked = sorted(items, key=lambda s: (s.tier, -s.size))
     attention = [s for s in ranked if s.section == ATTENTION]
-    return {ATTENTION: attention, GOING_WELL: [s for s in ranked if s.section == GOING_WELL],
+    return {ATTENTION: folded(attention),
+            GOING_WELL: folded([s for s in ranked if s.section == GOING_WELL]),
             "questions": questions(attention)}
+
+
+def folded(items: list[Signal]) -> list[Signal]:
+    """One line per metric: a later item's ``clause`` joins the metric's first (worst) item
+    (``'...: 435, above the upper limit of 256; target 300 missed.'``)."""
+    out: list[Signal] = []
+    first: dict[str, int] = {}
+    for s in items:
+        if s.metric is None or s.metric not in first or not s.clause:
+            if s.metric is not None:
+                first.setdefault(s.metric, len(out))
+            out.append(s)
+            continue
+        i = first[s.metric]
+        out[i] = replace(out[i], text=f"{out[i].text.rstrip('.')}; {s.clause}.")
+    return out
 
 
 def questions(attention: list[Signal]) -> list[str]:
@@ -156,12 +176,12 @@ def target_signals(inputs: PageOneInputs) -> list[Signal]:
                 ATTENTION, "targets", TIERS["target_missed"], gap,
                 f"{r['label']}: {v} against a target of {t} (missed).",
                 f"{r['label']} was {v} against a target of {t}: what would it take to meet it, "
-                f"and by when?", r["metric"]))
+                f"and by when?", r["metric"], f"target {t} missed"))
         elif r["status"] == "met" and _was_short(r):
             p = format_value(r["prior"], r["unit"])
             out.append(Signal(GOING_WELL, "targets", TIERS["target_newly_met"], gap,
                               f"{r['label']} met its target of {t}: {v}, from {p} the period "
-                              f"before.", "", r["metric"]))
+                              f"before.", "", r["metric"], f"target {t} newly met (from {p})"))
     return out
 
 
