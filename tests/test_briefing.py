@@ -123,6 +123,10 @@ def test_roundtable_packet_has_each_departments_page_one(sample_city, packets):
     assert page.count('class="stat-page-one"') == 2
     assert page.index(names[0]) < page.index(names[1])
     assert "Since last session" in page and "Clean streets roundtable" in page
+    # the period page names both packets by their cover titles, not their slugs
+    index = (sample_city.outputs / "2026-10" / "index.html").read_text(encoding="utf-8")
+    assert "Cabinet briefing" in index and "Clean streets roundtable" in index
+    assert "Clean Streets<" not in index
 
 
 @pytest.mark.slow
