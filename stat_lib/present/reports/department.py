@@ -88,13 +88,21 @@ class DepartmentReport:
 
     @cached_property
     def signals(self) -> dict:
-        """:func:`stat_lib.metrics.page_one.page_one`: attention, going well, questions."""
-        from ...metrics.kpis import kpis_of, submission_status
+        """:func:`stat_lib.metrics.page_one.page_one`: attention, going well, questions (the
+        311 measures' and the submitted KPIs' "what moved" rows)."""
+        from ...metrics.kpis import kpi_trend, kpi_what_moved, kpis_of, submission_status
         from ...metrics.page_one import PageOneInputs, page_one
-        subs = submission_status(self.params, self.period) \
-            if kpis_of(self.department, self.period) and not self.period.is_to_date else None
+        moved, subs = self.moved, None
+        if kpis_of(self.department, self.period) and not self.period.is_to_date:
+            subs = submission_status(self.params, self.period)
+            trend = kpi_trend(self.params, self.department, self.period,
+                              n=max(13, periods_needed(self.spc, self.period.kind)))
+            kpi_moved = kpi_what_moved(self.department, trend, self.period,
+                                       spc=self.params.city.spc)
+            moved = pd.concat([moved, kpi_moved], ignore_index=True) if len(kpi_moved) \
+                else moved
         return page_one(PageOneInputs(self.params, self.department, self.period, self.card,
-                                      self.moved, subs))
+                                      moved, subs))
 
     def status_tiles(self) -> str:
         """The headline tiles, each with its target status as colour and word."""
