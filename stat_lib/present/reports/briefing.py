@@ -61,10 +61,11 @@ class BriefingReport:
                         "<code>briefing: metrics:</code>).</p>")
         rows = self.rows()
         sentences = "".join(f"<li>{esc(s)}</li>" for s in rows["sentence"])
-        return HTML(f'<ol class="stat-briefing">{sentences}</ol>' + table(rows, {
-            "department": "Department", "measure": "Measure", "value": self.period.label,
-            "fiscal": self.fiscal.label, "variation": "Variation",
-            "assurance": "Assurance"}))
+        return HTML(f'<ol class="stat-briefing">{sentences}</ol><div class="stat-text-table">'
+                    + table(rows, {"department": "Department", "measure": "Measure",
+                                   "value": self.period.label, "fiscal": self.fiscal.label,
+                                   "variation": "Variation", "assurance": "Assurance"})
+                    + "</div>")
 
     def overdue_commitments(self):
         """Overdue commitments across departments, from the sources registered for it."""
