@@ -75,7 +75,24 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_CODES = ("Exit codes: 0 ok; 1 other error; 2 usage; 3 params; 4 source; 5 store missing or "
+              "busy; 6 outputs busy; 7 metric; 8 missing tool; 9 submission rejected; 10 a "
+              "notebook failed; 11 disk full; 12 stale data (nightly); 130/143 stopped by "
+              "Ctrl-C/SIGTERM. See docs/architecture.md, Exit codes.")
+
+
+class StatLibGroup(click.Group):
+    """Every command's ``--help`` ends with the exit codes (subgroups too)."""
+
+    group_class = type  # subgroups made with @group.group() are StatLibGroups
+
+    def add_command(self, cmd, name=None):
+        cmd.epilog = cmd.epilog or EXIT_CODES
+        super().add_command(cmd, name)
+
+
+@click.group(cls=StatLibGroup, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="STAT_LIB_HOME",
               default=".", show_default=True,
               help="Folder holding params/, data/ and outputs/ (env STAT_LIB_HOME).")
@@ -104,7 +121,9 @@ def _check_departments(params, departments) -> list[str] | None:
 def ingest(ctx: Context):
     """Load the configured sources into the store and print a quality summary."""
     from .ingest import ingest as run_ingest
-    report = run_ingest(ctx.params)
+    from .run.progress import log_to_stderr
+    with log_to_stderr():  # each step with its time, as the nightly's log has them
+        report = run_ingest(ctx.params)
     click.echo(report.summary())
 
 
@@ -181,8 +200,10 @@ def backup(ctx: Context, dest):
 @handles_errors
 def profiles():
     """List the built-in source profiles, the columns each expects, and the file formats."""
-    from .ingest import profiles, readers
+    from .ingest import permit_profiles, profiles, readers
     click.echo(profiles.describe())
+    click.echo("\nPermit sources (city.yaml `permits:` and `permit_stops:`):\n"
+               + permit_profiles.describe())
     click.echo("\n" + readers.describe())
 
 
@@ -350,3 +371,162 @@ def submissions_export(ctx: Context, out):
     from .run.submissions_cli import export
     for path in export(ctx.params, out):
         click.echo(f"wrote {path}")
+
+
+# --- sessions and commitments (records kinds sessions, commitments) ---------------------------
+
+@main.group()
+def sessions():
+    """Stat sessions: add, list, archive packets, follow-up memo, import/export minutes."""
+
+
+@sessions.command("add")
+@click.argument("date")
+@click.argument("departments", nargs=-1, required=True)
+@click.option("--title", default=None)
+@click.option("--notes", default=None)
+@pass_ctx
+@handles_errors
+def sessions_add(ctx: Context, date, departments, title, notes):
+    """Record a session held on DATE (2026-10-14) for one or more DEPARTMENTS."""
+    from .run.sessions_cli import add_session
+    click.echo(f"session {add_session(ctx.params, date, departments, title, notes)}")
+
+
+@sessions.command("list")
+@click.option("--department", default=None, metavar="SLUG")
+@pass_ctx
+@handles_errors
+def sessions_list(ctx: Context, department):
+    """Every session, oldest first, with its number of commitments."""
+    from .run.sessions_cli import sessions_text
+    click.echo(sessions_text(ctx.params, department))
+
+
+@sessions.command("archive")
+@click.argument("session")
+@click.option("--period", default=None, help="The packets' period (default: the month before).")
+@pass_ctx
+@handles_errors
+def sessions_archive(ctx: Context, session, period):
+    """Keep read-only copies of the packets shown at SESSION under sessions/SESSION/."""
+    from .run.sessions_cli import archive_packets
+    for path in archive_packets(ctx.params, session, period):
+        click.echo(f"archived {path}")
+
+
+@sessions.command("followup")
+@click.argument("session")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Default sessions/SESSION/followup.html.")
+@pass_ctx
+@handles_errors
+def sessions_followup(ctx: Context, session, out):
+    """Write the one-page follow-up memo of SESSION: commitments made, owners, due dates."""
+    from .run.sessions_cli import write_followup
+    click.echo(f"wrote {write_followup(ctx.params, session, out)}")
+
+
+@sessions.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--date-format", default=None, metavar="FMT",
+              help="Your dates' format, e.g. %d/%m/%Y (default ISO 2026-10-14).")
+@click.option("--by", default=None, help="Who recorded them.")
+@pass_ctx
+@handles_errors
+def sessions_import(ctx: Context, file, date_format, by):
+    """Store commitments from minutes (CSV or Excel), all or nothing."""
+    from .run.minutes import import_minutes
+    counts = import_minutes(ctx.params, file, date_format, by)
+    click.echo(f"{file}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@sessions.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default outputs/sessions/commitments.csv|.xlsx).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
+              show_default=True)
+@pass_ctx
+@handles_errors
+def sessions_export(ctx: Context, out, fmt):
+    """Write the commitments as minutes (spreadsheet-safe); xlsx adds history and sessions."""
+    from .run.minutes import export_minutes
+    out = out or ctx.params.outputs / "sessions" / f"commitments.{fmt}"
+    click.echo(f"wrote {export_minutes(ctx.params, out, fmt)}")
+
+
+@main.group()
+def commitments():
+    """Commitments made at sessions: add, update, close, list (every change kept)."""
+
+
+def _commitment_options(fn):
+    for opt in reversed([
+            click.option("--what", default=None), click.option("--owner", default=None),
+            click.option("--due", default=None, metavar="DATE", help="2026-11-30"),
+            click.option("--department", default=None, metavar="SLUG"),
+            click.option("--notes", default=None),
+            click.option("--metric", default=None, help="The metric it should move."),
+            click.option("--direction", type=click.Choice(["higher", "lower"]), default=None),
+            click.option("--target", type=float, default=None),
+            click.option("--by", default=None, help="Who recorded the change.")]):
+        fn = opt(fn)
+    return fn
+
+
+@commitments.command("add")
+@click.argument("session")
+@_commitment_options
+@pass_ctx
+@handles_errors
+def commitments_add(ctx: Context, session, due, by, **fields):
+    """Add a commitment made at SESSION (--what, --owner and --due are required)."""
+    from .run.sessions_cli import add_commitment, day_option
+    cid = add_commitment(ctx.params, session, by, due_on=day_option("--due", due), **fields)
+    click.echo(f"commitment {cid}")
+
+
+@commitments.command("update")
+@click.argument("commitment")
+@_commitment_options
+@click.option("--status", type=click.Choice(["open", "done", "dropped"]), default=None)
+@click.option("--closed-on", default=None, metavar="DATE")
+@pass_ctx
+@handles_errors
+def commitments_update(ctx: Context, commitment, due, by, closed_on, **fields):
+    """Change COMMITMENT (a new revision; the earlier ones are kept)."""
+    from .run.sessions_cli import day_option, update_commitment
+    rev = update_commitment(ctx.params, commitment, by, due_on=day_option("--due", due),
+                            closed_on=day_option("--closed-on", closed_on), **fields)
+    click.echo(f"{commitment}: revision {rev}")
+
+
+@commitments.command("close")
+@click.argument("commitment")
+@click.option("--done", "status", flag_value="done", help="It was delivered.")
+@click.option("--dropped", "status", flag_value="dropped", help="It was withdrawn.")
+@click.option("--on", "on", required=True, metavar="DATE", help="When (2026-11-03).")
+@click.option("--notes", default=None)
+@click.option("--by", default=None)
+@pass_ctx
+@handles_errors
+def commitments_close(ctx: Context, commitment, status, on, notes, by):
+    """Mark COMMITMENT done or dropped on a date."""
+    from .run.sessions_cli import close_commitment, day_option
+    if status is None:
+        raise UsageError("give --done or --dropped")
+    rev = close_commitment(ctx.params, commitment, status, day_option("--on", on), notes, by)
+    click.echo(f"{commitment}: {status} (revision {rev})")
+
+
+@commitments.command("list")
+@click.option("--department", default=None, metavar="SLUG")
+@click.option("--status", type=click.Choice(["open", "done", "dropped"]), default=None)
+@click.option("--history", "history_of", default=None, metavar="ID",
+              help="Every revision of one commitment.")
+@pass_ctx
+@handles_errors
+def commitments_list(ctx: Context, department, status, history_of):
+    """The commitments' current state (or one commitment's history)."""
+    from .run.sessions_cli import commitments_text
+    click.echo(commitments_text(ctx.params, department, status, history_of))

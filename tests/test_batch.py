@@ -226,6 +226,22 @@ def test_selected_departments_keep_the_other_entries(home, tmp_path):
         "sanitation": "failed", "street-lighting": "ok"}
 
 
+@pytest.mark.slow
+def test_a_one_department_rerun_keeps_every_link_and_renews_its_own_pdf(home, tmp_path):
+    needs_ci_tool(CHROMIUM, "chromium")
+    nbs = notebooks_dir(tmp_path)
+    out = home / "outputs" / "2026-10"
+    assert run_batch(home, nbs, pdf=True).ok
+    old_pdf = (out / "sanitation.pdf").stat().st_mtime_ns
+    result = run_batch(home, nbs, departments=["sanitation"], force=True)  # no --pdf asked
+    assert result.ok
+    assert (out / "sanitation.pdf").stat().st_mtime_ns > old_pdf, "no stale PDF left beside"
+    page = (out / "index.html").read_text()
+    for slug in ("sanitation", "street-lighting", "citywide"):
+        assert f'href="{slug}.html"' in page and f'href="{slug}.pdf"' in page, slug
+    assert "3 ready" in page and "skipped" not in page
+
+
 # --- safe outputs -----------------------------------------------------------------------------
 
 @given(old=st.binary(max_size=2000), new=st.binary(max_size=2000))
@@ -375,3 +391,18 @@ def test_ctrl_c_stops_workers_and_kernels_and_keeps_the_previous_packet(home, tm
     assert not (out / "sanitation.ipynb").exists() and not (out / "manifest.json").exists()
     with outputs_lock(home / "outputs"):  # the lock was released
         pass
+
+
+@pytest.mark.slow
+def test_executed_notebooks_are_signed_under_the_batch_users_secret(home, tmp_path, monkeypatch):
+    from nbformat.sign import NotebookNotary
+
+    from stat_lib.run.trust import is_trusted
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    assert run_batch(home, notebooks_dir(tmp_path)).ok
+    out = home / "outputs" / "2026-10"
+    for slug in ("sanitation", "street-lighting", "citywide"):
+        assert is_trusted(out / f"{slug}.ipynb"), slug  # JupyterLab shows its maps
+    (tmp_path / "someone-else").mkdir()
+    other = NotebookNotary(data_dir=str(tmp_path / "someone-else"))
+    assert not is_trusted(out / "sanitation.ipynb", other)  # only under the secret that signed

@@ -56,7 +56,7 @@ def test_briefing_names_known_departments(home):
     with pytest.raises(ParamsErrors) as err:
         load_params(home)
     assert "key 'briefing.metrics': unknown department 'sanitatoin'; expected one of " \
-           "beautification, information-technology," in str(err.value)
+           "beautification, building-and-safety," in str(err.value)
 
 
 def test_a_roundtable_groups_one_to_three_departments(home):
@@ -113,7 +113,8 @@ def test_briefing_packet_has_one_sentence_per_chosen_measure(sample_city, packet
     assert items == expected["sentence"].tolist()
     assert items[0].startswith("Bureau of Sanitation: Open and overdue at period end")
     assert "FY2027-to-date" in page  # LA's fiscal year starts in July
-    assert "Commitments are not tracked in this installation yet" in page
+    # the sample city's records store holds no commitment here: none is overdue
+    assert "No commitment is overdue." in page
 
 
 @pytest.mark.slow

@@ -50,3 +50,23 @@ def test_help_lists_the_commands():
     assert result.exit_code == 0
     for command in ("ingest", "run", "metrics", "profiles", "init", "validate", "nightly", "demo"):
         assert command in result.output
+
+
+def test_every_command_help_lists_its_options_and_the_exit_codes():
+    from stat_lib.cli import main as group
+
+    def commands(g, path=()):
+        for name, cmd in g.commands.items():
+            yield (*path, name), cmd
+            if hasattr(cmd, "commands"):
+                yield from commands(cmd, (*path, name))
+    seen = 0
+    for path, cmd in commands(group):
+        out = invoke(*path, "--help").output
+        assert "Exit codes: 0 ok" in out and "130/143" in out, path
+        for param in cmd.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--"):
+                    assert opt in out, (path, opt)
+        seen += 1
+    assert seen >= 12

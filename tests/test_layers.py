@@ -91,8 +91,8 @@ def test_every_dataset_kind_has_its_part_in_every_layer():
 def test_a_table_of_an_unknown_kind_is_refused():
     from stat_lib.core.errors import StatLibError
     from stat_lib.store.schema import Table, register_table
-    with pytest.raises(StatLibError, match="unknown dataset kind 'permits'"):
-        register_table(Table("permits", "permits", "id VARCHAR"))
+    with pytest.raises(StatLibError, match="unknown dataset kind 'telephony'"):
+        register_table(Table("telephony", "calls", "id VARCHAR"))
 
 
 # --- registries drive the choices ------------------------------------------------------------

@@ -32,9 +32,14 @@ def test_validate_reports_rows_that_would_be_rejected(tmp_path):
     # the example department claims 'Public Works'; the fixture's agencies are
     # 'Streets Department' (rows 1, 2) and 'License & Inspections' (row 3)
     problems = validate(home)
-    assert problems == ["philly.csv, row 1: source 'philly': 3 of the first 1000 rows would be "
-                        "rejected as unknown_department (department value not in any "
-                        "department's source_codes)"]
+    assert problems == [
+        "source 'philly': 3 of the first 1000 rows of each file have a department value in no "
+        "department's source_codes:\n"
+        '    "Streets Department": 2 rows in philly.csv\n'
+        '    "License & Inspections": 1 row in philly.csv\n'
+        "  Fix: add each value to the source_codes of the department that answers for it "
+        "(params/departments/<slug>.yaml), e.g. source_codes: "
+        '["Streets Department", "License & Inspections"]']
     dept = home / "params" / "departments" / "example.yaml"
     dept.write_text(dept.read_text().replace(
         "[Public Works]", "[Streets Department, License & Inspections]"))

@@ -185,17 +185,40 @@ def test_period_index_lists_runs_counts_and_links(tmp_path, params):
     assert "&#34;" not in page  # the inlined CSS is not HTML-escaped
     rows = re.findall(r"<tr class=\"stat-run-(\w+)\">(.*?)</tr>", page, re.S)
     names = [re.search(r"<th scope=\"row\">(.*?)</th>", r).group(1) for _, r in rows]
-    assert names == ["Bureau of Sanitation", "Bureau of Street Lighting",
-                     "Department of Water and Power"]
-    san = rows[0][1]
-    cells = re.findall(r'<td class="num[^"]*">(.*?)</td>', san)
-    assert cells == ["3", "1", "2", "1.05"]
+    # by concern: a failed run, then the most missed measures
+    assert names == ["Department of Water and Power", "Bureau of Sanitation",
+                     "Bureau of Street Lighting"]
+    san = rows[1][1]
+    cells = re.findall(r'<td class="(num[^"]*)">(.*?)</td>', san)
+    assert cells == [("num stat-met", '<span aria-hidden="true">✓ </span>3'),
+                     ("num stat-near", '<span aria-hidden="true">≈ </span>1'),
+                     ("num stat-missed", '<span aria-hidden="true">✗ </span>2'),
+                     ("num", "1.05")]
     assert 'href="sanitation.html"' in san and 'href="sanitation.pdf"' in san
-    assert re.findall(r'<td class="num[^"]*">(.*?)</td>', rows[1][1]) == ["–"] * 4
-    assert rows[2][0] == "failed"
-    assert 'href="water-and-power.failed.ipynb"' in rows[2][1]
-    assert EVIL not in page and "KeyError: &lt;script&gt;" in page
+    assert re.findall(r'<td class="num[^"]*">(.*?)</td>', rows[2][1]) == ["–"] * 4
+    assert rows[0][0] == "failed"
+    failed = rows[0][1]
+    assert "there is no earlier packet" in failed  # none on disk in this folder
+    analysts = failed.split('<details class="stat-analysts">')[1]
+    assert 'href="water-and-power.failed.ipynb"' in analysts  # for analysts, not leadership
+    assert EVIL not in page and "KeyError: &lt;script&gt;" in analysts
+    assert "CityScore: each measure with a target scores its value against the target" in page
     assert 'href="manifest.json"' in page and 'href="../index.html"' in page
+
+
+def test_a_failed_run_links_its_last_good_packet_and_zero_counts_are_plain(tmp_path, params):
+    (tmp_path / "water-and-power.html").write_text("last good")
+    entries = _entries()
+    entries[0].summary = {"met": 0, "near": 0, "missed": 0, "cityscore": 1.0}
+    page = index_pages.write_period_index(tmp_path, entries, params, {"period": "2026-01"}
+                                          ).read_text()
+    rows = dict((n, r) for n, r in re.findall(
+        r"<tr class=\"stat-run-\w+\">\s*<th scope=\"row\">(.*?)</th>(.*?)</tr>", page, re.S))
+    wp = rows["Department of Water and Power"]
+    assert 'href="water-and-power.html"' in wp.split("<details")[0]
+    assert "This packet is from the previous run; this run failed" in wp
+    san = re.findall(r'<td class="(num[^"]*)">(.*?)</td>', rows["Bureau of Sanitation"])
+    assert san[:3] == [("num", "0")] * 3  # nothing to see: no colour, no mark
 
 
 def test_root_index_lists_periods_newest_first(tmp_path):
@@ -257,3 +280,19 @@ def test_logo_is_inlined_from_params_and_a_missing_logo_names_the_file(home):
     params.city.branding.logo = "missing.png"
     with pytest.raises(StatLibError, match=r"missing\.png.*branding logo not found"):
         packets.cover(params)
+
+
+def test_the_first_output_of_a_kernel_carries_the_packet_css_for_jupyterlab():
+    import subprocess
+    import sys
+    code = ("from stat_lib.present.html import HTML, badge\n"
+            "a, b = HTML('<p>one</p>').data, HTML('<p>two</p>').data\n"
+            "print(a.count('class=\"stat-lab-style\"'), b.count('stat-lab-style'),"
+            " '.stat-tile' in a, '--stat-primary: #1f3b5c' in a)\n"
+            "print(badge('near'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "1 0 True True"  # once per kernel, with the tiles' rules and colours
+    # a pill states its status in words with a mark, dark text on the light yellow
+    assert out[1] == ('<span class="stat-badge" style="background:#f9a825;color:#1a1a1a">'
+                      '≈ near</span>')

@@ -194,3 +194,36 @@ def test_a_limit_printing_like_the_value_gets_one_more_digit():
     # 46.96 rounds to 47.0 as well: one digit more is not enough, two are
     assert p1.beside(46.96, 47, "count") == "46.96"
     assert p1.beside(0.8512, 0.851, "rate") == "85.12%"  # 85.1% beside 85.1%
+
+
+def test_commitments_overdue_and_delivered_come_from_the_records_store(home):
+    import datetime as dt
+
+    from stat_lib.params import load_params
+    from stat_lib.store import sessions as records
+    params = load_params(home)
+    sanitation = params.department("sanitation")
+    sid = records.add_session(params, "2026-09-15", ["sanitation"], "September session")
+    base = {"session_id": sid, "department": "sanitation", "status": "open",
+            "closed_on": None, "notes": None, "metric": None, "direction": None,
+            "target": None}
+    records.add_commitment(params, {**base, "what": "Clear the alley backlog",
+                                    "owner": "J. Ruiz", "due_on": "2026-10-10"})
+    records.add_commitment(params, {**base, "what": "Second truck on Route 9",
+                                    "owner": "A. Chen", "due_on": "2026-10-20",
+                                    "status": "done", "closed_on": "2026-10-18"})
+    empty = pd.DataFrame(columns=["metric", "flagged"])
+    inputs = p1.PageOneInputs(params, sanitation, OCT, empty, empty,
+                              as_of_day=dt.date(2026, 10, 31))
+    out = p1.page_one(inputs)
+    # due 10 October, open on the as-of day 31 October: 21 days overdue
+    assert [s.text for s in out["attention"]] == [
+        "Commitment overdue by 21 days: Clear the alley backlog (J. Ruiz, due 2026-10-10)."]
+    assert out["questions"] == [
+        "Clear the alley backlog (J. Ruiz) was due 2026-10-10 and is 21 days overdue: what is "
+        "the new date, and what stands in the way?"]
+    assert [s.text for s in out["going_well"]] == [
+        "Commitment delivered: Second truck on Route 9 (A. Chen, done 2026-10-18, on time)."]
+    # the briefing lists it under the department's name, counted to the same day
+    items = p1.briefing_items(params, OCT, dt.date(2026, 10, 31))
+    assert [(d, s.size) for d, s in items] == [(sanitation.name, 21.0)]

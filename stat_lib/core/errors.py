@@ -148,3 +148,8 @@ class SubmissionRejected(StatLibError):
 
     def _render(self) -> str:
         return self.message
+
+
+class MinutesRejected(SubmissionRejected):
+    """A sessions/commitments file (CSV or Excel minutes) has problems; nothing of it was
+    stored (``problems``: each names the row, the column, what was found and the fix)."""

@@ -47,5 +47,12 @@ def get_kind(name: str) -> DatasetKind:
 
 
 register_kind(DatasetKind("requests", "311 service requests (one row per request)", "source"))
+register_kind(DatasetKind("permits", "permit applications with their stop-clock intervals "
+                                     "(one row per permit; stops: any number per permit)",
+                          "source"))
 register_kind(DatasetKind("kpi_submissions", "KPI figures departments submit each period "
                           "(one row per department, period and KPI)", "records"))
+register_kind(DatasetKind("sessions", "Stat meetings held (one row per session of one or more "
+                          "departments)", "records"))
+register_kind(DatasetKind("commitments", "commitments made at a session (one row per change: "
+                          "the history of each commitment is kept)", "records"))

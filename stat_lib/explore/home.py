@@ -184,9 +184,11 @@ class Home:
     def scorecard(self, department: str, period) -> pd.DataFrame:
         """The packet's scorecard (:func:`stat_lib.metrics.scoring.department_scorecard`),
         with ``prior_display``, ``year_ago_display`` and ``target_display`` texts."""
+        from ..metrics.kpis import with_kpis
         prep = self.prepared(department, period)
-        card, _ = scoring.department_scorecard(prep, prep.department, self.period(period),
-                                               self.calendar)
+        p = self.period(period)
+        card, _ = scoring.department_scorecard(prep, prep.department, p, self.calendar)
+        card, _ = with_kpis(self.params, prep.department, p, prep, card)  # submitted KPIs
         for col in ("prior", "year_ago", "target"):
             card[f"{col}_display"] = [format_value(v, u) if v is not None and not pd.isna(v)
                                       else "n/a" for v, u in zip(card[col], card["unit"])]
@@ -202,6 +204,8 @@ class Home:
 
     def _standard_value(self, metric: str, department: str, period, slice_: dict):
         family, sid = metric.split(".", 1)
+        if family == "kpi":
+            return self._kpi_value(sid, department, period, slice_)
         if family not in STANDARD_METRICS:
             raise MetricError(f"unknown metric {metric!r}; per-standard figures are "
                               f"{', '.join(f'{f}.<standard id>' for f in STANDARD_METRICS)}")
@@ -210,6 +214,21 @@ class Home:
             raise UsageError(f"unknown standard {sid!r} in {department}; its standards: "
                              f"{', '.join(table.index) or 'none'}")
         value = table.loc[sid, family]
+        return None if value is None or pd.isna(value) else value
+
+    def _kpi_value(self, kpi: str, department: str, period, slice_: dict):
+        """A submitted KPI's figure for the period (the department's own, not sliceable)."""
+        from ..metrics.kpis import kpi_scorecard
+        if slice_:
+            raise UsageError(f"kpi.{kpi} is a figure the department submits: it has no "
+                             f"district, service or channel slices")
+        prep = self.prepared(department, period)
+        card = kpi_scorecard(self.params, prep.department, self.period(period), prep)
+        row = card[card["metric"] == f"kpi.{kpi}"]
+        if row.empty:
+            raise UsageError(f"unknown KPI {kpi!r} in {department}; its KPIs: "
+                             f"{', '.join(k.id for k in prep.department.kpis) or 'none'}")
+        value = row["value"].iloc[0]
         return None if value is None or pd.isna(value) else value
 
     def compare(self, department: str, period_a, period_b, *, metrics=None,

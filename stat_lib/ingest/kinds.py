@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.kinds import get_kind
-from . import requests
+from . import permits, requests
 
 
 @dataclass(frozen=True)
@@ -38,3 +38,6 @@ def register(part: KindIngest) -> KindIngest:
 
 register(KindIngest("requests", requests.prepare, requests.commit,
                     "311 exports through a profile (`stat-lib profiles`) or a columns: mapping"))
+register(KindIngest("permits", permits.prepare, permits.commit,
+                    "permit exports and clock-stop intervals through a permit profile "
+                    "(`permits`, `permit-stops`) or a columns: mapping"))

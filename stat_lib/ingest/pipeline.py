@@ -6,6 +6,11 @@ transaction, so a failed ingest leaves it exactly as it was (see :mod:`stat_lib.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
+import time
+
 from .. import store
 from ..core.errors import out_of_space
 from ..params.kinds import configured
@@ -13,6 +18,8 @@ from . import boundaries as bnd
 from .kinds import INGESTS
 from .report import IngestReport
 from .requests import preview  # noqa: F401  (onboarding's sample check)
+
+log = logging.getLogger("stat_lib.ingest")
 
 
 def ingest(params) -> IngestReport:
@@ -55,19 +62,42 @@ def _ingest(params, layers):
         try:
             # temp tables only: the store is untouched until the transaction below
             kinds = [k for k in INGESTS.values() if configured(params, k.kind)]
-            prepared = {k.kind: k.prepare(con, params, layers) for k in kinds}
+            _show_progress(con)
+            prepared = {}
+            for k in kinds:
+                with _step(f"reading and checking the {k.kind} sources"):
+                    prepared[k.kind] = k.prepare(con, params, layers)
             con.execute("BEGIN TRANSACTION")
             try:
-                store.ensure_schema(con, params)
-                reports = {k.kind: k.commit(con, params, layers, prepared[k.kind])
-                           for k in kinds}
-                con.execute("COMMIT")
+                with _step("writing the store (one transaction)"):
+                    store.ensure_schema(con, params)
+                    reports = {k.kind: k.commit(con, params, layers, prepared[k.kind])
+                               for k in kinds}
+                    con.execute("COMMIT")
             except BaseException:
                 _quietly(con, "ROLLBACK")  # a failed write may have ended it already
                 raise
         finally:
             _quietly(con, "RESET preserve_insertion_order")
-    return reports["requests"]  # the one source kind today; IngestReport grows with the next
+    report = reports["requests"]
+    report.kinds = {k: r for k, r in reports.items() if k != "requests"}  # e.g. permits
+    return report
+
+
+@contextlib.contextmanager
+def _step(what: str):
+    """One log line when a step starts and one with its time when it ends (plain lines in
+    logs; the CLI shows them on the terminal)."""
+    log.info("ingest: %s ...", what)
+    t0 = time.monotonic()
+    yield
+    log.info("ingest: %s done in %.1f s", what, time.monotonic() - t0)
+
+
+def _show_progress(con) -> None:
+    """On a terminal, DuckDB's own progress bar for long reads (a big file) and writes."""
+    if sys.stderr.isatty():
+        con.execute("SET enable_progress_bar = true")
 
 
 def _quietly(con, sql: str) -> None:

@@ -59,6 +59,8 @@ class Profile:
     xy_crs: str = "EPSG:4326"
     filter: str | None = None
     required: tuple = REQUIRED
+    coalesce: dict = field(default_factory=dict)  # field -> columns, first non-empty value wins
+    end_columns: dict = field(default_factory=dict)  # status -> its end-time column
 
     def match(self, available: list[str]) -> dict[str, str]:
         """Canonical field -> the source column holding it, among ``available``."""
@@ -72,6 +74,12 @@ class Profile:
                     found[canon] = by_norm[norm(cand)]
                     break
         return found
+
+    def coalesced(self, available: list[str]) -> dict[str, list[str]]:
+        """Field -> the ``available`` columns of its ``coalesce`` list, in order."""
+        by_norm = {norm(c): c for c in reversed(available)}
+        return {f: [by_norm[norm(c)] for c in cols if norm(c) in by_norm]
+                for f, cols in self.coalesce.items()}
 
     def missing(self, available: list[str]) -> list[str]:
         """Required canonical fields no available column provides."""
@@ -147,28 +155,37 @@ register(Profile(
 ))
 
 
-def get(name: str) -> Profile:
-    """The registered profile ``name``; unknown -> ``SourceError`` listing the known ones."""
-    if name not in PROFILES:
+def get(name: str, registry: dict | None = None) -> Profile:
+    """The registered profile ``name``; unknown -> ``SourceError`` listing the known ones.
+
+    ``registry``: another kind's profiles (default :data:`PROFILES`, the 311 shapes)."""
+    registry = PROFILES if registry is None else registry
+    if name not in registry:
         raise SourceError(f"unknown profile {name!r}; expected one of "
-                          f"{', '.join(sorted(PROFILES))} (or a 'columns:' mapping)",
+                          f"{', '.join(sorted(registry))} (or a 'columns:' mapping)",
                           key="sources[].profile")
-    return PROFILES[name]
+    return registry[name]
 
 
-def resolve(source) -> Profile:
-    """The profile a ``params.Source`` reads with: its profile overlaid by its ``columns:``."""
-    base = get(source.profile) if source.profile else Profile("custom", "columns: mapping",
-                                                              status_map={})
+def resolve(source, registry: dict | None = None, required: tuple = REQUIRED) -> Profile:
+    """The profile a ``params.Source`` reads with: its profile overlaid by its ``columns:``.
+
+    ``registry`` and ``required``: another kind's profiles and required fields (permits)."""
+    base = get(source.profile, registry) if source.profile else Profile(
+        "custom", "columns: mapping", status_map={}, required=required)
     mapping = source.columns
     if mapping is None:
         return base
     columns = dict(base.columns)
-    columns.update({k: (v,) for k, v in mapping.rename.items()})
+    columns.update({k: (v,) if isinstance(v, str) else tuple(v)
+                    for k, v in mapping.rename.items()})
     if mapping.department_column:
         columns["department"] = (mapping.department_column,)
     changes = {"columns": columns, "name": f"{base.name}+columns" if source.profile else
-               "custom"}
+               "custom", "coalesce": {k: tuple(v) for k, v in mapping.rename.items()
+                                      if not isinstance(v, str)}}
+    if mapping.end_at:
+        changes["end_columns"] = dict(mapping.end_at)
     if mapping.coordinates:
         changes.update(_coordinates(mapping.coordinates, columns))
     if mapping.date_format:

@@ -11,9 +11,17 @@ REASONS = {
     "implausible_requested_at": "creation date before the source's earliest_date (default "
                                 "1995-01-01) or more than a day after the ingest",
     "unknown_department": "department value not in any department's source_codes",
-    "closed_before_created": "closed more than a day before it was created",
     "duplicate": "an older version of a request id that appears again",
     "malformed_line": "CSV line with the wrong number of fields (raw: the line's text)",
+}
+
+#: quality flags of kept rows whose meaning a city must read beside the count
+FLAGS = {
+    "bad_closed_at": "close date unreadable, implausible, a placeholder or more than a day "
+                     "before creation: blanked",
+    "cancelled_undated": "cancelled with no close date: ended by the source's "
+                         "cancelled_without_date",
+    "open_with_closed_at": "status open but a close date: the status wins, still open",
 }
 
 
@@ -30,7 +38,8 @@ class SourceReport:
     loaded: int = 0
     rejected: dict = field(default_factory=dict)   # reason -> rows
     quality: dict = field(default_factory=dict)    # flag -> rows kept with it
-    districts: dict = field(default_factory=dict)  # layer -> {spatial, source_column, unassigned}
+    districts: dict = field(default_factory=dict)  # layer -> {spatial, source_column, ...}
+    unmatched: dict = field(default_factory=dict)  # layer -> {fallback value: rows}, no key
 
     @property
     def rows_rejected(self) -> int:
@@ -48,6 +57,7 @@ class IngestReport:
     unchanged: int = 0
     stale: int = 0
     total_in_store: int = 0
+    kinds: dict = field(default_factory=dict)  # other source kinds' reports (e.g. permits)
 
     @property
     def rows_read(self) -> int:
@@ -72,13 +82,26 @@ class IngestReport:
             for reason, n in sorted(s.rejected.items()):
                 out.append(f"    rejected {reason}: {n:,} ({REASONS.get(reason, reason)})")
             for flag, n in sorted(s.quality.items()):
-                out.append(f"    kept with flag {flag}: {n:,}")
+                said = f" ({FLAGS[flag]})" if flag in FLAGS else ""
+                out.append(f"    kept with flag {flag}: {n:,}{said}")
             for layer, counts in s.districts.items():
-                parts = ", ".join(f"{k} {v:,}" for k, v in counts.items())
-                out.append(f"    district_{layer}: {parts}")
+                if counts:
+                    out.append(f"    district_{layer}: "
+                               + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            out += [_unmatched_line(layer, values) for layer, values in s.unmatched.items()]
         out.append(f"  store: {self.inserted:,} new, {self.updated:,} updated, "
                    f"{self.unchanged:,} unchanged, {self.stale:,} older than stored; "
                    f"{self.total_in_store:,} requests in the store.")
-        return "\n".join(out)
+        out += [r.summary() for r in self.kinds.values()]
+        return "\n".join(line for line in out if line.strip())
+
+
+def _unmatched_line(layer: str, values: dict) -> str:
+    """Fallback district values that match no key of the layer, most rows first."""
+    import json
+    shown = ", ".join(f"{json.dumps(v)} {n:,}" for v, n in list(values.items())[:10])
+    more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+    return (f"    district_{layer} values matching no key (rows left unassigned): {shown}{more}; "
+            f"fix: map each to a key with source_values on the '{layer}' boundary in city.yaml")
 
 

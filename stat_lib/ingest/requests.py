@@ -27,6 +27,7 @@ from .. import store
 from ..core.errors import SourceError
 from ..core.text import slugify
 from . import boundaries as bnd
+from . import codes, crs_check, date_check
 from . import profiles
 from . import readers as sources
 from .report import IngestReport, SourceReport
@@ -49,6 +50,8 @@ def prepare(con, params, layers) -> tuple[list, list]:
     _mark_duplicates(con)
     _collect_rejects(con, raws)
     _geo(con, layers)
+    crs_check.refuse_wrong_crs(con, params, layers)
+    _district_lookups(con, params, layers)
     _service_codes(con, params)
     return reports, raws
 
@@ -84,6 +87,9 @@ def _wanted(profile, source, params):
                 f"them with 'columns: {{rename: {{field: column}}}}' on the source in city.yaml, "
                 f"or choose the right profile (`stat-lib profiles`)", path=source.path)
         used = set(profile.match(columns).values())
+        used |= {c for cols in profile.coalesced(columns).values() for c in cols}
+        ends = {profiles.norm(c) for c in profile.end_columns.values()}
+        used |= {c for c in columns if profiles.norm(c) in ends}
         used |= {c for c in columns if profiles.norm(c) in {profiles.norm(s) for s in src_cols}}
         return [c for c in columns if c in used] or list(columns)
     return pick
@@ -129,6 +135,32 @@ def _timestamp(value: str, dtype: str, tz: str, formats) -> str:
             f"try_cast({value} AS TIMESTAMP))) END")
 
 
+def _coalesce(columns) -> str:
+    """The first non-empty text of ``columns`` (a ``columns.rename`` list), as text."""
+    return f"coalesce({', '.join(map(_text, columns))})" if columns else "NULL::VARCHAR"
+
+
+def _as_text(field: str, profile) -> bool:
+    """A date field read as text whatever its type: coalesced or taken per status."""
+    return field in profile.coalesce or (field == "closed_at" and bool(profile.end_columns))
+
+
+def _end_by_status(profile, here: dict, columns, found: dict) -> dict:
+    """``closed_at`` from a status's own end column first (``columns.end_at``), for the rows
+    whose status value maps to that status."""
+    status = found.get("status")
+    if not profile.end_columns or not status or status not in columns:
+        return {}
+    present = {profiles.norm(c): c for c in reversed(list(columns))}
+    expr = here["closed_at"]
+    for st, col in profile.end_columns.items():
+        raws = [k for k, v in profile.status_map.items() if v == st]
+        if profiles.norm(col) in present and raws:
+            expr = (f"CASE WHEN lower({_text(status)}) IN ({', '.join(map(_lit, raws))}) THEN "
+                    f"coalesce({_text(present[profiles.norm(col)])}, {expr}) ELSE {expr} END")
+    return {"closed_at": expr}
+
+
 def _typed_date(dtype: str) -> bool:
     return dtype.upper().startswith(("TIMESTAMP", "DATE"))
 
@@ -144,28 +176,44 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     found.update({f"src_{b.layer}": _source_column(b, raw.columns)
                   for b in params.city.boundaries})
     clean = {f: (_q(col) if f in DATE_FIELDS and _typed_date(raw.columns.get(col, ""))
-                 else _text(col)) for f, col in found.items() if col}
+                 and not _as_text(f, profile) else _text(col)) for f, col in found.items() if col}
+    if profile.end_columns:
+        clean.setdefault("closed_at", "NULL::VARCHAR")
+    merged = {f: cols for f, cols in profile.coalesced(list(raw.columns)).items() if cols}
+    clean.update({f: _coalesce(cols) for f, cols in merged.items()})
     where = [f"({profile.filter})"] if profile.filter else []
     where += [f"__row <= {int(limit)}"] if limit is not None else []
-    reason = _reason(_earliest(source, profile.timezone or params.city.timezone))
+    tz = profile.timezone or params.city.timezone
+    reason = _reason(_earliest(source, tz), _placeholders("p.requested_at", source, tz))
+    match = source.department_match
+    depts = "dept_map" if match is None else codes.department_map(con, source, raw.name,
+                                                                     index)
     for rf in raw.files:
         report.rows_read += rf.rows
         # files of one glob may differ in optional columns: read each by name
-        here = {f: e if found[f] in rf.columns or not rf.columns else "NULL::VARCHAR"
+        here = {f: e if found.get(f) in rf.columns or not rf.columns else "NULL::VARCHAR"
                 for f, e in clean.items()}
+        here.update({f: _coalesce([c for c in cols if c in rf.columns or not rf.columns])
+                     for f, cols in merged.items()})
+        here.update(_end_by_status(profile, here, rf.columns or raw.columns, found))
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in here.items()])
-        sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}), "
-               f"{_bad_dates()}, d.slug AS department, {reason} AS reason FROM (SELECT "
+        sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}, "
+               f"closed_at), {_EARLY_CLOSE} AS closed_at, {_bad_dates()}, "
+               f"d.slug AS department, {reason} AS reason FROM (SELECT "
                f"{_canonical(params, profile, source, raw, found, clean)} FROM (SELECT {first} "
                f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
-               f"LEFT JOIN dept_map d ON p.dept_raw = d.code")
+               f"LEFT JOIN {depts} d ON {codes.department_key('p.dept_raw', match)} = d.code")
         try:
             con.execute(sql)
         except Exception as exc:
             raise SourceError(f"cannot apply the source's mapping/filter: "
                               f"{str(exc).splitlines()[0]}", path=rf.label) from None
+    if source.columns is not None and source.columns.date_format:
+        date_check.refuse_unparsed(con, index, raw.name, profile, raw,
+                                   {f: c for f, c in found.items() if f not in merged},
+                                   DATE_FIELDS)
     if limit is None:  # rows neither staged nor malformed were filtered out
         staged = con.execute("SELECT count(*) FROM classified WHERE source_index = ?",
                              [index]).fetchall()[0][0]
@@ -177,10 +225,18 @@ def _earliest(source, tz: str) -> str:
     return f"timezone({_lit(tz)}, DATE '{source.earliest_date.isoformat()}'::TIMESTAMP)"
 
 
-def _plausible(value: str, earliest: str) -> str:
-    """``value`` when it lies in [earliest, ingest time + 1 day], else NULL."""
+def _plausible(value: str, earliest: str, placeholders: str = "") -> str:
+    """``value`` when it lies in [earliest, ingest time + 1 day] and is no placeholder."""
     return (f"CASE WHEN {value} >= {earliest} AND {value} <= current_timestamp + INTERVAL 1 "
-            f"DAY THEN {value} END")
+            f"DAY{placeholders} THEN {value} END")
+
+
+def _placeholders(value: str, source, tz: str) -> str:
+    """`` AND <local date of value> NOT IN (the source's placeholder_dates)`` (or nothing)."""
+    if not source.placeholder_dates:
+        return ""
+    days = ", ".join(f"DATE '{d.isoformat()}'" for d in source.placeholder_dates)
+    return f" AND CAST(timezone({_lit(tz)}, {value}) AS DATE) NOT IN ({days})"
 
 
 def _canonical(params, profile, source, raw, found, clean) -> str:
@@ -196,11 +252,13 @@ def _canonical(params, profile, source, raw, found, clean) -> str:
     cols.update(dept_raw=v("department"), status_raw=v("status"),
                 requested_text=v("requested_at"))
     for f in DATE_FIELDS:  # parsed once; the text is kept to flag unreadable values
-        dtype = raw.columns.get(found.get(f), "")
+        dtype = "" if _as_text(f, profile) else raw.columns.get(found.get(f), "")
         parsed = _timestamp(v(f), dtype, tz, profile.date_formats) if f in clean else \
             "NULL::TIMESTAMPTZ"
         # an implausible creation date rejects the row (reason); any other is blanked + flagged
-        cols[f] = parsed if f == "requested_at" else _plausible(parsed, earliest)
+        # (a placeholder creation date is in _reason's window test too)
+        cols[f] = parsed if f == "requested_at" else \
+            _plausible(parsed, earliest, _placeholders(parsed, source, tz))
         cols[f"text_{f}"] = f"CAST({v(f)} AS VARCHAR)" if f in clean else "NULL::VARCHAR"
     cols.update({f"{f}_in": f"try_cast({v(f)} AS DOUBLE)" for f in COORD_FIELDS})
     cols["crs"] = _lit(profile.xy_crs)
@@ -214,20 +272,25 @@ def _canonical(params, profile, source, raw, found, clean) -> str:
 _TEXT_DATES = [f"text_{f}" for f in DATE_FIELDS]
 
 
-def _reason(earliest: str) -> str:
+def _reason(earliest: str, placeholders: str) -> str:
     """The reject reason of a classified row (NULL: loadable)."""
     return f"""CASE WHEN p.request_id IS NULL THEN 'missing_request_id'
     WHEN p.requested_text IS NULL THEN 'missing_requested_at'
     WHEN p.requested_at IS NULL THEN 'bad_requested_at'
     WHEN p.requested_at < {earliest} OR p.requested_at > current_timestamp + INTERVAL 1 DAY
-      THEN 'implausible_requested_at'
-    WHEN d.slug IS NULL THEN 'unknown_department'
-    WHEN p.closed_at < p.requested_at - INTERVAL 1 DAY THEN 'closed_before_created' END"""
+      OR NOT (true{placeholders}) THEN 'implausible_requested_at'
+    WHEN d.slug IS NULL THEN 'unknown_department' END"""
+
+
+# closed more than a day before created: a placeholder; the request is kept, the date blanked
+_EARLY = "p.closed_at < p.requested_at - INTERVAL 1 DAY"
+_EARLY_CLOSE = f"CASE WHEN {_EARLY} THEN NULL ELSE p.closed_at END"
 
 
 def _bad_dates() -> str:
-    """``bad_<field>``: an optional date has text that does not parse."""
-    return ", ".join(f"(p.text_{f} IS NOT NULL AND p.{f} IS NULL) AS bad_{f}"
+    """``bad_<field>``: an optional date has text that does not parse or is implausible."""
+    return ", ".join(f"(p.text_{f} IS NOT NULL AND (p.{f} IS NULL"
+                     f"{' OR ' + _EARLY if f == 'closed_at' else ''})) AS bad_{f}"
                      for f in DATE_FIELDS[1:])
 
 
@@ -304,8 +367,6 @@ def _collect_rejects(con, raws) -> None:
                       || ': before the source''s earliest_date or after the ingest time'
                     WHEN 'unknown_department' THEN 'department value '
                       || coalesce(c.dept_raw, 'empty')
-                    WHEN 'closed_before_created' THEN 'closed ' || c.closed_at::VARCHAR
-                      || ' < created ' || c.requested_at::VARCHAR
                     WHEN 'duplicate' THEN l.detail END,
                   to_json(t)::VARCHAR, c.department
                 FROM classified c JOIN {rf.table} t ON t.rowid = c.raw_rowid
@@ -353,6 +414,11 @@ def _geo(con, layers) -> None:
                 f"g.x_in, g.y_in, g.lat, g.lon, CASE g.flag {flags} END AS geo_flag{keys} "
                 f"FROM geo_arrow g{joins}")
     con.unregister("geo_arrow")
+
+
+def _district_lookups(con, params, layers) -> None:
+    for b in params.city.boundaries:
+        codes.district_lookup(con, b, layers[b.layer]["key"] if b.layer in layers else [])
 
 
 def _column(table, name: str) -> np.ndarray:
@@ -428,25 +494,42 @@ _QUALITY = f"""NULLIF(concat_ws(',',
     CASE WHEN r.bad_closed_at THEN 'bad_closed_at' END,
     CASE WHEN r.bad_due_at THEN 'bad_due_at' END,
     CASE WHEN r.bad_updated_at THEN 'bad_updated_at' END,
+    CASE WHEN r.closed_at IS NULL AND sm.status = 'cancelled' THEN 'cancelled_undated' END,
     CASE WHEN r.closed_at < r.requested_at THEN 'closed_before_created' END,
     CASE WHEN g.geo_flag = 'latlon_swapped' THEN 'latlon_swapped' END,
     CASE WHEN g.crs IS NULL OR g.geo_flag = 'no_coordinates' THEN 'no_coordinates' END,
+    CASE WHEN sm.status = 'open' AND r.closed_at IS NOT NULL THEN 'open_with_closed_at' END,
     CASE WHEN g.geo_flag = 'outside_boundaries' THEN 'outside_boundaries' END,
     CASE WHEN sm.status IS NULL AND r.status_raw IS NOT NULL THEN 'status_unmapped' END,
     CASE WHEN length(r.address) > {MAX_TEXT} OR length(r.service_name) > {MAX_TEXT}
          THEN 'truncated' END), '')"""  # flags in text order, as the store has always had
 
 
+def _cancel_end(params) -> str:
+    """Where a cancelled request with no close date ends: its source's
+    ``cancelled_without_date`` (updated_at, else requested_at; or requested_at)."""
+    whens = " ".join(
+        f"WHEN {i} THEN " + ("greatest(r.requested_at, coalesce(r.updated_at, r.requested_at))"
+                             if s.cancelled_without_date == "updated_at" else "r.requested_at")
+        for i, s in enumerate(params.city.sources))
+    return f"CASE r.source_index {whens} END"
+
+
 def _build_incoming(con, params) -> None:
     """The loadable rows in canonical shape with districts, flags, a row hash and the upsert
     action against the store (insert, update, unchanged, stale)."""
     dcols = []
-    for b in params.city.boundaries:
-        dcols.append(f"coalesce(g.d_{b.layer}, r.src_{b.layer}, 'unassigned') "
-                     f"AS district_{b.layer}")
-        dcols.append(f"CASE WHEN g.d_{b.layer} IS NOT NULL THEN 'spatial' WHEN "
-                     f"r.src_{b.layer} IS NOT NULL THEN 'source_column' ELSE 'unassigned' END "
-                     f"AS how_{b.layer}")
+    joins = ""
+    for b in params.city.boundaries:  # a fallback value matching no key: unassigned, listed
+        n, m = b.layer, f"m_{b.layer}"
+        dcols.append(f"coalesce(g.d_{n}, {m}.key, 'unassigned') AS district_{n}")
+        dcols.append(f"CASE WHEN g.d_{n} IS NOT NULL THEN 'spatial' WHEN {m}.key IS NOT NULL "
+                     f"THEN 'source_column' WHEN r.src_{n} IS NOT NULL THEN 'unmatched' "
+                     f"ELSE 'unassigned' END AS how_{n}")
+        dcols.append(f"CASE WHEN g.d_{n} IS NULL AND {m}.key IS NULL THEN r.src_{n} END "
+                     f"AS unmatched_{n}")
+        joins += (f" LEFT JOIN dmatch_{n} {m} ON {m}.k = "
+                  f"{codes.district_key(f'r.src_{n}')}")
     hashed = [c for c in store.CANONICAL if c not in ("source_file", "source_row")]
     hashed += store.district_columns(params) + ["quality"]
     con.execute(f"""
@@ -462,8 +545,9 @@ def _build_incoming(con, params) -> None:
             r.department, coalesce(sm.status, CASE WHEN r.closed_at IS NOT NULL THEN 'closed'
                                                   ELSE 'open' END) AS status,
             r.status_raw, r.requested_at, r.updated_at,
-            CASE WHEN r.closed_at < r.requested_at THEN r.requested_at ELSE r.closed_at END
-              AS closed_at,
+            CASE WHEN r.closed_at < r.requested_at THEN r.requested_at
+                 WHEN r.closed_at IS NULL AND sm.status = 'cancelled' THEN {_cancel_end(params)}
+                 ELSE r.closed_at END AS closed_at,
             r.due_at, left(r.address, {MAX_TEXT}) AS address, g.lat, g.lon, r.channel,
             r.source_file, r.source_row, r.source_index, {''.join(c + ', ' for c in dcols)}
             {_QUALITY} AS quality
@@ -474,7 +558,7 @@ def _build_incoming(con, params) -> None:
           LEFT JOIN svc sv ON sv.department = r.department
             AND sv.service_name IS NOT DISTINCT FROM r.service_name
           LEFT JOIN status_map sm ON sm.source_index = r.source_index
-            AND sm.raw = lower(r.status_raw)
+            AND sm.raw = lower(r.status_raw){joins}
           WHERE r.reason IS NULL) x) n
         LEFT JOIN requests s ON s.request_id = n.request_id""")
 
@@ -497,10 +581,15 @@ def _tally(con, params, report: IngestReport) -> None:
                               ).fetchall())
     how = {b.layer: per_source(f"SELECT source_index, how_{b.layer}, count(*) FROM incoming "
                                f"GROUP BY ALL ORDER BY ALL") for b in params.city.boundaries}
+    unmatched = {b.layer: per_source(
+        f"SELECT source_index, unmatched_{b.layer}, count(*) FROM incoming WHERE "
+        f"unmatched_{b.layer} IS NOT NULL GROUP BY ALL ORDER BY 3 DESC, 2")
+        for b in params.city.boundaries}
     for i, s in enumerate(report.sources):
         s.rejected, s.quality = rejected.get(i, {}), quality.get(i, {})
         s.loaded = loaded.get(i, 0)
         s.districts = {layer: counts.get(i, {}) for layer, counts in how.items()}
+        s.unmatched = {layer: v[i] for layer, v in unmatched.items() if v.get(i)}
 
 
 def _write_rejects(con, raws) -> None:
@@ -555,7 +644,7 @@ def _log_ingests(con, raws) -> None:
 
 # -- onboarding: a sample of one source, no store ---------------------------------------------
 
-def preview(con, params, source, rows: int) -> list[tuple]:
+def preview(con, params, source, rows: int, layers=None) -> list[tuple]:
     """Classify the first ``rows`` data rows of one source without touching any store.
 
     Parameters
@@ -566,6 +655,10 @@ def preview(con, params, source, rows: int) -> list[tuple]:
     source : params.Source
     rows : int
         How many data rows to look at.
+    layers : dict, optional
+        Boundary layers (``boundaries.read_layers``): the sample's points are placed in them
+        (table ``geo``, for ``crs_check.counts``) and district lookups are built
+        (``codes.unmatched_districts``).
 
     Returns
     -------
@@ -578,6 +671,9 @@ def preview(con, params, source, rows: int) -> list[tuple]:
     con.execute(_classified_ddl(params))
     raw = sources.read(con, source, params, "raw0", _wanted(profile, source, params))
     _stage(con, params, 0, source, profile, raw, limit=rows)
+    if layers is not None:
+        _geo(con, layers)
+        _district_lookups(con, params, layers)
     bad = " UNION ALL ".join(f"SELECT 'malformed_line', {_lit(rf.label)}, source_row FROM "
                              f"{rf.bad_table} WHERE source_row <= {int(rows)}"
                              for rf in raw.files if rf.bad_table)

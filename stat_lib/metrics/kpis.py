@@ -240,3 +240,13 @@ def _review(frame: pd.DataFrame, kpi: str) -> str:
         return ""
     comment = _cell(frame, kpi, "review_comment")
     return f"{state}: {comment}" if comment else str(state)
+
+
+def with_kpis(params, department, period: Period, prep, card: pd.DataFrame):
+    """``(card, kpi_card)``: the 311 scorecard plus the department's submitted KPIs, labelled
+    "(submitted)" (none for a period to date), and the KPI scorecard itself."""
+    kpi_card = kpi_scorecard(params, department, period, prep)
+    if period.is_to_date or kpi_card.empty:
+        return card, kpi_card
+    rows = kpi_card.assign(label=kpi_card["label"] + " (submitted)")
+    return pd.concat([card, rows[card.columns]], ignore_index=True), kpi_card

@@ -17,6 +17,7 @@ with the numbers filled in.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -54,7 +55,8 @@ class Signal:
 class PageOneInputs:
     """What the sources read: the department's scorecard (``scoring.department_scorecard``
     plus KPI rows), its ranked "what moved" rows (``moved.what_moved``) and the KPI
-    submission status of the period (``kpis.submission_status``, None when no KPI is due)."""
+    submission status of the period (``kpis.submission_status``, None when no KPI is due)
+    and the data's as-of day (``commitments.as_of_day``)."""
 
     params: object
     department: object
@@ -62,6 +64,7 @@ class PageOneInputs:
     card: pd.DataFrame
     moved: pd.DataFrame
     submissions: pd.DataFrame | None = None
+    as_of_day: dt.date | None = None  # the data's as-of day (commitments count to it)
 
 
 Source = Callable[[PageOneInputs], list[Signal]]
@@ -90,7 +93,8 @@ def unregister_source(name: str) -> None:
         BRIEFING_SOURCES.remove(name)
 
 
-def briefing_items(params, period: Period) -> list[tuple[str, Signal]] | None:
+def briefing_items(params, period: Period,
+                   as_of_day: dt.date | None = None) -> list[tuple[str, Signal]] | None:
     """``(department name, item)`` of every briefing source's "needs attention" items across
     departments, worst first; None when no source is registered for the briefing."""
     if not BRIEFING_SOURCES:
@@ -98,7 +102,7 @@ def briefing_items(params, period: Period) -> list[tuple[str, Signal]] | None:
     empty = pd.DataFrame(columns=["metric", "flagged"])
     out = []
     for slug, dept in sorted(params.departments.items()):
-        inputs = PageOneInputs(params, dept, period, empty, empty)
+        inputs = PageOneInputs(params, dept, period, empty, empty, as_of_day=as_of_day)
         out += [(dept.name, s) for name in BRIEFING_SOURCES
                 for s in PAGE_ONE_SOURCES[name](inputs) if s.section == ATTENTION]
     return sorted(out, key=lambda pair: (pair[1].tier, -pair[1].size))

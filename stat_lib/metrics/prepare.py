@@ -4,7 +4,8 @@
   cancelled one (a closed one with no ``closed_at`` also falls back to ``updated_at`` and is counted
   in ``undated_closures``); open requests have none.
 - **due time**: ``due_at`` from the source when present, else the service's SLA from params
-  (:mod:`stat_lib.core.business_calendar` conventions); no ``due_at`` and no SLA: *no SLA*.
+  (:mod:`stat_lib.core.business_calendar` conventions), else the department's ``default_sla``;
+  no ``due_at`` and no SLA: *no SLA*.
 - **duplicates**: ``status_raw`` mentioning "duplicate" or a ``duplicate`` quality flag.
 - **negative duration**: ended before created (or flagged ``closed_before_created`` by ingest,
   which keeps such rows with ``closed_at`` set to ``requested_at``).
@@ -162,7 +163,7 @@ def sla_table(requests: pd.DataFrame, department: Department) -> pd.DataFrame:
     for pair in pairs:
         c, n = (codes[pair // len(names)] + "\x1f" + names[pair % len(names)]).split("\x1f", 1)
         svc = department.service(c) or department.service(n)
-        slas.append(svc.sla if svc else None)
+        slas.append(department.sla_of(svc))
     amount = np.array([x.amount if x else np.nan for x in slas] + [np.nan])
     unit = np.array([x.unit if x else None for x in slas] + [None], dtype=object)
     return pd.DataFrame({"amount": amount[index], "unit": unit[index]}, index=requests.index)

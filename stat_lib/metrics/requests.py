@@ -234,6 +234,7 @@ def by_district(prep: Prepared, period: Period, layer: str) -> pd.DataFrame:
 def combine_districts(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Several departments' :func:`by_district` tables summed per district key; ``value`` is
     the combined on-time rate (summed numerators / summed denominators; NaN when none)."""
+    parts = [p for p in parts if len(p)] or parts[:1]  # an empty part's columns are objects
     total = pd.concat(parts).groupby("key", as_index=False).sum(numeric_only=True)
     total["value"] = (total["on_time_met"] / total["count"]).where(total["count"] > 0)
     return total
@@ -294,10 +295,18 @@ def on_time_by_service(requests, department: Department, period: Period,
         rows_of = index == position.get(code, -2)
         svc = department.service(code)
         w = prep.window(period, {k: v[rows_of] for k, v in prep.arrays.items()})
-        rows.append({"service_code": code, "service_name": svc.name if svc else code,
-                     "sla": str(svc.sla) if svc and svc.sla else "no SLA",
+        sla = department.sla_of(svc)
+        rows.append({"service_code": code, "service_name": svc.name if svc else
+                     _source_name(df["service_name"][rows_of], code),
+                     "sla": str(sla) if sla else "no SLA",
                      **{k: w.value(k) for k in SERVICE_COLUMNS}})
     return pd.DataFrame(rows)
+
+
+def _source_name(names: pd.Series, code: str) -> str:
+    """A service missing from params is shown by the source's own name (its most common)."""
+    names = names.dropna()
+    return str(names.mode().iloc[0]) if len(names) else code
 
 
 SLA_BUCKETS = ("within SLA", "1-2x SLA", "over 2x SLA", "no SLA")

@@ -65,7 +65,7 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
     as_of = as_of if as_of is not None else data_as_of(requests)  # one for all
     return _with_kpis(params, period, slugs,
                       _tidy(_prepare_all(params, slugs, requests, calendar, as_of), period,
-                            calendar))
+                            calendar, params))
 
 
 def _with_kpis(params, period: Period, slugs, table: pd.DataFrame) -> pd.DataFrame:
@@ -77,11 +77,33 @@ def _with_kpis(params, period: Period, slugs, table: pd.DataFrame) -> pd.DataFra
     return pd.concat([table, kpis], ignore_index=True) if len(table) else kpis
 
 
-def _tidy(preps: dict, period: Period, calendar: BusinessCalendar) -> pd.DataFrame:
+def _tidy(preps: dict, period: Period, calendar: BusinessCalendar, params=None,
+          permits: dict | None = None) -> pd.DataFrame:
     rows = []
     for prep in preps.values():
         rows += department_rows(prep, prep.department, period, calendar)
+        if params is not None:  # the permits kind's figures, for departments with permits
+            rows += permit_rows(params, prep.department, period, calendar, permits)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def permit_rows(params, department, period: Period, calendar: BusinessCalendar,
+                cache: dict | None = None) -> list[dict]:
+    """The tidy rows of one department's permits metrics (none without permit standards).
+
+    ``cache``: slug -> prepared permits, filled on first use (the CityScore windows share it).
+    """
+    from .permits import permit_summary, prepare_permits
+    if not department.permit_standards or not params.store_path.exists():
+        return []
+    cache = {} if cache is None else cache
+    if department.slug not in cache:
+        from ..store.permits import load_permits
+        cache[department.slug] = prepare_permits(*load_permits(params, department.slug),
+                                                 department, calendar)
+    summary = permit_summary(cache[department.slug], period)
+    return [_row(department, period, k, v, summary) for k, v in summary.items()
+            if k in METRICS]
 
 
 def _prepare_all(params, slugs, requests, calendar, as_of, prepared=None) -> dict:
@@ -147,8 +169,9 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
         frames = [f for f in frames if len(f)] or frames[:1]
         as_of = max(data_as_of(f) for f in frames)
     preps = _prepare_all(params, slugs, requests, calendar, as_of, prepared)
-    frames = [_tidy(preps, _period(p, params.city.timezone), calendar).assign(window=name)
-              for name, p in period.windows().items()]
+    permits: dict = {}
+    frames = [_tidy(preps, _period(p, params.city.timezone), calendar, params, permits
+                    ).assign(window=name) for name, p in period.windows().items()]
     frames[0] = _with_kpis(params, period, slugs, frames[0]).assign(window="month")
     return pd.concat(frames, ignore_index=True)
 

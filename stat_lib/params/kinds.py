@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from ..core.kinds import get_kind
 from .kpi_models import Kpi
 from .models import Params, Source
+from .session_models import CommitmentRecord, SessionRecord
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,15 @@ def configured(params: Params, kind: str) -> list:
 
 register(KindParams("requests", Source, "city.yaml `sources:` (one entry per export)",
                     lambda params: params.city.sources))
+register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) and "
+                    "`permit_stops:` (clock-stop intervals)",
+                    lambda params: params.city.permits + params.city.permit_stops))
 register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
                     "KPI); city.yaml `submissions:` (when due)",
                     lambda params: [k for d in params.departments.values() for k in d.kpis]))
+# records kinds entered with the CLI, configured nowhere in params (their rows are checked by
+# these models)
+register(KindParams("sessions", SessionRecord, "nothing in params: `stat-lib sessions add` / "
+                    "`import`", lambda params: []))
+register(KindParams("commitments", CommitmentRecord, "nothing in params: `stat-lib commitments "
+                    "add` / `sessions import`", lambda params: []))

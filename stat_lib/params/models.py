@@ -99,6 +99,20 @@ class Standard(Strict):
     redress: Redress | None = None
 
 
+class PermitRedress(Strict):
+    """Redress for a late permit: a share of its fee per business day late, capped."""
+
+    percent_per_day: float = Field(gt=0, le=100)
+    cap_percent: float = Field(default=100, gt=0, le=100)
+
+
+class PermitStandard(Strict):
+    """A permit service standard: "issued within N business days of a complete application"."""
+
+    type: str = Field(min_length=1, description="permit type as the permits source names it")
+    within_business_days: int = Field(ge=0)
+    target: float | None = Field(default=None, ge=0, le=1)
+    redress: PermitRedress | None = None
 class Spc(Strict):
     """Statistical process control for "what moved" (city.yaml ``spc:``, a department's
     ``spc:`` overrides it key by key).
@@ -132,6 +146,17 @@ class Department(Strict):
     services: list[Service] = []
     targets: dict[str, Target] = {}
     standards: list[Standard] = []
+    permit_standards: list[PermitStandard] = []
+
+    @field_validator("permit_standards")
+    @classmethod
+    def _one_standard_per_type(cls, values: list[PermitStandard]) -> list[PermitStandard]:
+        types = [v.type for v in values]
+        twice = sorted({t for t in types if types.count(t) > 1})
+        if twice:
+            raise ValueError(f"permit type(s) {', '.join(map(repr, twice))} have more than one "
+                             f"standard; keep one entry per permit type")
+        return values
     spc: Spc | None = None
     kpis: list[Kpi] = []
 
@@ -139,12 +164,18 @@ class Department(Strict):
     @classmethod
     def _unique_kpis(cls, kpis: list[Kpi]) -> list[Kpi]:
         return unique_kpis(kpis)
+    default_sla: Sla | None = Field(
+        default=None, description="the SLA of a service listed without one, or not listed")
 
     def service(self, name_or_code: str) -> Service | None:
         for s in self.services:
             if name_or_code in (s.name, s.code, *s.aliases):
                 return s
         return None
+
+    def sla_of(self, service: Service | None) -> Sla | None:
+        """The service's own SLA, else the department's ``default_sla``."""
+        return service.sla if service is not None and service.sla else self.default_sla
 
 
 class Coordinates(Strict):
@@ -161,13 +192,38 @@ class Coordinates(Strict):
 class ColumnMapping(Strict):
     """A custom source shape: canonical column -> source column, plus parsing rules."""
 
-    rename: dict[str, str] = {}
+    rename: dict[str, str | list[str]] = Field(
+        default={}, description="canonical field -> source column, or a list of columns whose "
+                                "first non-empty value is taken (closed_at: [ClosedDate, "
+                                "CancelledDate])")
+    end_at: dict[Literal["closed", "cancelled"], str] = Field(
+        default={}, description="status -> the column holding its end time (cancelled: "
+                                "CancelledDate), taken before closed_at for rows of that status")
     date_format: str | list[str] | None = None
     timezone: str | None = None
     status_map: dict[str, Literal["open", "closed", "cancelled"]] = {}
     department_column: str | None = None
     coordinates: Coordinates | None = None
     filter: str | None = None
+
+
+class DepartmentMatch(Strict):
+    """How a source's department values meet ``source_codes``: ``normalise`` ignores case,
+    spaces around and trailing punctuation (``"PARKS,"`` = ``Parks``); ``pattern`` (a regular
+    expression) keeps its first group, or its match (``"ROADS DIV, 204"`` -> ``ROADS DIV``)."""
+
+    normalise: bool = True
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, value):
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc}): {value!r}") from None
+        return value
 
 
 class SqlSource(Strict):
@@ -195,6 +251,18 @@ class Source(Strict):
                                                  "the ingest) are implausible: a creation date "
                                                  "rejects the row, other dates are blanked and "
                                                  "flagged")
+    department_match: DepartmentMatch | None = None
+    max_outside_boundaries: float = Field(
+        default=0.5, ge=0, le=1, description="share of rows with coordinates that may fall "
+                                             "outside every boundary layer before the source "
+                                             "is refused (a wrong or missing CRS)")
+    cancelled_without_date: Literal["updated_at", "requested_at"] = Field(
+        default="updated_at", description="where a cancelled request with no close date ends: "
+                                          "at updated_at (else requested_at) or at requested_at;"
+                                          " flagged cancelled_undated")
+    placeholder_dates: list[dt.date] = Field(
+        default=[], description="dates the export writes for 'no date' (e.g. 1900-01-01): "
+                                "treated as implausible")
 
     @model_validator(mode="after")
     def _shape(self):
@@ -219,15 +287,30 @@ class Boundary(Strict):
     source_column: str | None = Field(
         default=None, description="source column holding the key, used when a row has no "
                                   "coordinates")
+    source_values: dict[str, str] = Field(
+        default={}, description="source column value -> the layer's key, for values that are "
+                                "not a key even ignoring case and leading zeros")
     crs: str | None = Field(
         default=None, description="the layer's CRS (e.g. EPSG:2229) when its file declares "
                                   "none; a file's own CRS always wins")
 
 
+COLOR = r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$"
+
+
 class Branding(Strict):
+    """Colours reach the packets' CSS: only ``#rgb``, ``#rrggbb`` or a colour name."""
+
     primary_color: str = "#1f3b5c"
     accent_color: str = "#d9822b"
     logo: str | None = None
+
+    @field_validator("primary_color", "accent_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not re.match(COLOR, value):
+            raise ValueError("expected a colour such as '#1f3b5c', '#fff' or 'navy'")
+        return value
 
 
 class BatchSettings(Strict):
@@ -253,6 +336,9 @@ class City(Strict):
     records: str = Field(default="data/records.duckdb", description="what people enter "
                          "(submissions, sessions, commitments); never rebuilt or cleaned")
     sources: list[Source] = Field(min_length=1)
+    permits: list[Source] = Field(default=[], description="permit exports (kind `permits`)")
+    permit_stops: list[Source] = Field(default=[], description="clock-stop intervals of "
+                                       "permits: application id, stop start, stop end")
     boundaries: list[Boundary] = []
     branding: Branding = Branding()
     basemap: str | None = None

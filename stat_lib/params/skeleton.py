@@ -33,6 +33,11 @@ sources:
   #     status_map: {Done: closed, Working: open, Void: cancelled}
   #     coordinates: {kind: xy, x: X, y: Y, crs: "EPSG:2272"}
   #     filter: "Type <> 'Information Only'"
+  #   # quirks of real exports (docs/onboarding.md, step 5):
+  #   placeholder_dates: ["1900-01-01"]          # the export's "no date": blanked, flagged
+  #   department_match: {normalise: true}         # "PARKS," = Parks; or pattern: '^([A-Z ]+)'
+  #   cancelled_without_date: updated_at          # or requested_at; flagged cancelled_undated
+  #   max_outside_boundaries: 0.5                 # more outside every district: a CRS error
   # - name: warehouse
   #   sql: {url: "postgresql://${DB_USER}:${DB_PASSWORD}@db/311", query: "SELECT * FROM requests"}
   #   profile: open311
@@ -44,6 +49,7 @@ boundaries: []
   #   key: district               # property holding the district key
   #   label: name
   #   source_column: council_district   # used when a request has no coordinates
+  #   source_values: {"Dist 6": "6"}      # values that are no key even ignoring case and zeros
 
 # KPI submissions from departments (their `kpis:`): due N business days after the period.
 # submissions: {due_business_days: 10, change_factor: 3, folder: data/submissions}
@@ -62,6 +68,7 @@ source_codes: [Public Works]    # the department values in the sources that mean
 services:
   - {name: Pothole, sla: 3 business days}
   - {name: Graffiti, sla: 72 hours}
+# default_sla: 5 business days  # for services listed without an SLA, or not listed
 targets:
   on_time_rate: {target: 0.9, direction: higher, tolerance: 0.05}
 # KPIs the department submits (`stat-lib submissions template SLUG 2026-10` writes its workbook):

@@ -10,15 +10,34 @@ import html
 
 import pandas as pd
 
-STATUS_BADGE = {"met": ("#2e7d32", "met"), "near": ("#f9a825", "near"),
-                "missed": ("#c62828", "missed"), "n/a": ("#9e9e9e", "n/a")}
+# background, text colour (WCAG AA contrast on it) and words with a mark: never colour alone
+STATUS_BADGE = {"met": ("#2e7d32", "#fff", "✓ met"), "near": ("#f9a825", "#1a1a1a", "≈ near"),
+                "missed": ("#c62828", "#fff", "✗ missed"), "n/a": ("#616161", "#fff", "n/a")}
 TREND_ARROW = {"improving": "▲ improving", "worsening": "▼ worsening", "steady": "► steady",
                "n/a": "n/a"}
 
 
+_LAB = {"styled": False, "primary": "#1f3b5c", "accent": "#d9822b"}
+
+
 def HTML(text: str):
+    """An HTML output; the first of a kernel carries the packet's CSS (:func:`lab_style`)."""
     from IPython.display import HTML as _HTML
+    if not _LAB["styled"]:
+        _LAB["styled"] = True
+        text = lab_style() + text
     return _HTML(text)
+
+
+def lab_style() -> str:
+    """The packet's CSS and branding colours as a ``<style>`` block, so tiles, badges and
+    tables read the same inside JupyterLab as in the exported packet (whose template loads
+    the same file in its head)."""
+    from .resources import packaged
+    css = (packaged("templates") / "stat_packet" / "static" / "packet.css").read_text(
+        encoding="utf-8")
+    return (f'<style class="stat-lab-style">:root {{ --stat-primary: {_LAB["primary"]}; '
+            f'--stat-accent: {_LAB["accent"]}; }}\n{css}</style>')
 
 
 def esc(value) -> str:
@@ -26,8 +45,9 @@ def esc(value) -> str:
 
 
 def badge(status: str) -> str:
-    color, text = STATUS_BADGE.get(status, STATUS_BADGE["n/a"])
-    return f'<span class="stat-badge" style="background:{color}">{esc(text)}</span>'
+    background, color, text = STATUS_BADGE.get(status, STATUS_BADGE["n/a"])
+    return (f'<span class="stat-badge" style="background:{background};color:{color}">'
+            f'{esc(text)}</span>')
 
 
 def table(rows: pd.DataFrame, columns: dict[str, str], *, raw: tuple = (),
@@ -63,3 +83,5 @@ def use_branding(params) -> None:
     """Apply the city's branding colours to the charts' shared theme."""
     from .charts import use_branding as apply
     apply(params.city.branding)
+    _LAB.update(primary=params.city.branding.primary_color,
+                accent=params.city.branding.accent_color)

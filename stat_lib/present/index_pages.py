@@ -47,25 +47,59 @@ def _run_name(params, slug: str) -> str:
     return slug.replace("-", " ").title()
 
 
-def _run_row(entry: dict, params) -> dict:
+STATUS_MARK = {"met": "✓", "near": "≈", "missed": "✗"}  # never colour alone
+
+
+def _run_row(entry: dict, params, period_dir: Path) -> dict:
+    """One department's row: its counts (a mark and colour only when above 0), its packet
+    links, and for a failed run the last good packet with a plain note (the error is in a
+    "for analysts" detail)."""
     slug = entry.get("department", "")
     name = _run_name(params, slug)
     summary = entry.get("summary") or {}
     score = summary.get("cityscore")
+    failed = entry.get("status") == "failed"
     links = [(label, entry[k]) for label, k in (("HTML", "html"), ("PDF", "pdf"))
              if entry.get(k)]
-    if entry.get("status") == "failed":
-        links += [(label, entry[k]) for label, k in (("failed notebook", "failed_notebook"),
-                                                     ("failed notebook (HTML)", "failed_html"))
-                  if entry.get(k)]
-        if not entry.get("failed_notebook") and entry.get("notebook"):
-            links.append(("failed notebook", entry["notebook"]))
+    note, analyst = "", []
+    if failed:
+        links = [(label, name_) for label, name_ in (("HTML", f"{slug}.html"),
+                                                     ("PDF", f"{slug}.pdf"))
+                 if (period_dir / name_).exists()]
+        note = ("This packet is from the previous run; this run failed, so the figures may "
+                "be out of date." if links else "This run failed and there is no earlier "
+                "packet for this period.")
+        analyst = [(label, entry[k]) for label, k in (("failed notebook", "failed_notebook"),
+                                                      ("failed notebook (HTML)", "failed_html"))
+                   if entry.get(k)]
     err = entry.get("error") or ""
-    return {"name": name, "status": entry.get("status", "?"), "links": links,
-            "error": err if len(err) <= 400 else err[:400] + "…",
-            "met": summary.get("met", "–"), "near": summary.get("near", "–"),
-            "missed": summary.get("missed", "–"),
-            "cityscore": f"{score:.2f}" if isinstance(score, (int, float)) else "–"}
+    return {"name": name, "status": entry.get("status", "?"), "links": links, "note": note,
+            "analyst_links": analyst, "error": err if len(err) <= 400 else err[:400] + "…",
+            **{k: _count(summary.get(k)) for k in ("met", "near", "missed")},
+            "score": score if isinstance(score, (int, float)) else None,
+            "cityscore": f"{score:.2f}" if isinstance(score, (int, float)) else "–",
+            "citywide": slug == "citywide"}
+
+
+def _count(value) -> dict:
+    """A status count for the table: its text and whether it deserves attention (> 0)."""
+    if not isinstance(value, (int, float)):
+        return {"n": None, "text": "–"}
+    return {"n": int(value), "text": f"{int(value):,}"}
+
+
+def _concern(row: dict):
+    """Citywide first; then most missed, most near, lowest CityScore, name."""
+    def n(k):
+        return row[k]["n"] or 0
+    return (not row["citywide"], row["status"] != "failed", -n("missed"), -n("near"),
+            row["score"] if row["score"] is not None else float("inf"), row["name"])
+
+
+CITYSCORE_LINE = ("CityScore: each measure with a target scores its value against the target "
+                  "(value ÷ target, or target ÷ value when lower is better, capped at {cap:g}); "
+                  "a department's score is the average of its measures. 1.00 means on target; "
+                  "above 1 is better than target.")
 
 
 def write_period_index(period_dir, manifest_entries, params=None, meta: dict | None = None
@@ -79,9 +113,9 @@ def write_period_index(period_dir, manifest_entries, params=None, meta: dict | N
     period_dir = Path(period_dir)
     meta = meta or {}
     entries = [_entry(e) for e in manifest_entries]
-    rows = sorted((_run_row(e, params) for e in entries),
-                  key=lambda r: (r["name"] != "Citywide", r["name"]))
+    rows = sorted((_run_row(e, params, period_dir) for e in entries), key=_concern)
     counts = {s: sum(e.get("status") == s for e in entries) for s in ("ok", "failed", "skipped")}
+    counts["ready"] = counts["ok"] + counts["skipped"]
     files = [(n, n) for n in ("manifest.json", "metrics.csv") if (period_dir / n).exists()]
     cv = cover(params, None, None)
     home = params.home if params is not None else None
@@ -91,6 +125,8 @@ def write_period_index(period_dir, manifest_entries, params=None, meta: dict | N
         stale=meta.get("stale") or "",
         primary=cv["primary"],
         accent=cv["accent"], counts=counts, rows=rows, files=files, css=_index_css(home),
+        marks=STATUS_MARK, cityscore_line=CITYSCORE_LINE.format(
+            cap=params.results.cityscore_cap if params is not None else 1.5),
         submissions=submissions_text(params, meta.get("period") or period_dir.name))
     return write_atomic(period_dir / "index.html", page)
 

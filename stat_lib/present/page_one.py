@@ -13,7 +13,7 @@ from pathlib import Path
 from .html import STATUS_BADGE, esc
 
 LIMITS = {"attention": 6, "going_well": 4, "questions": 5}  # what fits on one printed page
-STATUS_MARK = {"met": "✓ met", "near": "~ near", "missed": "✗ missed", "n/a": "no target"}
+WORD_COLOR = {"met": "#2e7d32", "near": "#7a4f00", "missed": "#c62828"}  # AA on white
 
 
 def notes_path(home, period: str, department: str) -> Path:
@@ -71,10 +71,11 @@ def page_one_html(result: dict, tiles: str, notes: str) -> str:
 
 def status_tile(label: str, value: str, change: str, metric: str, status: str) -> str:
     """A headline tile with its status colour and its word (never colour alone)."""
-    color, _ = STATUS_BADGE.get(status, STATUS_BADGE["n/a"])
-    word = STATUS_MARK.get(status, status)
+    color, _, word = STATUS_BADGE.get(status, STATUS_BADGE["n/a"])
+    word = "no target" if status == "n/a" else word
     return (f'<div class="stat-tile stat-tile-{esc(status.replace("/", ""))}" '
             f'style="border-top-color:{color}"><div class="stat-tile-label">{esc(label)}</div>'
             f'<div class="stat-tile-value" data-metric="{esc(metric)}">{esc(value)}</div>'
-            f'<div class="stat-tile-status" style="color:{color}">{esc(word)}</div>'
+            f'<div class="stat-tile-status" style="color:{WORD_COLOR.get(status, "#616161")}">'
+            f'{esc(word)}</div>'
             f'<div class="stat-tile-change">{esc(change)}</div></div>')

@@ -19,7 +19,8 @@ Incremental runs
 ----------------
 Each entry's ``input_hash`` covers the notebook source, the parameters, the packet templates,
 the department's data fingerprint for the period, its KPI submissions and reviews
-(``stat_lib.store.submissions.submissions_fingerprint``), the params files it reads (city.yaml,
+(``stat_lib.store.submissions.submissions_fingerprint``) and its sessions and commitments
+(``stat_lib.store.sessions.sessions_fingerprint``), the params files it reads (city.yaml,
 results.yaml, its department file; citywide: all) and stat_lib's version and sources. An entry
 whose hash is unchanged and whose packet exists is ``skipped``; ``force=True`` re-runs all.
 This path imports no notebook machinery, so a re-run with nothing changed takes about a second.
@@ -144,7 +145,9 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         planned, previous = _plan(params, period, slugs, nb_dir, period_dir, force, pdf,
                                   stale)
         meta = {**_meta(params, period), "stale": stale}
-        jobs = [_job(params, p, period_dir, meta, pdf) for p in planned if p.status is None]
+        # a packet that had a PDF gets a new one with its HTML: never a stale PDF beside it
+        jobs = [_job(params, p, period_dir, meta, pdf or _had_pdf(previous, p, period_dir))
+                for p in planned if p.status is None]
         # metrics.csv comes from the store, not the notebooks: computed while they run
         metrics = Background(write_metrics, params, period, period_dir) if jobs else None
         full: list[str] = []
@@ -215,14 +218,18 @@ def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None):
 
 def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store import data_fingerprint
+    from ..store.permits import permit_fingerprint
+    from ..store.sessions import sessions_fingerprint
     from ..store.submissions import submissions_fingerprint
     department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
         f for f in params.files if f.parent.name != "departments" or f.stem == slug]
     return {"notebook": file_digest(nb), "parameters": parameters,
             "data": data_fingerprint(params, department=department, end=period.end),
+            "permits": permit_fingerprint(params, department),
             "submissions": submissions_fingerprint(params, department),
             "notes": _notes_digest(params, period, department),
+            "sessions": sessions_fingerprint(params, department),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
                              file_digest(f) for f in files}}
 
@@ -263,6 +270,11 @@ def _unchanged(prev: Entry | None, h: str, period_dir: Path, pdf: bool) -> bool:
         return False
     needed = [prev.html, prev.notebook] + ([prev.pdf] if pdf else [])
     return all(name and (period_dir / name).exists() for name in needed)
+
+
+def _had_pdf(previous: dict, entry: Entry, period_dir: Path) -> bool:
+    prev = previous.get(entry.department)
+    return bool(prev and prev.pdf and (period_dir / prev.pdf).exists())
 
 
 def _carry_over(entry: Entry, prev: Entry) -> None:

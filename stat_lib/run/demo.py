@@ -27,6 +27,8 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     echo(ingest(params).summary())
     from .submissions_cli import load_sample
     rejected = load_sample(params, echo=echo)
+    from .sessions_cli import load_sample as load_sessions
+    load_sessions(params, echo=echo)
     period = Period.parse(period) if period else latest_complete_month(params)
     if pdf and not _has_chromium():
         echo("Chromium not found: writing HTML packets only (install it with "
@@ -35,6 +37,9 @@ def run_demo(params, *, period=None, pdf=True, workers=None, echo=print):
     echo(f"Running {period} for {len(params.departments)} departments + citywide ...")
     result = run_period(params, period, None, workers=workers, pdf=pdf)
     echo(result.summary())
+    from .sessions_cli import demo_followups
+    for path in demo_followups(params, period):
+        echo(f"Follow-up memo: {path}")
     for message in rejected:
         echo("\n" + message)
     return params.outputs / str(period) / "index.html", result.ok

@@ -28,6 +28,7 @@ from ..core.errors import RunFailed, UsageError
 from ..core.periods import Period
 from ..present.notebook_kinds import NOTEBOOK_KINDS, notebook_for
 from .executors import ipc_kernel_manager, kernel_args
+from .trust import sign
 from .parameters import check_parameters
 
 KIND = "explore"
@@ -93,12 +94,3 @@ def _execute(notebook: Path, output: Path, parameters: dict, cwd: Path, timeout:
                             extra_arguments=kernel_args())
     finally:
         shutil.rmtree(ipc_dir, ignore_errors=True)
-
-
-def sign(path: Path, notary=None) -> None:
-    """Sign the notebook at ``path`` in place (default notary: the user's Jupyter data dir)."""
-    import nbformat
-    from nbformat.sign import NotebookNotary
-    nb = nbformat.read(path, as_version=4)
-    (notary or NotebookNotary()).sign(nb)
-    nbformat.write(nb, path)

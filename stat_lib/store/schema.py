@@ -77,6 +77,25 @@ register_table(Table("kpi_submissions", "kpi_values", """submission_id VARCHAR N
 register_table(Table("kpi_submissions", "kpi_reviews", """department VARCHAR, period VARCHAR,
     kpi VARCHAR, status VARCHAR, comment VARCHAR, reviewer VARCHAR,
     reviewed_at TIMESTAMPTZ""", store="records"))
+# permits: re-derived from the permit exports on every ingest that has them (replaced whole)
+register_table(Table("permits", "permits", """permit_id VARCHAR NOT NULL, permit_type VARCHAR,
+    department VARCHAR, status VARCHAR, received_at TIMESTAMPTZ, complete_at TIMESTAMPTZ,
+    issued_at TIMESTAMPTZ, fee DOUBLE, redress_paid DOUBLE, quality VARCHAR,
+    source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("permits", "permit_stops", """permit_id VARCHAR NOT NULL,
+    stop_start TIMESTAMPTZ, stop_end TIMESTAMPTZ, source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("permits", "permit_rejects", """source_file VARCHAR, source_row BIGINT,
+    permit_id VARCHAR, reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
+# sessions and commitments (records store, append-only): a change to a commitment is a new row
+# (revision + 1); the latest revision is its state (stat_lib.store.sessions)
+register_table(Table("sessions", "sessions", """session_id VARCHAR NOT NULL, held_on DATE,
+    departments VARCHAR[], title VARCHAR, notes VARCHAR, recorded_at TIMESTAMPTZ""",
+                     store="records"))
+register_table(Table("commitments", "commitments", """commitment_id VARCHAR NOT NULL,
+    revision INTEGER, session_id VARCHAR, department VARCHAR, what VARCHAR, owner VARCHAR,
+    due_on DATE, status VARCHAR, closed_on DATE, notes VARCHAR, metric VARCHAR,
+    direction VARCHAR, target DOUBLE, recorded_at TIMESTAMPTZ, recorded_by VARCHAR""",
+                     store="records"))
 META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
 
 

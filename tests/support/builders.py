@@ -100,6 +100,16 @@ def replace_in_city(home: Path, old: str, new: str) -> None:
     city.write_text(city.read_text().replace(old, new))
 
 
+def drop_permits(home: Path) -> None:
+    """The home's city.yaml without the sample's permit sources (``permits: []``)."""
+    import re
+    city = home / "params" / "city.yaml"
+    text, n = re.subn(r"^permits:\n(?:  .*\n)+permit_stops:\n(?:  .*\n)+",
+                      "permits: []\npermit_stops: []\n", city.read_text(), flags=re.MULTILINE)
+    assert n == 1, "the sample city.yaml's permits block moved: update drop_permits"
+    city.write_text(text)
+
+
 def use_real_rows(home: Path, rows: int = 300) -> None:
     """Point city.yaml at the first ``rows`` real requests of 1 Jan 2018 (MyLA311), copied to
     the home's ``data/la311_slice.csv``."""
@@ -118,7 +128,8 @@ def layer_home(base: Path, path: Path, key: str = "name"):
     city.update(sources=[{"path": str(ROOT / "data" / "la311" / "MyLA311_2018_mini.csv"),
                           "profile": "myla311"}],
                 boundaries=[{"layer": "council", "name": "Council district", "path": str(path),
-                             "key": key, "label": key}])
+                             "key": key, "label": key}],
+                permits=[], permit_stops=[])  # requests only: the sample's permits are absent
     city_file.write_text(yaml.safe_dump(city, sort_keys=False))
     return load_params(home)
 
@@ -208,6 +219,7 @@ def batch_home(base: Path) -> Path:
     text = city_file.read_text()
     city_file.write_text(text[:text.index("\nbriefing:")] + text[text.index("\nspc:"):])
     shutil.copytree(ROOT / "data" / "boundaries", base / "data" / "boundaries")
+    drop_permits(base)  # neither department has permits
     add_requests(base, [("r1", "sanitation", "2026-10-02 09:00"),
                         ("r2", "sanitation", "2026-10-05 10:00"),
                         ("r3", "sanitation", "2026-10-20 11:00"),

@@ -69,7 +69,8 @@ class BriefingReport:
 
     def overdue_commitments(self):
         """Overdue commitments across departments, from the sources registered for it."""
-        items = briefing_items(self.params, self.period)
+        days = [r.as_of_day for r in self.reports.values()]
+        items = briefing_items(self.params, self.period, max(days) if days else None)
         if items is None:
             return HTML('<p class="stat-note">Commitments are not tracked in this '
                         'installation yet, so none can be listed here.</p>')

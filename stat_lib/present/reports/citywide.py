@@ -55,13 +55,35 @@ class CitywideReport:
         from ..kpi_section import submissions_table
         return submissions_table(self.params, self.period.without_cut())
 
+    def follow_up(self):
+        """Follow-up rate by department (done by due date / due) and overdue commitments, as
+        of the data's as-of day."""
+        from ...metrics.commitments import as_of_day
+        from ..sessions_section import follow_up
+        newest = max((p.as_of for p in self.prepared.values() if not pd.isna(p.as_of)),
+                     default=None)
+        day = as_of_day(newest, self.params.city.timezone, self.period.end)
+        return HTML(follow_up(self.params, day, self.names))
+
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]
+        month = month[~month["department"].isin(self.permits_only)]  # shown in permits()
         wide = month.pivot_table(index=["department", "department_name"], columns="metric",
                                  values="display", aggfunc="first").reset_index()
         cols = {"department_name": "Department"}
         cols.update({k: label for k, label in HEADLINE if k in wide.columns})
         return HTML(table(wide, cols))
+
+    @property
+    def permits_only(self) -> list[str]:
+        """Departments with permit standards and no 311 request: their row is in permits()."""
+        return [slug for slug, prep in self.prepared.items()
+                if self.params.departments[slug].permit_standards and prep.frame.empty]
+
+    def permits(self) -> list:
+        """Permits and redress across departments (heading included); [] without permits."""
+        from .permits import citywide_permits
+        return citywide_permits(self.params, self.period, self.calendar)
 
     def cityscore(self):
         from ..charts import cityscore_chart

@@ -8,6 +8,7 @@ modules.
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 
 import pandas as pd
@@ -27,6 +28,22 @@ from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table
 from ..summary import publish_summary
 
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
+NO_REQUESTS = ("<p>No 311 requests for this department: its figures are its permits (see "
+               "the permits section).</p>")
+
+
+def requests_section(as_list: bool, note: bool = True):
+    """A 311 section: one line instead (``note=False``: nothing) for a department whose data
+    is permits only."""
+    def wrap(method):
+        @functools.wraps(method)
+        def section(self, *args, **kwargs):
+            if self.permits_only:
+                text = NO_REQUESTS if note else ""
+                return [HTML(text)] if as_list else HTML(text)
+            return method(self, *args, **kwargs)
+        return section
+    return wrap
 
 
 class DepartmentReport:
@@ -61,6 +78,16 @@ class DepartmentReport:
             self.prep, self.department, self.period, self.calendar, n=n)
         self.card = self._with_kpis(self.card)
 
+    @cached_property
+    def permits_only(self) -> bool:
+        """Permit standards and no 311 request at all: the packet shows its permits."""
+        return bool(self.department.permit_standards) and self.prep.frame.empty
+
+    @cached_property
+    def permits_section(self):
+        from .permits import PermitsSection
+        return PermitsSection(self.params, self.department, self.period, self.calendar)
+
     # --- cover and headline -------------------------------------------------------------------
 
     @cached_property
@@ -69,6 +96,8 @@ class DepartmentReport:
 
     def headline(self):
         """Six headline figures with their change vs the prior period and a year earlier."""
+        if self.permits_only:
+            return self.permits_section.tiles()
         card = self.card.set_index("metric")
         tiles = []
         for metric, label in HEADLINE:
@@ -102,7 +131,7 @@ class DepartmentReport:
             moved = pd.concat([moved, kpi_moved], ignore_index=True) if len(kpi_moved) \
                 else moved
         return page_one(PageOneInputs(self.params, self.department, self.period, self.card,
-                                      moved, subs))
+                                      moved, subs, as_of_day=self.as_of_day))
 
     def status_tiles(self) -> str:
         """The headline tiles, each with its target status as colour and word."""
@@ -137,10 +166,38 @@ class DepartmentReport:
         notes = notes_html(self.params.home, self.period.label, self.department.slug)
         return HTML(page_one_html(self.signals, self.status_tiles(), notes))
 
+    # --- since last session (sessions and commitments) ---------------------------------------
+
+    @cached_property
+    def as_of_day(self):
+        """The data's as-of day: the period's last day, or the newest record's day when the
+        data ends sooner (days overdue count to it, so a rebuilt packet says the same)."""
+        from ...metrics.commitments import as_of_day
+        return as_of_day(self.prep.as_of, self.params.city.timezone, self.period.end)
+
+    def overdue_commitments(self) -> pd.DataFrame:
+        """This department's commitments overdue at :attr:`as_of_day`, most overdue first."""
+        from ...metrics import commitments as c
+        return c.overdue(*c.load(self.params), self.as_of_day, self.department.slug)
+
+    def delivered_commitments(self) -> pd.DataFrame:
+        """This department's commitments done since its last session (up to the as-of day)."""
+        from ...metrics import commitments as c
+        return c.delivered_since(*c.load(self.params), self.department.slug, self.as_of_day)
+
+    def since_last_session(self):
+        """Commitments due since the last session: done, overdue (days), dropped; for each
+        tied to a metric, whether it moved as promised."""
+        from ..sessions_section import since_last_session
+        return HTML(since_last_session(self.params, self.department.slug, self.as_of_day,
+                                       self.assessment))
+
     # --- scorecard ----------------------------------------------------------------------------
 
     def scorecard(self):
         """Metric, this period, prior, same period last year, target, status, trend."""
+        if self.permits_only:
+            return self.permits_section.scorecard()
         rows = self.card.assign(
             now=self.card["display"],
             prior_text=[format_value(v, u) for v, u in zip(self.card["prior"], self.card["unit"])],
@@ -176,6 +233,8 @@ class DepartmentReport:
     @cached_property
     def moved(self) -> pd.DataFrame:
         """:func:`stat_lib.metrics.moved.what_moved` of this department (all rows, ranked)."""
+        if self.permits_only:  # its measures are its permits
+            return self.permits_section.moved(self.params.city.spc, self.partial)
         return what_moved(self.spc_trend, {self.department.slug: self.department},
                           spc=self.params.city.spc, partial=self.partial)
 
@@ -200,12 +259,10 @@ class DepartmentReport:
 
     def _with_kpis(self, card: pd.DataFrame) -> pd.DataFrame:
         """The scorecard plus the department's submitted KPIs (none for a period to date)."""
-        from ...metrics.kpis import kpi_scorecard
-        self.kpi_card = kpi_scorecard(self.params, self.department, self.period, self.prep)
-        if self.period.is_to_date or self.kpi_card.empty:
-            return card
-        rows = self.kpi_card.assign(label=self.kpi_card["label"] + " (submitted)")
-        return pd.concat([card, rows[card.columns]], ignore_index=True)
+        from ...metrics.kpis import with_kpis
+        card, self.kpi_card = with_kpis(self.params, self.department, self.period, self.prep,
+                                        card)
+        return card
 
     def kpis(self):
         """Submitted KPIs: submission status, target, status, trend, what moved, 311 check."""
@@ -218,6 +275,7 @@ class DepartmentReport:
     def by_service(self) -> pd.DataFrame:
         return m.on_time_by_service(self.prep, self.department, self.period, self.calendar)
 
+    @requests_section(as_list=True)
     def on_time_by_service(self):
         from ..charts import ontime_by_service
         target = scoring.target_for(self.department, "on_time_rate")
@@ -233,6 +291,7 @@ class DepartmentReport:
                                 "backlog_open": "Open", "overdue_open": "Overdue"}))
         return [x for x in (chart, tbl) if x is not None]
 
+    @requests_section(as_list=True)
     def time_to_close(self):
         from ..charts import time_to_close_chart
         dist = m.time_to_close_distribution(self.prep, self.department, self.period,
@@ -250,6 +309,7 @@ class DepartmentReport:
 
     # --- backlog ------------------------------------------------------------------------------
 
+    @requests_section(as_list=True)
     def backlog(self):
         from ..charts import aging_chart
         ages = self.aging_table()
@@ -269,6 +329,7 @@ class DepartmentReport:
     def open_requests(self) -> pd.DataFrame:
         return m.open_requests(self.prep, self.period)
 
+    @requests_section(as_list=False, note=False)  # the backlog section says it once
     def oldest_overdue(self, n: int = 10):
         over = self.overdue_requests()
         if over.empty:
@@ -284,6 +345,7 @@ class DepartmentReport:
 
     # --- trends -------------------------------------------------------------------------------
 
+    @requests_section(as_list=True)
     def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
         """Process behaviour charts: values, mean, limits, target, signals highlighted."""
         from ..charts import spc_chart
@@ -301,6 +363,7 @@ class DepartmentReport:
         """Headline figures per district of ``layer``, computed by stat_lib.metrics."""
         return m.by_district(self.prep, self.period, layer)
 
+    @requests_section(as_list=True)
     def maps(self):
         """On-time and volume choropleths per boundary layer, density, overdue clusters."""
         from ..maps import choropleth, density_map, overdue_map
@@ -330,6 +393,7 @@ class DepartmentReport:
 
     # --- standards and quality ----------------------------------------------------------------
 
+    @requests_section(as_list=False)
     def standards(self):
         if not self.department.standards:
             return HTML("<p>No customer service standard is configured for this department "
@@ -343,8 +407,13 @@ class DepartmentReport:
                 "owed": "Redress owed (requests)", "dollars": "Redress owed ($)"}
         return HTML(table(rows, {k: v for k, v in cols.items() if k in rows.columns}))
 
+    def permits(self) -> list:
+        """The permits section (heading included); [] for a department without permits."""
+        return self.permits_section.outputs()
+
     def data_quality(self):
-        note = quality_note(self.params, self.department.slug)
+        note = (self.permits_section.quality_note() if self.permits_only else
+                quality_note(self.params, self.department.slug))
         return HTML(f'<p class="stat-quality">{esc(note)}</p>')
 
     # --- for the batch ------------------------------------------------------------------------
@@ -354,9 +423,11 @@ class DepartmentReport:
         counts = self.card["status"].value_counts()
         figures = {k: (None if v is None or pd.isna(v) else float(v))
                    for k, v in self.summary.items() if k in dict(HEADLINE)}
-        publish_summary({"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
-                         "missed": int(counts.get("missed", 0)),
-                         "cityscore": self.cityscore(), "figures": figures})
+        own = {"met": int(counts.get("met", 0)), "near": int(counts.get("near", 0)),
+               "missed": int(counts.get("missed", 0)), "figures": figures}
+        if self.permits_only:
+            own = self.permits_section.published()
+        publish_summary({**own, "cityscore": self.cityscore()})
 
     def cityscore(self) -> float | None:
         figs = cityscore_figures(self.params, self.period, [self.department.slug],

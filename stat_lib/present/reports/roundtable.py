@@ -1,7 +1,7 @@
 """A roundtable packet: one to three departments briefed together (city.yaml ``roundtables:``).
 
-The group shares one "since last session" (:mod:`stat_lib.present.since_last_session`), then
-each department's page one, computed exactly as in its own packet.
+The group shares one "since last session" section (each department's commitments, as in its own
+packet), then each department's page one, computed exactly as in its own packet.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from functools import cached_property
 
 from ...params import load_params
 from ..html import HTML, esc, use_branding
-from ..since_last_session import since_last_session_html
 from ..summary import publish_summary
 from .department import DepartmentReport
 
@@ -41,13 +40,10 @@ class RoundtableReport:
         return HTML(f'<p class="stat-lede">{esc(self.group.name)}: {esc(", ".join(names))}.</p>')
 
     def since_last_session(self):
-        """The group's commitments since the last session, from the registered hook."""
-        period = next(iter(self.reports.values())).period
-        html = since_last_session_html(self.params, list(self.group.departments), period)
-        if html is None:
-            return HTML('<p class="stat-note">Commitments are not tracked in this installation '
-                        'yet: nothing to follow up from the last session.</p>')
-        return HTML(html)
+        """The group's commitments since the last session, department by department (each
+        counted as in its own packet, :meth:`DepartmentReport.since_last_session`)."""
+        return HTML("".join(f"<h3>{esc(r.department.name)}</h3>{r.since_last_session().data}"
+                            for r in self.reports.values()))
 
     def page_one(self, slug: str):
         """One department's page one, under its name."""
