@@ -323,11 +323,11 @@ def test_the_sample_is_deterministic_and_has_every_case(home):
     first = (params.home / "data" / "sessions" / "minutes.csv").read_text()
     load_sample(params, echo=lines.append)
     assert (params.home / "data" / "sessions" / "minutes.csv").read_text() == first
-    # 5 departments x 12 months; 2 routine each plus 6 tied/dropped = 126
-    assert lines == ["Sessions and commitments: 60 sessions added, 126 added, 0 updated, "
+    # 6 departments x 12 months; 2 routine each plus 6 tied/dropped = 150
+    assert lines == ["Sessions and commitments: 72 sessions added, 150 added, 0 updated, "
                      "0 unchanged.",
                      "Sessions and commitments: 0 sessions added, 0 added, 0 updated, "
-                     "126 unchanged."]
+                     "150 unchanged."]
     cur, sess = c.load(params)
     made = c.made_by(cur, sess, D(2026, 10, 31))
     assert {"done", "overdue", "dropped", "open"} <= set(made["state"])
