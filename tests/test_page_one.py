@@ -227,3 +227,23 @@ def test_commitments_overdue_and_delivered_come_from_the_records_store(home):
     # the briefing lists it under the department's name, counted to the same day
     items = p1.briefing_items(params, OCT, dt.date(2026, 10, 31))
     assert [(d, s.size) for d, s in items] == [(sanitation.name, 21.0)]
+
+
+def test_the_briefing_lists_the_longest_overdue_and_counts_the_rest(home):
+    from stat_lib.params import load_params
+    from stat_lib.present.reports.briefing import BriefingReport
+    from stat_lib.store import sessions as records
+    params = load_params(home)
+    sid = records.add_session(params, "2026-09-15", ["sanitation"])
+    for day in range(1, 8):  # due 1..7 October: 30..24 days overdue on 31 October
+        records.add_commitment(params, {
+            "session_id": sid, "department": "sanitation", "what": f"Task {day}",
+            "owner": "Crew", "due_on": f"2026-10-0{day}", "status": "open", "closed_on": None,
+            "notes": None, "metric": None, "direction": None, "target": None})
+    report = BriefingReport.__new__(BriefingReport)  # only what overdue_commitments reads
+    report.params, report.period = params, OCT
+    report.reports = {}
+    html = report.overdue_commitments(top=5).data
+    assert "<p>7 commitments overdue, the longest first:</p>" in html
+    assert html.count("<li>") == 5 and "Task 1 (Crew, due 2026-10-01)" in html
+    assert "Task 6" not in html and "and 2 more overdue" in html

@@ -67,8 +67,9 @@ class BriefingReport:
                                    "variation": "Variation", "assurance": "Assurance"})
                     + "</div>")
 
-    def overdue_commitments(self):
-        """Overdue commitments across departments, from the sources registered for it."""
+    def overdue_commitments(self, top: int = 5):
+        """Overdue commitments across departments (the ``top`` longest overdue), from the
+        page-one sources registered for the briefing."""
         days = [r.as_of_day for r in self.reports.values()]
         items = briefing_items(self.params, self.period, max(days) if days else None)
         if items is None:
@@ -76,8 +77,11 @@ class BriefingReport:
                         'installation yet, so none can be listed here.</p>')
         if not items:
             return HTML("<p>No commitment is overdue.</p>")
-        return HTML("<ol>" + "".join(f"<li>{esc(dept)}: {esc(s.text)}</li>"
-                                     for dept, s in items) + "</ol>")
+        shown = "".join(f"<li>{esc(dept)}: {esc(s.text)}</li>" for dept, s in items[:top])
+        more = (f'<p class="stat-note">and {len(items) - top} more overdue; the citywide '
+                f'packet lists every one.</p>' if len(items) > top else "")
+        return HTML(f"<p>{len(items)} commitment{'s' if len(items) != 1 else ''} overdue, the "
+                    f"longest first:</p><ol>{shown}</ol>{more}")
 
     def publish(self):
         publish_summary({"measures": len(self.chosen)})
