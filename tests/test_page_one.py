@@ -243,7 +243,7 @@ def test_the_briefing_lists_the_longest_overdue_and_counts_the_rest(home):
     report = BriefingReport.__new__(BriefingReport)  # only what overdue_commitments reads
     report.params, report.period = params, OCT
     report.reports = {}
-    html = report.overdue_commitments(top=5).data
+    html = report.overdue_commitments(top=5).data  # the sample page shows 3
     assert "<p>7 commitments overdue, the longest first:</p>" in html
     assert html.count("<li>") == 5 and "Task 1 (Crew, due 2026-10-01)" in html
     assert "Task 6" not in html and "and 2 more overdue" in html

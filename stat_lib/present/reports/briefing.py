@@ -61,27 +61,38 @@ class BriefingReport:
                         "<code>briefing: metrics:</code>).</p>")
         rows = self.rows()
         sentences = "".join(f"<li>{esc(s)}</li>" for s in rows["sentence"])
-        return HTML(f'<ol class="stat-briefing">{sentences}</ol><div class="stat-text-table">'
+        return HTML(f'<div class="stat-briefing-part"><ol class="stat-briefing">{sentences}</ol>'
+                    f'<div class="stat-text-table">'
                     + table(rows, {"department": "Department", "measure": "Measure",
                                    "value": self.period.label, "fiscal": self.fiscal.label,
                                    "variation": "Variation", "assurance": "Assurance"})
-                    + "</div>")
+                    + "</div></div>")
 
-    def overdue_commitments(self, top: int = 5):
+    def overdue_commitments(self, top: int = 3):
         """Overdue commitments across departments (the ``top`` longest overdue), from the
         page-one sources registered for the briefing."""
         days = [r.as_of_day for r in self.reports.values()]
         items = briefing_items(self.params, self.period, max(days) if days else None)
+        return HTML('<div class="stat-briefing-part"><h3>Overdue commitments across '
+                    'departments</h3>' + self._overdue_html(items, top) + "</div>")
+
+    @staticmethod
+    def _overdue_html(items, top: int) -> str:
         if items is None:
-            return HTML('<p class="stat-note">Commitments are not tracked in this '
-                        'installation yet, so none can be listed here.</p>')
+            return ('<p class="stat-note">Commitments are not tracked in this installation '
+                    'yet, so none can be listed here.</p>')
         if not items:
-            return HTML("<p>No commitment is overdue.</p>")
+            return "<p>No commitment is overdue.</p>"
         shown = "".join(f"<li>{esc(dept)}: {esc(s.text)}</li>" for dept, s in items[:top])
         more = (f'<p class="stat-note">and {len(items) - top} more overdue; the citywide '
                 f'packet lists every one.</p>' if len(items) > top else "")
-        return HTML(f"<p>{len(items)} commitment{'s' if len(items) != 1 else ''} overdue, the "
-                    f"longest first:</p><ol>{shown}</ol>{more}")
+        return (f"<p>{len(items)} commitment{'s' if len(items) != 1 else ''} overdue, the "
+                f"longest first:</p><ol>{shown}</ol>{more}")
+
+    def page(self):
+        """The whole page as one block (it prints on one sheet): measures, then overdue
+        commitments."""
+        return HTML(self.measures().data + self.overdue_commitments().data)
 
     def publish(self):
         publish_summary({"measures": len(self.chosen)})
