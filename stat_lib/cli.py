@@ -116,14 +116,17 @@ def _check_departments(params, departments) -> list[str] | None:
 
 
 @main.command()
+@click.option("--rebuild", is_flag=True,
+              help="Re-derive the source store from today's sources alone (after a params "
+                   "change); records people entered are never touched.")
 @pass_ctx
 @handles_errors
-def ingest(ctx: Context):
+def ingest(ctx: Context, rebuild):
     """Load the configured sources into the store and print a quality summary."""
     from .ingest import ingest as run_ingest
     from .run.progress import log_to_stderr
     with log_to_stderr():  # each step with its time, as the nightly's log has them
-        report = run_ingest(ctx.params)
+        report = run_ingest(ctx.params, rebuild=rebuild)
     click.echo(report.summary())
 
 

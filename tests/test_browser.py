@@ -53,9 +53,11 @@ def test_every_chart_is_drawn(report):
 def test_every_map_drew_its_polygons_and_legend(report):
     maps = report.js("""[...document.querySelectorAll('.stat-map')].map(m => ({
         paths: m.querySelectorAll('.leaflet-overlay-pane path').length,
-        legend: m.querySelectorAll('.stat-legend').length,
+        legend: m.querySelectorAll('.stat-live .stat-legend').length,
+        printed: m.querySelectorAll('.stat-static .stat-print-legend').length,
         clusters: m.querySelectorAll('.marker-cluster').length}))""")
     assert len(maps) == 3
+    assert [m.pop("printed") for m in maps] == [1, 1, 1]  # each legend printed as HTML too
     council, density, overdue = maps
     assert council == {"paths": 15, "legend": 1, "clusters": 0}  # 15 council districts
     assert density["paths"] > 500 and density["legend"] == 1  # ~1000 grid cells of real rows

@@ -52,8 +52,10 @@ def test_trend_keeps_last_13_periods_in_order_and_draws_the_target():
     assert [r["period"] for r in rows] == periods[2:]
     assert len(rows) == 13
     targets = [d for d in _data(spec) if d and "target" in d[0]][0]
-    assert targets == [{"target": 0.85}]
+    assert targets == [{"target": 0.85, "label": "Target 85%"}]  # the rule says what it is
+    rule, label = rule["layer"]
     assert rule["mark"]["type"] == "rule" and rule["mark"]["strokeDash"] == [6, 4]
+    assert label["mark"]["type"] == "text" and label["encoding"]["text"]["field"] == "label"
     assert {t["field"] for t in line["encoding"]["tooltip"]} == {"period", "value"}
 
 
@@ -63,7 +65,13 @@ def test_ontime_by_service_sorts_worst_first_and_carries_aggregates_only():
     spec = charts.ontime_by_service(df, target=0.8).to_dict()
     rows = [d for d in _data(spec) if d and "service_name" in d[0]][0]
     assert [r["service_name"] for r in rows] == ["B", "C", "A"]
-    assert set(rows[0]) == {"service_name", "on_time_rate", "closed"}
+    assert set(rows[0]) == {"service_name", "on_time_rate", "closed", "against"}
+    # against the 80% target: B (40%) and C (70%) below, A (90%) above; the legend says so
+    assert [r["against"] for r in rows] == ["Below the 80% target", "Below the 80% target",
+                                            "At or above the target"]
+    color = spec["layer"][0]["encoding"]["color"]
+    assert color["scale"]["domain"] == ["Below the 80% target", "At or above the target"]
+    assert color["legend"] is not None
 
 
 def test_missing_columns_name_what_was_expected_and_found():
@@ -103,6 +111,16 @@ def test_branding_colours_reach_the_theme():
         spec = charts.trend_chart(pd.DataFrame({"period": ["2026-01"], "value": [1.0]}),
                                   target=0.5).to_dict()
         assert spec["config"]["mark"]["color"] == "#123456"
-        assert spec["layer"][1]["mark"]["color"] == "#abcdef"
+        assert spec["layer"][1]["layer"][0]["mark"]["color"] == "#abcdef"
     finally:
         charts.use_branding({"primary_color": "#1f3b5c", "accent_color": "#d9822b"})
+
+
+def test_aging_colours_are_explained_in_a_legend():
+    # AGE_EDGES 0, 7, 14, 30, 60, 90: the last three buckets (30 days and up) are "older"
+    spec = charts.aging_chart([1, 2, 40, 100]).to_dict()
+    color = spec["encoding"]["color"]
+    assert color["scale"]["domain"] == ["Under 30 days old", "30 days or older"]
+    rows = [d for d in _data(spec) if d and "bucket" in d[0]][0]
+    assert {r["bucket"]: r["older"] for r in rows}["30–60"] == "30 days or older"
+    assert {r["bucket"]: r["older"] for r in rows}["14–30"] == "Under 30 days old"

@@ -67,3 +67,10 @@ def test_packet_has_charts_and_maps(packet):
     assert packet.count("vegaEmbed") >= 1 or "vega-embed" in packet
     assert "leaflet" in packet.lower()
     assert "cdn.jsdelivr" not in packet and "unpkg.com" not in packet
+
+
+def test_no_configuration_or_developer_text_reaches_a_reader(packet):
+    # what a reader sees: the page without its scripts and styles
+    text = re.sub(r"<(script|style)\b.*?</\1>", "", packet, flags=re.S | re.I)
+    for dev in ("params/", ".yaml", "rejects table", "value row(s)", "<code>", "standards:"):
+        assert dev not in text, dev

@@ -72,13 +72,13 @@ def test_grid_cells_place_every_located_point_once(points):
 
 def test_choropleth_on_real_council_districts(council, la311):
     # volume by council district from the real MyLA311 rows; a district key not on the map
-    # ("99") is counted in the note, never silently dropped.
+    # ("99", 5 requests) is counted in the note in a reader's words, never silently dropped.
     vol = la311.assign(key=la311["CD"].astype("Int64").astype(str)).groupby("key").size()
     vol = vol.rename("n").reset_index()
     vol.loc[len(vol)] = ["99", 5]
     m = maps.choropleth(council, vol, value="n", title="Requests", fmt=",.0f",
                         value_title="Requests", higher_is_better=None)
-    assert "1 value row(s) for keys not on this map (99)" in m.note
+    assert m.note == "5 request(s) outside the mapped districts are not drawn."
     parts = m.parts
     assert parts["html"].count('class="folium-map"') == 1
     body = parts["header"] + parts["html"] + parts["script"]
@@ -86,7 +86,8 @@ def test_choropleth_on_real_council_districts(council, la311):
         assert forbidden not in body.lower()
     assert "stat-legend" in parts["script"]
     svg = m.svg()
-    assert svg.lstrip().startswith("<svg") and "Requests" in svg
+    assert svg.lstrip().startswith("<svg")
+    assert "Requests" in m.legend  # the legend prints as HTML beside or under the map
 
 
 def test_choropleth_escapes_district_names_in_tooltips_and_legend(council):
@@ -98,7 +99,7 @@ def test_choropleth_escapes_district_names_in_tooltips_and_legend(council):
     assert payload.pop("title") == EVIL  # plain text; every HTML field below is escaped
     text = m.parts["script"] + m.parts["html"] + json.dumps(payload)
     assert EVIL not in text
-    assert "&lt;script&gt;" in payload["caption"] and "&lt;script&gt;" in payload["svg"]
+    assert "&lt;script&gt;" in payload["caption"] and "&lt;script&gt;" in payload["legend"]
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in m.parts["script"].replace(
         "\\u0026", "&")
 

@@ -132,7 +132,8 @@ def test_static_mode_has_svg_and_no_scripts(notebook, params):
     page = packets.render_html(nb, params, static=True)
     assert "window.vegaEmbed=" not in page and "statPacket.chart(\"" not in page
     assert "L.map(" not in page
-    assert page.count('class="stat-static"') == 4  # two charts, two maps
+    assert page.count('class="stat-static"><svg') == 4  # two charts, two maps
+    assert page.count('class="stat-legend stat-print-legend"') == 2  # each map's legend, HTML
     assert ".stat-static { display: block; }" in page
 
 
@@ -191,7 +192,7 @@ def test_period_index_lists_runs_counts_and_links(tmp_path, params):
     san = rows[1][1]
     cells = re.findall(r'<td class="(num[^"]*)">(.*?)</td>', san)
     assert cells == [("num stat-met", '<span aria-hidden="true">✓ </span>3'),
-                     ("num stat-near", '<span aria-hidden="true">≈ </span>1'),
+                     ("num stat-near", '<span aria-hidden="true">! </span>1'),
                      ("num stat-missed", '<span aria-hidden="true">✗ </span>2'),
                      ("num", "1.05")]
     assert 'href="sanitation.html"' in san and 'href="sanitation.pdf"' in san
@@ -295,4 +296,4 @@ def test_the_first_output_of_a_kernel_carries_the_packet_css_for_jupyterlab():
     assert out[0] == "1 0 True True"  # once per kernel, with the tiles' rules and colours
     # a pill states its status in words with a mark, dark text on the light yellow
     assert out[1] == ('<span class="stat-badge" style="background:#f9a825;color:#1a1a1a">'
-                      '≈ near</span>')
+                      '! near</span>')

@@ -77,11 +77,17 @@ def test_a_partial_period_is_drawn_not_judged(city):
 
 def test_trend_charts_are_spc_charts(city):
     spec = _report(city.home).trends()[2].to_dict()  # backlog_open
-    marks = [layer["mark"]["type"] for layer in spec["layer"]]
-    assert marks == ["line", "line", "line", "line", "rule"]  # mean, lower, upper, value, target
+    marks = [_mark(layer) for layer in spec["layer"]]
+    # mean, lower, upper, value, the target (a rule and its label)
+    assert marks == ["line", "line", "line", "line", ["rule", "text"]]
     assert spec["title"]["text"] == "Open at period end"
     assert spec["title"]["subtitle"] == ["XmR chart",
                                          "no verdict (2 baseline points; 12 needed)"]
+
+
+def _mark(layer):
+    """A layer's mark type; a nested layer (the labelled target) as the list of its marks."""
+    return layer["mark"]["type"] if "mark" in layer else [_mark(x) for x in layer["layer"]]
 
 
 def _points(values, target=None, **kw):
@@ -94,15 +100,17 @@ def _points(values, target=None, **kw):
 def test_spc_chart_draws_mean_limits_target_and_signals():
     a, points = _points([*BASE, 16], target=14)
     spec = charts.spc_chart(points, target=a.target, title="Open", fmt=",.0f").to_dict()
-    marks = [layer["mark"]["type"] for layer in spec["layer"]]
-    assert marks == ["line", "line", "line", "line", "point", "rule"]
+    marks = [_mark(layer) for layer in spec["layer"]]
+    assert marks == ["line", "line", "line", "line", "point", ["rule", "text"]]
     encoded = [layer["encoding"]["y"]["field"] for layer in spec["layer"][:4]]
     assert encoded == ["mean", "lower", "upper", "value"]
     data = [d for d in spec["datasets"].values() if d and "mean" in d[0]]
     signals = [d for d in data if len(d) == 1][0]
     assert signals[0]["period"] == "2026-10" and signals[0]["kind"] == "concerning"
     assert [r["upper"] for r in data[0]] == [pytest.approx(15.127273)] * 13  # the limits used
-    assert spec["layer"][-1]["mark"]["strokeDash"] == [6, 4]
+    assert spec["layer"][-1]["layer"][0]["mark"]["strokeDash"] == [6, 4]
+    targets = [d for d in spec["datasets"].values() if d and "label" in d[0]]
+    assert targets == [[{"target": 14, "label": "Target 14"}]]  # the line says what it is
     assert charts.chart_svg(charts.spc_chart(points)).startswith("<svg")  # offline SVG
 
 

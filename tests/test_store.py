@@ -58,7 +58,8 @@ def test_quality_note_counts(params):
     assert quality_note(params, "bos") == (
         "3 requests for Sanitation; 1 (33.3%) without usable coordinates (placed by the "
         "source's district columns where given); 1 not placed in at least one district layer; "
-        "1 carry a data-quality flag; 0 source rows rejected (see the rejects table).")
+        "1 carry a data-quality flag; 0 rows of the source files could not be used (each is kept "
+        "with its reason for the analysts).")
     assert GRID_DEPARTMENTS["bos"]["name"] == "Sanitation"
 
 

@@ -10,7 +10,8 @@ from stat_lib.core.errors import StoreError
 from stat_lib.store.migrations import SCHEMA_VERSION, stored_version
 from support.builders import ingest_rows, myla_row
 
-# The ingest log as the schema this release started with (version 1) declared it.
+# The ingest log as the schema this release started with (version 1) declared it; version 1's
+# requests had no derivation column.
 V1_INGESTS = ("CREATE TABLE ingests (ingested_at TIMESTAMPTZ, source VARCHAR, rows_read BIGINT, "
               "rows_loaded BIGINT, rows_rejected BIGINT, content_hash VARCHAR)")
 
@@ -20,6 +21,7 @@ def _as_version_1(params) -> None:
     with duckdb.connect(str(params.store_path)) as con:
         con.execute("DROP TABLE ingests")
         con.execute(V1_INGESTS)
+        con.execute("ALTER TABLE requests DROP COLUMN derivation")  # added by step 3
         con.execute("INSERT INTO ingests VALUES (now(), 'old.csv', 3, 3, 0, 'abc')")
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
 
@@ -29,7 +31,7 @@ def test_a_version_1_store_is_upgraded_in_place_by_a_reader_keeping_every_row(tm
     _as_version_1(params)
     assert len(store.load_requests(params)) == 2  # a reader upgrades it, then reads
     with store.connect(params) as con:
-        assert stored_version(con) == SCHEMA_VERSION == 2
+        assert stored_version(con) == SCHEMA_VERSION == 3
         assert con.execute("SELECT source, kind FROM ingests").fetchall() == [
             ("old.csv", "requests")]
 
@@ -49,7 +51,7 @@ def test_a_store_from_a_newer_stat_lib_is_refused_with_the_fix(tmp_path):
     with duckdb.connect(str(params.store_path)) as con:
         con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match=r"newer stat_lib \(schema version 99; this one knows "
-                                         r"up to 2\): upgrade stat_lib"):
+                                         r"up to 3\): upgrade stat_lib"):
         store.load_requests(params)
 
 

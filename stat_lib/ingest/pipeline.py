@@ -22,12 +22,15 @@ from .requests import preview  # noqa: F401  (onboarding's sample check)
 log = logging.getLogger("stat_lib.ingest")
 
 
-def ingest(params) -> IngestReport:
+def ingest(params, rebuild: bool = False) -> IngestReport:
     """Load every source in city.yaml into the store; return what happened.
 
     Parameters
     ----------
     params : Params
+    rebuild : bool
+        Re-derive the source store from today's sources alone (after a params change the
+        summary suggests it); the records store is never touched.
 
     Returns
     -------
@@ -47,7 +50,7 @@ def ingest(params) -> IngestReport:
     """
     layers = bnd.read_layers(params)
     try:
-        return _ingest(params, layers)
+        return _ingest(params, layers, rebuild)
     except Exception as exc:
         full = out_of_space(exc, params.store_path)
         if full is None:
@@ -55,7 +58,7 @@ def ingest(params) -> IngestReport:
         raise full from exc
 
 
-def _ingest(params, layers):
+def _ingest(params, layers, rebuild: bool = False):
     with store.write_lock(params), store.connect(params, read_only=False) as con:
         # row order only matters while reading (sources keeps it there): inserts go parallel
         con.execute("SET preserve_insertion_order = false")
@@ -71,6 +74,8 @@ def _ingest(params, layers):
             try:
                 with _step("writing the store (one transaction)"):
                     store.ensure_schema(con, params)
+                    if rebuild:
+                        _clear_source_rows(con)
                     reports = {k.kind: k.commit(con, params, layers, prepared[k.kind])
                                for k in kinds}
                     con.execute("COMMIT")
@@ -80,8 +85,18 @@ def _ingest(params, layers):
         finally:
             _quietly(con, "RESET preserve_insertion_order")
     report = reports["requests"]
+    report.rebuilt = rebuild
     report.kinds = {k: r for k, r in reports.items() if k != "requests"}  # e.g. permits
     return report
+
+
+def _clear_source_rows(con) -> None:
+    """``--rebuild``: every re-derivable row goes (the ingest log stays; the records store is
+    another file), so today's sources alone fill the store, inside the same transaction."""
+    from ..store.schema import tables
+    for table in tables("source"):
+        if table.name != "ingests":
+            con.execute(f"DELETE FROM {table.name}")
 
 
 @contextlib.contextmanager

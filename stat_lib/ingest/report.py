@@ -57,6 +57,8 @@ class IngestReport:
     unchanged: int = 0
     stale: int = 0
     total_in_store: int = 0
+    older_derivation: int = 0  # stored rows derived with earlier params (ingest.derivation)
+    rebuilt: bool = False      # `ingest --rebuild`: the source store re-derived from scratch
     kinds: dict = field(default_factory=dict)  # other source kinds' reports (e.g. permits)
 
     @property
@@ -92,6 +94,14 @@ class IngestReport:
         out.append(f"  store: {self.inserted:,} new, {self.updated:,} updated, "
                    f"{self.unchanged:,} unchanged, {self.stale:,} older than stored; "
                    f"{self.total_in_store:,} requests in the store.")
+        if self.rebuilt:
+            out.append("  rebuilt: the source store was re-derived from today's sources alone "
+                       "(records people entered were not touched).")
+        if self.older_derivation:
+            out.append(f"  {self.older_derivation:,} stored requests were derived with earlier "
+                       f"params and are not in today's sources (or only as older versions): run "
+                       f"`stat-lib ingest --rebuild` to re-derive the store from today's "
+                       f"sources (records people entered are not touched).")
         out += [r.summary() for r in self.kinds.values()]
         return "\n".join(line for line in out if line.strip())
 

@@ -30,6 +30,7 @@ from . import boundaries as bnd
 from . import codes, crs_check, date_check
 from . import profiles
 from . import readers as sources
+from .derivation import derivation_hash, older_rows
 from .report import IngestReport, SourceReport
 
 TEXT_FIELDS = ["request_id", "service_name", "department", "status", "address", "channel"]
@@ -65,6 +66,7 @@ def commit(con, params, layers, prepared) -> IngestReport:
     _tally(con, params, report)
     _write_rejects(con, raws)
     _upsert(con, params, report)
+    report.older_derivation = older_rows(con, derivation_hash(params))
     _write_districts(con, layers)
     _log_ingests(con, raws)
     return report
@@ -610,8 +612,13 @@ def _upsert(con, params, report: IngestReport) -> None:
                     "(SELECT request_id FROM incoming WHERE action = 'update')")
     cols = ", ".join(_q(c) for c in store.CANONICAL + store.district_columns(params)
                      + ["quality", "row_hash"])
-    con.execute(f"INSERT INTO requests ({cols}) SELECT {cols} FROM incoming "
-                f"WHERE action IN ('insert', 'update')")
+    derived = derivation_hash(params)
+    con.execute(f"INSERT INTO requests ({cols}, derivation) SELECT {cols}, ? FROM incoming "
+                f"WHERE action IN ('insert', 'update')", [derived])
+    # the same row from today's sources under other params: re-derived, only the mark moves
+    con.execute("UPDATE requests SET derivation = ? WHERE derivation IS DISTINCT FROM ? AND "
+                "request_id IN (SELECT request_id FROM incoming WHERE action = 'unchanged')",
+                [derived, derived])
     report.total_in_store = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
 
 

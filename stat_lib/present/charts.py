@@ -99,11 +99,23 @@ def trend_chart(df: pd.DataFrame, *, period: str = "period", value: str = "value
     line = alt.Chart(data).mark_line(point=True, strokeWidth=2.5).encode(x=x, y=y, tooltip=tip)
     layers = [line]
     if target is not None:
-        rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
-            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
-            y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)])
-        layers.append(rule)
+        layers.append(target_rule(target, fmt))
     return alt.layer(*layers).properties(title=title, width=560, height=220)
+
+
+def target_rule(target: float, fmt: str, axis: str = "y") -> alt.LayerChart:
+    """The target as a dashed rule with its label ("Target 85%") at the end of the line."""
+    data = pd.DataFrame({"target": [target], "label": [f"Target {format(target, fmt)}"]})
+    base = alt.Chart(data).encode(**{axis: alt.X("target:Q") if axis == "x"
+                                     else alt.Y("target:Q")})
+    rule = base.mark_rule(color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
+        tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)])
+    text = (base.mark_text(align="left", dx=4, dy=-6, fontSize=11, fontWeight="bold",
+                           color=_BRANDING["accent"], y=0)
+            if axis == "x" else
+            base.mark_text(align="right", dy=-6, fontSize=11, fontWeight="bold",
+                           color=_BRANDING["accent"], x="width"))
+    return alt.layer(rule, text.encode(text="label:N"))
 
 
 SIGNAL_COLORS = {"concerning": "#e8710a", "improving": "#1f77b4", "no good direction": "#7a5195"}
@@ -154,9 +166,7 @@ def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str =
                                                     stroke="#666", strokeWidth=2).encode(
             x=x, y="value:Q", tooltip=tip))
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
-            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
-            y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)]))
+        layers.append(target_rule(target, fmt))
     return alt.layer(*layers).properties(
         title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined), width=560, height=220)
 
@@ -165,20 +175,31 @@ def ontime_by_service(df: pd.DataFrame, *, service: str = "service_name",
                       on_time: str = "on_time_rate", closed: str = "closed",
                       target: float | None = None, title: str = "On time by service type"
                       ) -> alt.LayerChart:
-    """Horizontal bars of the on-time rate per service type, worst first; target as a rule."""
+    """Horizontal bars of the on-time rate per service type, worst first; with a target, the
+    services below it in red and the rest in blue (the legend says which is which) and the
+    target as a labelled rule."""
     _need(df, [service, on_time, closed], "ontime_by_service")
     data = df[[service, on_time, closed]].sort_values(on_time)
     y = alt.Y(f"{service}:N", title=None, sort=None)
+    color = alt.value(_BRANDING["primary"])
+    if target is not None:
+        below, above = (f"Below the {format(target, '.0%')} target",
+                        "At or above the target")
+        data = data.assign(against=[below if v < target else above for v in data[on_time]])
+        shown = [(w, c) for w, c in ((below, "#ca0020"), (above, "#4393c3"))
+                 if w in set(data["against"])]  # the legend lists only what is drawn
+        color = alt.Color("against:N", title=None, legend=alt.Legend(orient="bottom"),
+                          scale=alt.Scale(domain=[w for w, _ in shown],
+                                          range=[c for _, c in shown]))
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X(f"{on_time}:Q", title="Closed on time", axis=alt.Axis(format=".0%"),
-                scale=alt.Scale(domain=[0, 1])), y=y,
+                scale=alt.Scale(domain=[0, 1])), y=y, color=color,
         tooltip=[alt.Tooltip(f"{service}:N", title="Service"),
                  alt.Tooltip(f"{on_time}:Q", title="On time", format=".1%"),
                  alt.Tooltip(f"{closed}:Q", title="Closed", format=",")])
     layers = [bars]
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
-            color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(x="target:Q"))
+        layers.append(target_rule(target, ".0%", axis="x"))
     height = max(60, 24 * len(data))
     return alt.layer(*layers).properties(title=title, width=480, height=height)
 
@@ -223,12 +244,15 @@ def aging_chart(ages_days, *, edges=AGE_EDGES, title: str = "Open requests by ag
                 ) -> alt.Chart:
     """Open requests counted per age bucket; older buckets in the accent colour."""
     data = histogram(ages_days, edges)
-    data["older"] = data["order"] >= len(data) - 3
+    old = _num(edges[-3]) if len(edges) >= 3 else _num(edges[0])
+    words = (f"Under {old} days old", f"{old} days or older")  # the colours, explained
+    data["older"] = [words[o >= len(data) - 3] for o in data["order"]]
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("bucket:N", sort=None, title="Age (days)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", title="Open requests"),
-        color=alt.Color("older:N", legend=None, scale=alt.Scale(
-            domain=[False, True], range=[_BRANDING["primary"], _BRANDING["accent"]])),
+        color=alt.Color("older:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=list(words), range=[_BRANDING["primary"],
+                                                                   _BRANDING["accent"]])),
         tooltip=[alt.Tooltip("bucket:N", title="Age"), alt.Tooltip("count:Q", format=",")],
     ).properties(title=title, width=480, height=200)
 

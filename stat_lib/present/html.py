@@ -11,13 +11,22 @@ import html
 import pandas as pd
 
 # background, text colour (WCAG AA contrast on it) and words with a mark: never colour alone
-STATUS_BADGE = {"met": ("#2e7d32", "#fff", "✓ met"), "near": ("#f9a825", "#1a1a1a", "≈ near"),
+STATUS_BADGE = {"met": ("#2e7d32", "#fff", "✓ met"), "near": ("#f9a825", "#1a1a1a", "! near"),
                 "missed": ("#c62828", "#fff", "✗ missed"), "n/a": ("#616161", "#fff", "n/a")}
 TREND_ARROW = {"improving": "▲ improving", "worsening": "▼ worsening", "steady": "► steady",
                "n/a": "n/a"}
 
 
 _LAB = {"styled": False, "primary": "#1f3b5c", "accent": "#d9822b"}
+
+
+def trend_text(trend: str, direction: str | None) -> str:
+    """The trend as words and an arrow that agree: the arrow is where the number went, the
+    word whether that is good. For a lower-is-better measure, "▼ improving" (it fell)."""
+    if trend not in ("improving", "worsening") or direction not in ("higher", "lower"):
+        return TREND_ARROW.get(trend, trend)
+    rose = (trend == "improving") == (direction == "higher")
+    return f"{'▲' if rose else '▼'} {trend}"
 
 
 def HTML(text: str):
@@ -51,12 +60,15 @@ def badge(status: str) -> str:
 
 
 def table(rows: pd.DataFrame, columns: dict[str, str], *, raw: tuple = (),
-          caption: str = "") -> str:
-    """An HTML table of ``rows``; cells are escaped unless their column is in ``raw``."""
+          caption: str = "", nowrap: tuple = ()) -> str:
+    """An HTML table of ``rows``; cells are escaped unless their column is in ``raw``; cells
+    of the columns in ``nowrap`` (request ids, dates) never wrap."""
     head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
+    cls = {c: ' class="stat-nowrap"' if c in nowrap else "" for c in columns}
     body = []
     for _, row in rows.iterrows():
-        cells = "".join(f"<td>{row[c] if c in raw else esc(row[c])}</td>" for c in columns)
+        cells = "".join(f"<td{cls[c]}>{row[c] if c in raw else esc(row[c])}</td>"
+                        for c in columns)
         body.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (f'<table class="stat-table">{cap}<thead><tr>{head}</tr></thead>'

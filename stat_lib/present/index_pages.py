@@ -47,7 +47,7 @@ def _run_name(params, slug: str) -> str:
     return slug.replace("-", " ").title()
 
 
-STATUS_MARK = {"met": "✓", "near": "≈", "missed": "✗"}  # never colour alone
+STATUS_MARK = {"met": "✓", "near": "!", "missed": "✗"}  # never colour alone
 
 
 def _run_row(entry: dict, params, period_dir: Path) -> dict:

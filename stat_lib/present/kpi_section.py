@@ -11,7 +11,7 @@ import pandas as pd
 from ..metrics import kpis
 from ..metrics.registry import format_value
 from ..metrics.spc import periods_needed, spc_settings
-from .html import HTML, TREND_ARROW, badge, esc, table
+from .html import HTML, badge, esc, table, trend_text
 from .spc_text import moved_table
 
 
@@ -31,8 +31,8 @@ def submission_line(params, department, period) -> str:
 def kpi_section(params, department, period, prep, card: pd.DataFrame | None = None):
     """The department packet's KPI section: status line, table, what moved (HTML pieces)."""
     if not department.kpis:
-        return [HTML("<p>No submitted KPIs are configured for this department "
-                     "(params/departments/&lt;slug&gt;.yaml, <code>kpis:</code>).</p>")]
+        return [HTML("<p>This department does not submit performance figures of its own "
+                     "(KPIs); the measures above come from its service requests.</p>")]
     if not kpis.kpis_of(department, period):
         return [HTML(f"<p>KPIs are submitted per month or quarter; none for a "
                      f"{esc(period.kind)}.</p>")]
@@ -62,7 +62,7 @@ def _rows(card: pd.DataFrame) -> pd.DataFrame:
         prior_text=[text(v, u) for v, u in zip(card["prior"], card["unit"])],
         target_text=[text(v, u) for v, u in zip(card["target"], card["unit"])],
         status_html=[badge(s) for s in card["status"]],
-        trend_text=[TREND_ARROW.get(t, t) for t in card["trend"]],
+        trend_text=[trend_text(t, d) for t, d in zip(card["trend"], card["direction"])],
         remark=[" · ".join(x for x in (n, r) if x) for n, r in
                 zip(card["note"].fillna(""), card["review"].fillna(""))])
 

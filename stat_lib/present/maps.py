@@ -77,6 +77,28 @@ def class_labels(edges: np.ndarray, fmt: str) -> list[str]:
     return [f"{_fmt(a, fmt)} – {_fmt(b, fmt)}" for a, b in zip(edges[:-1], edges[1:])]
 
 
+def count_classes(values, n: int = 5) -> tuple[np.ndarray, list[str]]:
+    """Classes of whole counts that never overlap: the class index of each value (``-1`` for
+    missing) and its labels. Values 1..3 give one class per value ("1", "2", "3"), never
+    "1 – 1"; 0..100 in five classes give "0 – 19", "20 – 39", ... "80 – 100"."""
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce")
+    ok = v.dropna()
+    if ok.empty:
+        return np.full(len(v), -1), []
+    lo, hi = int(ok.min()), int(ok.max())
+    starts = np.unique(np.floor(np.linspace(lo, hi + 1, min(n, hi - lo + 1) + 1)).astype(int))
+    idx = np.clip(np.searchsorted(starts, v.fillna(lo).to_numpy(), side="right") - 1, 0,
+                  len(starts) - 2)
+    labels = [f"{a:,}" if b - 1 == a else f"{a:,} – {b - 1:,}"
+              for a, b in zip(starts[:-1], starts[1:])]
+    return np.where(v.isna().to_numpy(), -1, idx), labels
+
+
+def _is_counts(values) -> bool:
+    v = pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce").dropna()
+    return len(v) > 0 and bool((v == np.round(v)).all())
+
+
 # --- the map object -------------------------------------------------------------------------
 
 class _Legend(branca.element.MacroElement):
@@ -110,8 +132,10 @@ class PacketMap:
     """A folium map with its static twin; displays offline in JupyterLab and in packets."""
 
     def __init__(self, fmap: folium.Map, static: StaticMap | alt.TopLevelMixin, title: str,
-                 note: str = ""):
+                 note: str = "", aside: str = ""):
         self.map, self.static, self.title, self.note = fmap, static, title, note
+        self.aside = aside  # escaped HTML shown beside the map (the ranked district table)
+        self.legend = ""  # the legend's HTML, printed under the static map (see _Legend)
 
     @cached_property
     def parts(self) -> dict:
@@ -137,7 +161,8 @@ class PacketMap:
         caption += "</figcaption>"
         p = self.parts
         return {"title": self.title, "caption": caption, "css": LEGEND_CSS,
-                "html": p["header"] + p["html"], "script": p["script"], "svg": self.svg()}
+                "html": p["header"] + p["html"], "script": p["script"], "svg": self.svg(),
+                "aside": self.aside, "legend": self.legend}
 
     def standalone_html(self) -> str:
         """A complete offline page of this map (Leaflet inlined)."""
@@ -149,8 +174,9 @@ class PacketMap:
                 + assets.script_tag(p["script"]) + "</body></html>")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        frame = (f'<iframe srcdoc="{html.escape(self.standalone_html())}" '
-                 f'style="width:100%;height:500px;border:none"></iframe>')
+        frame = (f'<figure class="stat-map"><figcaption><strong>{html.escape(self.title)}'
+                 f'</strong></figcaption><iframe srcdoc="{html.escape(self.standalone_html())}" '
+                 f'style="width:100%;height:500px;border:none"></iframe>{self.aside}</figure>')
         return {MAP_MIME: self.payload(), "text/html": frame,
                 "text/plain": f"<map: {self.title}>"}
 
@@ -242,12 +268,14 @@ class StaticMap:
     and validated object by object (about 0.1 s per 10,000 coordinates); the spec is the same.
     """
 
-    def __init__(self, chart: alt.TopLevelMixin, features: list):
-        self.chart, self.features = chart, features
+    def __init__(self, chart: alt.TopLevelMixin, features: list, extra: dict | None = None):
+        self.chart, self.features, self.extra = chart, features, extra or {}
 
     def to_dict(self) -> dict:
         spec = self.chart.to_dict()
         spec["layer"][0]["data"] = {"values": _plain(self.features)}
+        for i, features in self.extra.items():  # further polygon layers (an outline)
+            spec["layer"][i]["data"] = {"values": _plain(features)}
         return spec
 
 
@@ -261,23 +289,35 @@ def _plain(value):
 
 
 def _static(fc: dict, title: str, labels: list[str], colors: list[str], points=None,
-            line_weight: float = 0.5) -> StaticMap:
-    """Vega-lite geoshape of the classified polygons (and optional points), for SVG."""
+            line_weight: float = 0.5, outline: dict | None = None, numbers=None
+            ) -> StaticMap:
+    """Vega-lite geoshape of the classified polygons (and optional points), for SVG.
+
+    ``outline``: polygons drawn unfilled over the shapes (the city's districts under a grid);
+    ``numbers``: a frame of ``lon, lat, n`` printed as district labels. No legend in the SVG:
+    the map's HTML legend prints under it (readable at any size)."""
     data = alt.Data(values=[])  # the features are set in the spec by StaticMap.to_dict
     shapes = alt.Chart(data).mark_geoshape(stroke="#555", strokeWidth=line_weight,
                                            aria=False).encode(
         color=alt.Color("properties.cls:N", title=title,
                         scale=alt.Scale(domain=labels, range=colors),
-                        legend=alt.Legend(orient="right", titleLimit=0, labelLimit=0,
-                                          symbolType="square")
-                        if labels else None))
-    layers = [shapes]
+                        legend=None))
+    layers, extra = [shapes], {}
+    if outline is not None:
+        extra[len(layers)] = outline["features"]
+        layers.append(alt.Chart(alt.Data(values=[])).mark_geoshape(
+            fill=None, filled=False, stroke="#444", strokeWidth=0.6, aria=False))
     if points is not None and len(points):
+        enc = {"longitude": "lon:Q", "latitude": "lat:Q"}
         layers.append(alt.Chart(points).mark_circle(size=14, color="#b2182b", opacity=0.7,
-                                                    aria=False)
-                      .encode(longitude="lon:Q", latitude="lat:Q"))
-    chart = alt.layer(*layers).properties(width=560, height=460).project(type="mercator")
-    return StaticMap(chart, fc["features"])
+                                                    aria=False).encode(**enc))
+    if numbers is not None and len(numbers):
+        text = alt.Chart(numbers).encode(longitude="lon:Q", latitude="lat:Q", text="n:N")
+        layers += [text.mark_text(fontSize=8, fontWeight="bold", stroke="#fff",
+                                  strokeWidth=2.5, aria=False),
+                   text.mark_text(fontSize=8, fontWeight="bold", color="#111", aria=False)]
+    chart = alt.layer(*layers).properties(width=440, height=420).project(type="mercator")
+    return StaticMap(chart, fc["features"], extra)
 
 
 def _tip(label: str, lines: list[tuple[str, str]]) -> str:
@@ -291,7 +331,8 @@ def choropleth(districts, values: pd.DataFrame, *, value: str, title: str, key: 
                label: str = "label", fmt: str = ".0%", value_title: str = "",
                count: str | None = None, higher_is_better: bool | None = True,
                basemap: str | None = None, classes: int = 5, simplify: float = 0.0003,
-               height: int = 460, line_weight: float = 1, tips: list[str] | None = None
+               height: int = 460, line_weight: float = 1, tips: list[str] | None = None,
+               numbers: dict | None = None, outline=None, aside: str = ""
                ) -> PacketMap:
     """Districts coloured by ``value`` (on-time rate, volume...), with a legend.
 
@@ -304,20 +345,26 @@ def choropleth(districts, values: pd.DataFrame, *, value: str, title: str, key: 
         ``unassigned``) are counted in the map's note.
     higher_is_better : True red->green, False green->red, None a volume ramp (blues).
     tips : tooltip HTML per district row (already escaped); default: label, value, count.
+    numbers : district key -> the number printed on it (the key of the table beside the map).
+    outline : GeoDataFrame of polygons drawn unfilled over the map (the city's districts).
+    aside : escaped HTML shown beside the map (see :func:`district_table`).
+
+    Whole counts (``fmt`` without ``%``) get classes that never overlap (:func:`count_classes`).
     """
     _need(districts, [key, label, "geometry"], "choropleth districts")
     _need(values, [key, value] + ([count] if count else []), "choropleth values")
     cols = [key, value] + ([count] if count else [])
     gdf = districts[[key, label, "geometry"]].merge(values[cols], on=key, how="left")
-    unknown = values.loc[~values[key].isin(districts[key]), key]
-    note = (f"{len(unknown)} value row(s) for keys not on this map "
-            f"({', '.join(map(str, unknown[:5]))}) are not drawn." if len(unknown) else "")
-    edges = class_edges(gdf[value], classes)
+    note = _unmapped_note(values, districts, key, count or (value if "%" not in fmt else None))
     ramp = VOLUME if higher_is_better is None else (
         PERFORMANCE if higher_is_better else PERFORMANCE[::-1])
-    colors = _palette(ramp, max(len(edges) - 1, 1))
-    labels = class_labels(edges, fmt) if len(edges) else []
-    idx = classify(gdf[value], edges)
+    if "%" not in fmt and _is_counts(gdf[value]):
+        idx, labels = count_classes(gdf[value], classes)
+    else:
+        edges = class_edges(gdf[value], classes)
+        idx, labels = classify(gdf[value], edges), (class_labels(edges, fmt) if len(edges)
+                                                    else [])
+    colors = _palette(ramp, max(len(labels), 1))
     gdf["fill"] = [colors[i] if i >= 0 else NO_DATA for i in idx]
     gdf["cls"] = [labels[i] if i >= 0 else "no data" for i in idx]
     gdf["tip"] = tips if tips is not None else [
@@ -326,12 +373,76 @@ def choropleth(districts, values: pd.DataFrame, *, value: str, title: str, key: 
         for lab, v, c in zip(gdf[label], gdf[value], gdf[count] if count else [None] * len(gdf))]
     if (idx < 0).any():
         labels, colors = labels + ["no data"], colors + [NO_DATA]
+    return _assemble(gdf, key, title, note, value_title or value, labels, colors,
+                     basemap=basemap, height=height, simplify=simplify, line_weight=line_weight,
+                     numbers=numbers, outline=outline, aside=aside)
+
+
+def _assemble(gdf, key: str, title: str, note: str, legend_title: str, labels, colors, *,
+              basemap, height, simplify, line_weight, numbers, outline, aside,
+              legend: str | None = None) -> PacketMap:
+    """The folium map and its static twin of classified polygons (``fill``, ``cls``, ``tip``)."""
     fmap = _base_map(gdf, basemap, height)
-    _polygons(fmap, _features(gdf, ["tip", "fill"], simplify),
-              legend_html(value_title or value, labels, colors), line_weight)
-    static = _static(_features(gdf, ["cls"], simplify), value_title or value, labels, colors,
-                     line_weight=min(line_weight, 0.5))
-    return PacketMap(fmap, static, title, note)
+    legend = legend or legend_html(legend_title, labels, colors)
+    _polygons(fmap, _features(gdf, ["tip", "fill"], simplify), legend, line_weight)
+    out_fc = None
+    if outline is not None:
+        out_fc = _features(outline.assign(tip=""), ["tip"], 0.0003)
+        folium.GeoJson(out_fc, style_function=lambda f: {"fill": False, "color": "#444",
+                                                         "weight": 1}).add_to(fmap)
+    if outline is not None and not numbers:  # name the districts of the outline
+        spots = _label_points(outline, "key", outline_labels(outline))
+    else:
+        spots = _label_points(gdf, key, numbers)
+    _add_labels(fmap, spots)
+    static = _static(_features(gdf, ["cls"], simplify), legend_title, labels, colors,
+                     line_weight=min(line_weight, 0.5), outline=out_fc, numbers=spots)
+    pmap = PacketMap(fmap, static, title, note, aside)
+    pmap.legend = legend
+    return pmap
+
+
+def _label_points(gdf, key: str, numbers: dict | None) -> pd.DataFrame:
+    """``lon, lat, n`` of each numbered district: a point inside its polygon."""
+    if not numbers:
+        return pd.DataFrame(columns=["lon", "lat", "n"])
+    rows = []
+    for k, geom in zip(gdf[key], gdf.geometry):
+        if k in numbers and geom is not None and not geom.is_empty:
+            p = geom.representative_point()
+            rows.append({"lon": round(p.x, 5), "lat": round(p.y, 5), "n": str(numbers[k])})
+    return pd.DataFrame(rows, columns=["lon", "lat", "n"])
+
+
+def _add_labels(fmap, spots: pd.DataFrame) -> None:
+    for r in spots.itertuples():
+        folium.Marker([r.lat, r.lon], icon=folium.DivIcon(
+            html=f'<div class="stat-district-no">{html.escape(r.n)}</div>', icon_size=(22, 14),
+            icon_anchor=(11, 7), class_name="stat-district-label")).add_to(fmap)
+
+
+def map_labels(districts, numbers: dict) -> dict:
+    """What each district shows on a map: its own short name when every name is short (council
+    districts "1".."15", all named), else its number in the table beside (``numbers``)."""
+    return outline_labels(districts) or numbers
+
+
+def outline_labels(districts, longest: int = 4) -> dict:
+    """District key -> its label printed on an outline map, when every label is short (council
+    districts "1".."15"); none when labels are names (a numbered key would need a table)."""
+    labels = districts["label"].astype(str)
+    return dict(zip(districts["key"], labels)) if labels.str.len().max() <= longest else {}
+
+
+def _unmapped_note(values, districts, key: str, count: str | None) -> str:
+    """A reader's note on requests the map cannot place (outside every mapped district)."""
+    unknown = values.loc[~values[key].isin(districts[key])]
+    if unknown.empty:
+        return ""
+    if count and count in unknown:
+        n = pd.to_numeric(unknown[count], errors="coerce").fillna(0).sum()
+        return f"{n:,.0f} request(s) outside the mapped districts are not drawn."
+    return "Requests outside the mapped districts are not drawn."
 
 
 def grid_cells(points: pd.DataFrame, cell_m: float = 1000.0, lat: str = "lat",
@@ -363,9 +474,10 @@ def grid_cells(points: pd.DataFrame, cell_m: float = 1000.0, lat: str = "lat",
 
 
 def density_map(points: pd.DataFrame, *, title: str = "Where requests came from",
-                cell_m: float = 1000.0, basemap: str | None = None, height: int = 460
-                ) -> PacketMap:
-    """Requests per grid cell of about ``cell_m`` metres (no marker per request)."""
+                cell_m: float = 1000.0, basemap: str | None = None, height: int = 460,
+                outline=None) -> PacketMap:
+    """Requests per grid cell of about ``cell_m`` metres (no marker per request), with the
+    ``outline`` polygons (the city's districts) drawn over the grid."""
     cells = grid_cells(points, cell_m)
     if cells.empty:
         raise StatLibError(f"density_map has no requests with coordinates to place "
@@ -374,7 +486,7 @@ def density_map(points: pd.DataFrame, *, title: str = "Where requests came from"
     pmap = choropleth(cells, cells[["key", "count"]], value="count", title=title,
                       fmt=",.0f", value_title="Requests per cell", higher_is_better=None,
                       basemap=basemap, simplify=0, height=height, line_weight=0,
-                      tips=[f"{c:,} requests" for c in cells["count"]])
+                      tips=[f"{c:,} requests" for c in cells["count"]], outline=outline)
     if cells.attrs["missing"]:
         pmap.note = f"{cells.attrs['missing']:,} request(s) without coordinates are not shown."
     return pmap
@@ -420,11 +532,18 @@ def overdue_map(requests: pd.DataFrame, *, districts=None, title: str = "Overdue
                        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(fmap)
     rows = [[round(r.lat, 5), round(r.lon, 5), _popup(r)] for r in shown.itertuples()]
     FastMarkerCluster(rows, callback=_CLUSTER_CALLBACK).add_to(fmap)
-    fmap.add_child(_Legend(legend_html("Overdue open requests", ["one request (clustered)"],
-                                       ["#d7301f"])))
-    static = _static(fc, "District", ["district"] if districts is not None else [], ["#f4f4f4"],
-                     shown[["lat", "lon"]])
-    return PacketMap(fmap, static, title, note)
+    legend = legend_html("Overdue open requests", ["one request (clustered on screen)"],
+                         ["#d7301f"])
+    fmap.add_child(_Legend(legend))
+    spots = _label_points(districts, "key", outline_labels(districts)) \
+        if districts is not None else None
+    if spots is not None:
+        _add_labels(fmap, spots)
+    static = _static(fc, "", ["district"] if districts is not None else [], ["#f4f4f4"],
+                     shown[["lat", "lon"]], numbers=spots)
+    pmap = PacketMap(fmap, static, title, note)
+    pmap.legend = legend
+    return pmap
 
 
 def _popup(r) -> str:
@@ -449,3 +568,74 @@ def _need(df, columns, what: str) -> None:
         raise StatLibError(f"{what} needs columns {', '.join(map(repr, columns))}; missing "
                            f"{', '.join(map(repr, missing))} (found "
                            f"{', '.join(map(str, df.columns))})")
+
+
+# --- maps against a target, numbered districts, the ranked table beside ---------------------
+
+def target_map(districts, values: pd.DataFrame, *, target, title: str, value: str = "value",
+               count: str = "count", key: str = "key", label: str = "label", fmt: str = ".0%",
+               value_title: str = "On time", count_title: str = "Requests judged",
+               min_count: int | None = None, basemap: str | None = None,
+               simplify: float = 0.0003, height: int = 460, table_rows: int = 12
+               ) -> PacketMap:
+    """Districts coloured against ``target`` (met / near / missed, the scorecard's rule), too
+    few to judge (under ``min_count`` requests) and no requests marked as such, each district
+    numbered by its rank, and the ranked table beside the map (worst first, the count behind
+    each rate). The districts of the table (the first ``table_rows``) carry their number on
+    the map. ``target`` is a ``params.models.Target``."""
+    from . import district_classes as dc
+    _need(districts, [key, label, "geometry"], "target_map districts")
+    _need(values, [key, value, count], "target_map values")
+    min_count = dc.MIN_COUNT if min_count is None else min_count
+    gdf = districts[[key, label, "geometry"]].merge(values[[key, value, count]], on=key,
+                                                    how="left")
+    gdf["cls"] = dc.judge(gdf[value], gdf[count], target, min_count)
+    ranked = dc.rank(gdf.drop(columns="geometry"), "cls", value, target.direction)
+    numbers = dict(zip(ranked[key], ranked["rank"]))
+    gdf["fill"] = [dc.CLASSES[c][0] for c in gdf["cls"]]
+    gdf["tip"] = [_tip(f"{numbers[k]}. {lab}", [
+        (value_title, _fmt(v, fmt) if c not in ("too_few", "none") else "not judged"),
+        (count_title, f"{n:,.0f}" if pd.notna(n) else "0"), ("Status", dc.word(c))])
+        for k, lab, v, n, c in zip(gdf[key], gdf[label], gdf[value], gdf[count], gdf["cls"])]
+    rows = dc.legend_rows(target, fmt, min_count, set(gdf["cls"]))
+    legend_title = f"{value_title} against the {format(target.target, fmt)} target"
+    texts, colors = [r[0] for r in rows], [r[1] for r in rows]
+    aside = district_table(ranked, value=value, count=count, label=label, fmt=fmt,
+                           value_title=value_title, count_title=count_title,
+                           max_rows=table_rows)
+    note = _unmapped_note(values, districts, key, count)
+    shown = map_labels(districts, {k: n for k, n in numbers.items() if n <= table_rows})
+    pmap = _assemble(gdf.assign(cls=[dc.word(c) for c in gdf["cls"]]), key, title, note,
+                     legend_title, [dc.word(c) for c in dc.ORDER if c in set(gdf["cls"])],
+                     [dc.CLASSES[c][0] for c in dc.ORDER if c in set(gdf["cls"])],
+                     basemap=basemap, height=height, simplify=simplify, line_weight=1,
+                     numbers=shown, outline=None, aside=aside,
+                     legend=legend_html(legend_title, texts, colors))
+    pmap.numbers = numbers  # district key -> its number (rank), for maps numbered alike
+    return pmap
+
+
+def district_table(ranked: pd.DataFrame, *, value: str, count: str, label: str = "label",
+                   fmt: str = ".0%", value_title: str = "On time",
+                   count_title: str = "Requests judged", max_rows: int = 12) -> str:
+    """The ranked districts as an escaped HTML table (``rank``, name, value, count, status);
+    rows past ``max_rows`` are summed up in one line by status (they carry no number on the
+    map: a numbered key of 99 districts would be unreadable)."""
+    from . import district_classes as dc
+    from .html import table
+    shown = ranked.head(max_rows).assign(
+        value_text=[_fmt(v, fmt) if c not in ("too_few", "none") else "—"
+                    for v, c in zip(ranked[value], ranked["cls"])][:max_rows],
+        count_text=[f"{n:,.0f}" if pd.notna(n) else "0" for n in ranked[count]][:max_rows],
+        status=[dc.word(c) for c in ranked["cls"]][:max_rows])
+    out = table(shown, {"rank": "#", label: "District", "value_text": value_title,
+                        "count_text": count_title, "status": "Status"},
+                caption="Districts, worst first")
+    rest = ranked.iloc[max_rows:]
+    if len(rest):
+        counts = rest["cls"].value_counts()
+        parts = ", ".join(f"{counts[c]:,} {dc.CLASSES[c][2].lower()}" for c in dc.ORDER
+                          if c in counts)
+        out += (f'<p class="stat-map-note">Not listed, ranks {max_rows + 1}–{len(ranked)}: '
+                f'{html.escape(parts)}.</p>')
+    return f'<div class="stat-district-table">{out}</div>'

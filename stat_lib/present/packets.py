@@ -10,10 +10,12 @@ then the ``meta`` dict given to :func:`export_html`. Keys: ``title``, ``departme
 Notebook convention
 -------------------
 Sections are markdown ``## `` headings (in markdown cells or ``text/markdown`` outputs); each
-one starts a new printed page and gets a table-of-contents entry. Cells tagged ``scorecard``
-come first. Charts (``stat_lib.present.charts``) and maps (``stat_lib.present.maps``)
-display as mimetypes that the exporter turns into one offline page with vega and Leaflet
-inlined once.
+gets a table-of-contents entry. In print, sections flow one after another (no forced page
+break); a heading stays with what follows it and figures and tables are never split.
+Cells tagged ``scorecard`` come first. Charts (``stat_lib.present.charts``) and maps
+(``stat_lib.present.maps``) display as mimetypes that the exporter turns into one offline
+page with vega and Leaflet inlined once; a map's ranked district table sits beside it and
+its legend prints as HTML.
 """
 
 from __future__ import annotations
@@ -117,14 +119,23 @@ class PacketPreprocessor(Preprocessor):
 
     def _map_html(self, payload, packet) -> str:
         caption = payload.get("caption", "")
+        # the legend prints as HTML in one line under the caption (readable at any size)
+        legend = payload.get("legend", "")
+        legend = (f'<div class="stat-static"><div class="stat-legend stat-print-legend">'
+                  f'{legend}</div></div>' if legend else "")
+        aside = payload.get("aside", "")
         static = f'<div class="stat-static">{_svg_only(payload["svg"])}</div>'
         if payload.get("css") and payload["css"] not in packet["map_css"]:
             packet["map_css"].append(payload["css"])
+        wide = " stat-map-with-table" if aside else ""
+        aside = f'<aside class="stat-map-aside">{aside}</aside>' if aside else ""
+        head = f'<figure class="stat-map{wide}">{caption}{legend}<div class="stat-map-body">'
         if self.static:
-            return f'<figure class="stat-map">{caption}{static}</figure>'
+            return f'{head}<div class="stat-map-view">{static}</div>{aside}</div></figure>'
         packet["uses_leaflet"] = True
-        return (f'<figure class="stat-map">{caption}<div class="stat-live">{payload["html"]}'
-                f'</div>{static}<script>\n{payload["script"]}\n</script></figure>')
+        return (f'{head}<div class="stat-map-view"><div class="stat-live">{payload["html"]}'
+                f'</div>{static}</div>{aside}</div><script>\n{payload["script"]}\n</script>'
+                f'</figure>')
 
 
 def _text(value) -> str:
@@ -241,8 +252,8 @@ def export_html(notebook_path, html_path, params=None, meta: dict | None = None,
 def export_pdf(html_path, pdf_path, *, browser=None) -> Path:
     """Print a packet page to PDF with headless Chromium, network closed.
 
-    The page's print CSS shows the static SVG charts and maps (vl_convert), starts each
-    section on a new page, keeps figures and table rows whole and numbers the pages
+    The page's print CSS shows the static SVG charts and maps (vl_convert), lets sections
+    flow, keeps headings with what follows and figures and tables whole and numbers the pages
     ("Page n of N"). Pass ``browser`` (a ``stat_lib.present.chromium.Chromium``) to reuse one
     process for a batch, or use :func:`export_pdfs`.
     """

@@ -26,6 +26,8 @@ class Step:
 STEPS = (
     Step(2, "the ingest log records each source's dataset kind",
          ("ALTER TABLE ingests ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'requests'",)),
+    Step(3, "each request records the params it was derived with (ingest.derivation)",
+         ("ALTER TABLE requests ADD COLUMN IF NOT EXISTS derivation VARCHAR",)),
 )
 SCHEMA_VERSION = STEPS[-1].version
 

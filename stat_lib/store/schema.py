@@ -58,7 +58,7 @@ register_table(Table("requests", "requests", """
     department VARCHAR, status VARCHAR, status_raw VARCHAR, requested_at TIMESTAMPTZ,
     updated_at TIMESTAMPTZ, closed_at TIMESTAMPTZ, due_at TIMESTAMPTZ, address VARCHAR,
     lat DOUBLE, lon DOUBLE, channel VARCHAR, source_file VARCHAR, source_row BIGINT,
-    quality VARCHAR, row_hash UBIGINT"""))
+    quality VARCHAR, row_hash UBIGINT, derivation VARCHAR"""))
 register_table(Table("requests", "rejects", """source_file VARCHAR, source_row BIGINT,
     request_id VARCHAR, reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
 register_table(Table("requests", "districts",

@@ -146,16 +146,18 @@ class CitywideReport:
                                     for prep in self.prepared.values()])
 
     def maps(self):
-        from ..maps import choropleth
+        from ..maps import choropleth, outline_labels
         if not self.params.city.boundaries:
-            return [HTML("<p>No boundary layer is configured (city.yaml "
-                         "<code>boundaries:</code>).</p>")]
+            return [HTML("<p>No district boundaries are set up for this city, so there is no "
+                         "map.</p>")]
         b = self.params.city.boundaries[0]
         values = self.by_district(b.layer)
-        return [choropleth(load_districts(self.params, b.layer), values, value="value",
+        districts = load_districts(self.params, b.layer)
+        return [choropleth(districts, values, value="value",
                            count="count", title=f"Closed on time, all departments, by "
                                                 f"{b.name.lower()}", value_title="On time",
-                           basemap=self.params.city.basemap)]
+                           basemap=self.params.city.basemap,
+                           numbers=outline_labels(districts))]  # district names printed
 
     def publish(self):
         city = self.scores["city"]

@@ -23,7 +23,7 @@ from ...metrics.spc import periods_needed, spc_settings
 from ...metrics.tidy import cityscore_figures
 from ...params import load_params
 from ...store import load_districts, load_requests, quality_counts
-from ..html import HTML, TREND_ARROW, badge, change_text, esc, table, use_branding
+from ..html import HTML, badge, change_text, esc, table, trend_text, use_branding
 from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table, unlisted_note
 from ..summary import publish_summary
 
@@ -100,8 +100,8 @@ class DepartmentReport:
             return self.permits_section.tiles()
         card = self.card.set_index("metric")
         tiles = []
-        for metric, label in HEADLINE:
-            unit = metric_def(metric).unit
+        for metric, _tile in HEADLINE:
+            unit, label = metric_def(metric).unit, metric_def(metric).label  # one name each
             value = self.summary.get(metric)
             prior = card["prior"].get(metric) if metric in card.index else None
             year = card["year_ago"].get(metric) if metric in card.index else None
@@ -208,7 +208,8 @@ class DepartmentReport:
             status_html=[badge(s) for s in self.card["status"]],
             fiscal_text=[format_value(self.fiscal_summary.get(k), u) for k, u in
                          zip(self.card["metric"], self.card["unit"])],
-            trend_text=[TREND_ARROW.get(t, t) for t in self.card["trend"]])
+            trend_text=[trend_text(t, d) for t, d in zip(self.card["trend"],
+                                                         self.card["direction"])])
         counts = self.card["status"].value_counts()
         line = " · ".join(f"{counts.get(s, 0)} {s}" for s in ("met", "near", "missed"))
         return HTML(f'<p class="stat-lede">Targets: {esc(line)}.</p>' + table(rows, {
@@ -285,10 +286,16 @@ class DepartmentReport:
             if len(data) else None
         rows = self.by_service.assign(
             rate=[format_value(v, "rate") for v in self.by_service["on_time_rate"]],
-            median=[format_value(v, "days") for v in self.by_service["median_days_to_close"]])
-        tbl = HTML(table(rows, {"service_name": "Service", "sla": "SLA", "closed": "Closed",
-                                "rate": "On time", "median": "Median to close",
-                                "backlog_open": "Open", "overdue_open": "Overdue"}))
+            median=[format_value(v, "days") for v in self.by_service["median_days_to_close"]],
+            **counts_text(self.by_service, ("closed", "backlog_open", "overdue_open")))
+        name = {k: metric_def(k).label for k in ("closed", "on_time_rate", "median_days_to_close",
+                                                 "backlog_open", "overdue_open")}
+        tbl = HTML(table(rows, {"service_name": "Service", "sla": "SLA", "closed": name["closed"],
+                                "rate": name["on_time_rate"],
+                                "median": name["median_days_to_close"],
+                                "backlog_open": name["backlog_open"],
+                                "overdue_open": name["overdue_open"]}, nowrap=("sla",))
+                   + zero_median_note(self.by_service["median_days_to_close"]))
         return [x for x in (chart, tbl) if x is not None]
 
     @requests_section(as_list=True)
@@ -304,7 +311,7 @@ class DepartmentReport:
                 f"mean {esc(format_value(s['mean_days_to_close'], 'days'))} "
                 f"(median "
                 f"{esc(format_value(s['median_business_days_to_close'], 'business_days'))})."
-                f"</p>")
+                f"</p>") + zero_median_note([s["median_days_to_close"]])
         return [time_to_close_chart(dist["days_to_close"].to_numpy(dtype=float)), HTML(text)]
 
     # --- backlog ------------------------------------------------------------------------------
@@ -314,11 +321,12 @@ class DepartmentReport:
         from ..charts import aging_chart
         ages = self.aging_table()
         s = self.summary
-        lede = (f"<p>{s['backlog_open']:,} open at period end ({s['backlog_start']:,} at its "
-                f"start); {s['overdue_open']:,} overdue "
-                f"({esc(format_value(s['overdue_share'], 'rate'))} of the backlog).</p>")
+        lede = "<p>" + "; ".join(
+            f"{esc(metric_def(k).label)}: {esc(format_value(s[k], metric_def(k).unit))}"
+            for k in ("backlog_open", "backlog_start", "overdue_open", "overdue_share")) + ".</p>"
         sla = ages[ages["scheme"] == "sla"].assign(
             share_text=lambda d: [format_value(v, "rate") for v in d["share"]])
+        sla = sla.assign(**counts_text(sla, ("requests",)))
         return [HTML(lede), aging_chart(m.open_ages(self.prep, self.period)),
                 HTML(table(sla, {"bucket": "Age against SLA", "requests": "Open requests",
                                  "share_text": "Share"}))]
@@ -338,7 +346,8 @@ class DepartmentReport:
                                    opened=lambda d: d["requested_at"].dt.strftime("%Y-%m-%d"))
         return HTML(table(rows, {"request_id": "Request", "service_name": "Service",
                                  "address": "Address", "opened": "Opened",
-                                 "days": "Days overdue"}, caption="Most overdue open requests"))
+                                 "days": "Days overdue"}, caption="Most overdue open requests",
+                          nowrap=("request_id", "opened", "days")))
 
     def overdue_requests(self) -> pd.DataFrame:
         return m.overdue_requests(self.prep, self.period)
@@ -347,15 +356,22 @@ class DepartmentReport:
 
     @requests_section(as_list=True)
     def trends(self, metrics=("created", "on_time_rate", "backlog_open", "median_days_to_close")):
-        """Process behaviour charts: values, mean, limits, target, signals highlighted."""
+        """Process behaviour charts: values, mean, limits, target, signals highlighted; every
+        measure that missed its target this period gets one too (after ``metrics``)."""
         from ..charts import spc_chart
         charts = []
-        for metric in metrics:
+        for metric in list(metrics) + [k for k in self.missed() if k not in metrics]:
             d, a = metric_def(metric), self.assessment(metric)
             fmt = ".0%" if d.unit == "rate" else (",.1f" if d.unit == "days" else ",.0f")
             charts.append(spc_chart(a.points, target=a.target, title=d.label, fmt=fmt,
                                     subtitle=chart_subtitle(a, self.period.label)))
         return charts
+
+    def missed(self) -> list[str]:
+        """The registry's measures (judged over time) that missed their target this period."""
+        from ...metrics.registry import METRICS
+        rows = self.card[self.card["status"] == "missed"]
+        return [k for k in rows["metric"] if k in METRICS and METRICS[k].method is not None]
 
     # --- maps ---------------------------------------------------------------------------------
 
@@ -365,41 +381,43 @@ class DepartmentReport:
 
     @requests_section(as_list=True)
     def maps(self):
-        """On-time and volume choropleths per boundary layer, density, overdue clusters."""
-        from ..maps import choropleth, density_map, overdue_map
+        """Per boundary layer: on time against the target (numbered districts, the ranked table
+        beside) and requests received; then density over the districts and overdue clusters."""
+        from ..maps import density_map, overdue_map
         basemap = self.params.city.basemap
         out = []
         for b in self.params.city.boundaries:
-            districts = load_districts(self.params, b.layer)
-            values = self.by_district(b.layer)
-            rates = values.assign(value=values["on_time_rate"].astype(float))
-            out.append(choropleth(districts, rates, value="value", count="count",
-                                  title=f"Closed on time by {b.name.lower()}",
-                                  value_title="On time", basemap=basemap))
-            out.append(choropleth(districts, values.assign(value=values["created"]),
-                                  value="value", title=f"Requests received by {b.name.lower()}",
-                                  fmt=",.0f", value_title="Requests", higher_is_better=None,
-                                  basemap=basemap))
+            out += self.district_maps(b, load_districts(self.params, b.layer), basemap)
         created = m.created_requests(self.prep, self.period)
+        first = self.params.city.boundaries[0] if self.params.city.boundaries else None
+        outline = load_districts(self.params, first.layer) if first else None
         if created[["lat", "lon"]].notna().all(axis=1).any():
             out.append(density_map(created, title="Where this period's requests came from",
-                                   basemap=basemap))
+                                   basemap=basemap, outline=outline))
         over = self.overdue_requests()
         if not over.empty:
-            first = self.params.city.boundaries[0] if self.params.city.boundaries else None
-            out.append(overdue_map(over, basemap=basemap, districts=load_districts(
-                self.params, first.layer) if first else None))
+            out.append(overdue_map(over, basemap=basemap, districts=outline,
+                                   title="Overdue open requests at period end"))
         return out
+
+    def district_maps(self, boundary, districts, basemap):
+        """The on-time map of one boundary layer (against the target when there is one) and
+        its requests-received map, numbered alike."""
+        from ..district_maps import district_maps
+        values = self.by_district(boundary.layer)
+        target = scoring.target_for(self.department, "on_time_rate")
+        return district_maps(districts, values, boundary.name, target, basemap)
 
     # --- standards and quality ----------------------------------------------------------------
 
     @requests_section(as_list=False)
     def standards(self):
         if not self.department.standards:
-            return HTML("<p>No customer service standard is configured for this department "
-                        "(params/departments/&lt;slug&gt;.yaml, <code>standards:</code>).</p>")
+            return HTML("<p>This department has not published a customer service standard "
+                        "(a promise to residents with redress when it is missed).</p>")
         rep = m.standards_report(self.prep, self.department, self.period, self.calendar)
         rows = rep.assign(
+            **counts_text(rep, ("closed",)),
             compliance=[format_value(v, "rate") for v in rep["standard_compliance"]],
             owed=[format_value(v, "count") for v in rep["redress_count"]],
             dollars=[format_value(v, "dollars") for v in rep["redress_dollars"]])
@@ -440,6 +458,22 @@ class DepartmentReport:
             round(float(month["score"].iloc[0]), 3)
 
 
+ZERO_MEDIAN = ("A median of 0.0 days means half or more of that service's closed requests were "
+               "closed within about an hour of being created; a request closed at the moment it "
+               "was logged counts as 0 days.")
+
+
+def zero_median_note(medians) -> str:
+    """The note under a table whose medians show "0.0 days" (empty when none does)."""
+    shown = [format_value(v, "days") for v in medians]
+    return f'<p class="stat-note">{esc(ZERO_MEDIAN)}</p>' if "0.0 days" in shown else ""
+
+
+def counts_text(frame: pd.DataFrame, columns) -> dict:
+    """Whole-count columns as display text with thousands separators ("2,302")."""
+    return {c: [format_value(v, "count") for v in frame[c]] for c in columns if c in frame}
+
+
 def quality_note(params, department: str) -> str:
     """A short data-quality note on one department's stored rows, for its packet."""
     dept = params.department(department)
@@ -454,4 +488,5 @@ def quality_note(params, department: str) -> str:
         note += f"; {c['unplaced']:,} not placed in at least one district layer"
     if c["flagged"]:
         note += f"; {c['flagged']:,} carry a data-quality flag"
-    return note + f"; {c['rejected']:,} source rows rejected (see the rejects table)."
+    return note + (f"; {c['rejected']:,} rows of the source files could not be used (each is "
+                   f"kept with its reason for the analysts).")
