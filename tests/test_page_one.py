@@ -139,7 +139,8 @@ def test_notes_render_markdown_with_raw_html_off(tmp_path):
     assert "<li>Why <strong>Main St</strong>?</li>" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="javascript' not in html
-    assert "No analyst notes" in notes_html(tmp_path, "2026-11", "lights")
+    assert notes_html(tmp_path, "2026-11", "lights") == \
+        '<p class="stat-note">No questions or notes from the analyst for this session.</p>'
     assert render_markdown("<b>x</b>") == "<p>&lt;b&gt;x&lt;/b&gt;</p>\n"
     assert "<h4>Ask</h4>" in html  # "# Ask": below page one's own headings
 

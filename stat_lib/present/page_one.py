@@ -34,11 +34,11 @@ def render_markdown(text: str) -> str:
 
 
 def notes_html(home, period: str, department: str) -> str:
-    """The analyst's notes for this session, or a line saying where to write them."""
+    """The analyst's notes for this session, or a plain line for the reader when there are
+    none (where to write them is for analysts: docs/architecture.md, README)."""
     path = notes_path(home, period, department)
     if not path.exists():
-        return (f'<p class="stat-note">No analyst notes for this session yet (write them in '
-                f'<code>sessions/{esc(period)}/{esc(department)}.md</code> in the home).</p>')
+        return '<p class="stat-note">No questions or notes from the analyst for this session.</p>'
     return f'<div class="stat-notes">{render_markdown(path.read_text(encoding="utf-8"))}</div>'
 
 
