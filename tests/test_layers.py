@@ -125,10 +125,14 @@ def test_the_notebook_kinds_give_the_batch_its_runs(home):
     from stat_lib.params import load_params
     from stat_lib.present.notebook_kinds import NOTEBOOK_KINDS, plan
     params = load_params(home)
-    assert list(NOTEBOOK_KINDS) == ["department", "citywide", "explore"]
+    assert list(NOTEBOOK_KINDS) == ["department", "citywide", "explore", "briefing",
+                                    "roundtable"]
     assert NOTEBOOK_KINDS["explore"].on_demand  # stat-lib explore runs it, never the batch
+    # the sample city.yaml has a briefing: and one roundtable (clean-streets)
     assert plan(params) == [(s, NOTEBOOK_KINDS["department"]) for s in sorted(
-        params.departments)] + [("citywide", NOTEBOOK_KINDS["citywide"])]
+        params.departments)] + [("citywide", NOTEBOOK_KINDS["citywide"]),
+                                ("briefing", NOTEBOOK_KINDS["briefing"]),
+                                ("clean-streets", NOTEBOOK_KINDS["roundtable"])]
 
 
 def test_each_packaged_notebook_displays_its_kinds_report():

@@ -1,7 +1,12 @@
-"""Reporting periods: month ``2026-10``, ISO week ``2026-W42``, quarter ``2026-Q3``, year ``2026``.
+"""Reporting periods: month ``2026-10``, ISO week ``2026-W42``, quarter ``2026-Q3``, year ``2026``,
+fiscal year ``FY2027``.
 
 A period is a half-open span ``[start, end)`` of local time in the city's timezone. A *to-date*
 period (month-to-date, year-to-date, ...) is cut at ``as_of`` instead of the period's natural end.
+
+A **fiscal year** is named for the calendar year it ends in: with ``fiscal_year_start_month: 7``
+(city.yaml), ``FY2027`` runs from 2026-07-01 to 2027-07-01; with 1 it is the calendar year. Its
+``number`` is the start month; :meth:`Period.fiscal_to_date` gives ``FY2027-to-date``.
 
 >>> p = Period.parse("2026-10", tz="America/Los_Angeles")
 >>> str(p.prior()), str(p.year_ago()), [str(x) for x in p.trailing(3)]
@@ -19,12 +24,13 @@ import pandas as pd
 
 from .errors import UsageError
 
-Kind = Literal["month", "week", "quarter", "year"]
+Kind = Literal["month", "week", "quarter", "year", "fiscal"]
 
 ACCEPTED = ("YYYY-MM (month, e.g. 2026-10), YYYY-Www (ISO week, e.g. 2026-W42), "
             "YYYY-Qn (quarter, e.g. 2026-Q3) or YYYY (year)")
 
 _PATTERNS = [
+    ("fiscal", re.compile(r"FY(\d{4})()", re.I)),
     ("week", re.compile(r"(\d{4})-W(\d{1,2})", re.I)),
     ("quarter", re.compile(r"(\d{4})-Q([1-4])", re.I)),
     ("month", re.compile(r"(\d{4})-(\d{1,2})")),
@@ -50,7 +56,7 @@ class Period:
     year : int
         Calendar year (ISO year for weeks).
     number : int
-        Month 1-12, ISO week 1-53, quarter 1-4; 1 for a year.
+        Month 1-12, ISO week 1-53, quarter 1-4; 1 for a year; a fiscal year's start month.
     tz : str, optional
         IANA timezone of the city; needed for :attr:`start` and :attr:`end`.
     as_of : pandas.Timestamp, optional
@@ -67,7 +73,8 @@ class Period:
         if not MIN_YEAR <= self.year <= MAX_YEAR:
             raise UsageError(f"year {self.year} is out of range (expected {MIN_YEAR}-{MAX_YEAR}); "
                              f"accepted periods: {ACCEPTED}")
-        limits = {"month": 12, "week": _weeks_in(self.year), "quarter": 4, "year": 1}
+        limits = {"month": 12, "week": _weeks_in(self.year), "quarter": 4, "year": 1,
+                  "fiscal": 12}
         if not 1 <= self.number <= limits[self.kind]:
             raise UsageError(f"{self.kind} {self.number} does not exist in {self.year} "
                              f"(expected 1-{limits[self.kind]}); accepted periods: {ACCEPTED}")
@@ -75,8 +82,10 @@ class Period:
     # ---- construction ------------------------------------------------------------------------
 
     @classmethod
-    def parse(cls, text: str, tz: str | None = None, as_of=None) -> Period:
-        """Parse ``2026-10``, ``2026-W42``, ``2026-Q3`` or ``2026``.
+    def parse(cls, text: str, tz: str | None = None, as_of=None,
+              fiscal_start: int = 1) -> Period:
+        """Parse ``2026-10``, ``2026-W42``, ``2026-Q3``, ``2026`` or ``FY2027`` (a fiscal year
+        starting in month ``fiscal_start``).
 
         Raises
         ------
@@ -87,19 +96,37 @@ class Period:
         for kind, pattern in _PATTERNS:
             m = pattern.fullmatch(value)
             if m:
-                period = cls(kind, int(m.group(1)), int(m.group(2) or 1), tz)
+                number = fiscal_start if kind == "fiscal" else int(m.group(2) or 1)
+                period = cls(kind, int(m.group(1)), number, tz)
                 return period.to_date(as_of) if as_of is not None else period
         raise UsageError(f"cannot read period {text!r}; expected {ACCEPTED}")
 
     @classmethod
     def containing(cls, when, kind: Kind = "month", tz: str | None = None) -> Period:
         """The period of ``kind`` holding the instant (or local date) ``when``."""
+        if kind == "fiscal":
+            raise UsageError("a fiscal year needs its start month: use Period.fiscal_year("
+                             "when, city.fiscal_year_start_month, tz)")
         ts = _local(when, tz)
         if kind == "week":
             iso = ts.date().isocalendar()
             return cls("week", iso[0], iso[1], tz)
         number = {"month": ts.month, "quarter": (ts.month - 1) // 3 + 1, "year": 1}[kind]
         return cls(kind, ts.year, number, tz)
+
+    @classmethod
+    def fiscal_year(cls, when, start_month: int, tz: str | None = None) -> Period:
+        """The fiscal year (starting in ``start_month``) holding ``when``."""
+        ts = _local(when, tz)
+        ends_in = ts.year + 1 if start_month > 1 and ts.month >= start_month else ts.year
+        return cls("fiscal", ends_in, start_month, tz)
+
+    def fiscal_to_date(self, start_month: int) -> Period:
+        """The fiscal year holding this period's last instant, cut at its end
+        (``FY2027-to-date``; the whole year when this period ends it)."""
+        end = self.end
+        fy = Period.fiscal_year(end - pd.Timedelta(microseconds=1), start_month, self.tz)
+        return fy.to_date(end)
 
     @classmethod
     def month_to_date(cls, as_of, tz: str | None = None) -> Period:
@@ -131,6 +158,8 @@ class Period:
     def first_day(self) -> dt.date:
         if self.kind == "week":
             return dt.date.fromisocalendar(self.year, self.number, 1)
+        if self.kind == "fiscal":
+            return dt.date(self.year - (self.number > 1), self.number, 1)
         month = {"month": self.number, "quarter": 3 * self.number - 2, "year": 1}[self.kind]
         return dt.date(self.year, month, 1)
 
@@ -179,6 +208,8 @@ class Period:
             day = self.first_day + dt.timedelta(weeks=n)
             iso = day.isocalendar()
             moved = replace(self, year=iso[0], number=iso[1], as_of=None)
+        elif self.kind == "fiscal":
+            moved = replace(self, year=self.year + n, as_of=None)
         else:
             per_year = {"month": 12, "quarter": 4, "year": 1}[self.kind]
             index = self.year * per_year + (self.number - 1) + n
@@ -198,7 +229,7 @@ class Period:
             year = self.year - 1
             moved = replace(self, year=year, number=min(self.number, _weeks_in(year)), as_of=None)
             return moved._cut_like(self)
-        return self.shift(-{"month": 12, "quarter": 4, "year": 1}[self.kind])
+        return self.shift(-{"month": 12, "quarter": 4, "year": 1, "fiscal": 1}[self.kind])
 
     def trailing(self, n: int) -> list[Period]:
         """``n`` periods ending with this one, oldest first (to-date cuts keep their offset)."""
@@ -230,7 +261,10 @@ class Period:
 
     @property
     def label(self) -> str:
-        """``2026-10``, ``2026-W42``, ``2026-Q3``, ``2026`` (same for a to-date cut)."""
+        """``2026-10``, ``2026-W42``, ``2026-Q3``, ``2026`` (same for a to-date cut); ``FY2027``,
+        ``FY2027-to-date`` for a fiscal year cut before its end."""
+        if self.kind == "fiscal":
+            return f"FY{self.year}" + ("-to-date" if self.as_of is not None else "")
         return {"month": f"{self.year}-{self.number:02d}",
                 "week": f"{self.year}-W{self.number:02d}",
                 "quarter": f"{self.year}-Q{self.number}", "year": f"{self.year}"}[self.kind]
@@ -239,7 +273,8 @@ class Period:
         """Human label: ``'October 2026'``, ``'November 2026 to date (through 15 Nov)'``."""
         names = {"month": self.first_day.strftime("%B %Y"),
                  "week": f"week {self.number} of {self.year} (from {self.first_day:%d %b})",
-                 "quarter": f"Q{self.number} {self.year}", "year": str(self.year)}
+                 "quarter": f"Q{self.number} {self.year}", "year": str(self.year),
+                 "fiscal": f"fiscal year {self.year} (from {self.first_day:%d %b %Y})"}
         text = names[self.kind]
         if self.as_of is not None:
             last = self.as_of - pd.Timedelta(microseconds=1)

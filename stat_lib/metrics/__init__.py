@@ -40,6 +40,7 @@ from .methods import METHODS, Assessment, assess, check_methods
 from .standards import standards_report
 from . import kpis  # noqa: F401,E402  (registers the kpi_submissions metrics)
 from . import commitments  # noqa: F401,E402  (registers the sessions/commitments metrics)
+from . import page_one_commitments  # noqa: F401,E402  (page one's commitment items)
 from .windows import closed_in, created_in, ended_in, open_at
 
 check()

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ParamsError, ParamsErrors
+from .briefing_models import meeting_checks
 from .models import City, Department, Params, Results
 from .yaml_lines import line_of, load_yaml
 
@@ -82,6 +83,7 @@ def load_params(home: str | Path) -> Params:
         files.append(results_file)
         results = attempt(lambda: _validate(Results, *_read(results_file))) or Results()
     problems += _cross_checks(departments, results, pdir)
+    problems += meeting_checks(city, departments, pdir)
     if not departments and not problems:
         problems.append(ParamsError("no department files; add params/departments/<slug>.yaml",
                                     path=pdir / "departments"))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..core.errors import UsageError
 from ..core.text import slugify
+from .briefing_models import Briefing, Roundtable
 from .kpi_models import Kpi, Submissions, unique_kpis
 from .public_models import Public
 
@@ -346,6 +347,10 @@ class City(Strict):
     spc: Spc = Spc()
     submissions: Submissions = Submissions()
     public: Public = Public()  # the public edition (stat-lib run --audience public)
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12, description="the month a "
+                                         "fiscal year starts (7: FY2027 = 2026-07 to 2027-06)")
+    briefing: Briefing | None = None
+    roundtables: list[Roundtable] = []
 
     @model_validator(mode="after")
     def _two_stores(self):

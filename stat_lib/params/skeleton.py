@@ -53,6 +53,12 @@ boundaries: []
 
 # KPI submissions from departments (their `kpis:`): due N business days after the period.
 # submissions: {due_business_days: 10, change_factor: 3, folder: data/submissions}
+
+# Fiscal year: the month it starts (7: FY2027 = July 2026 - June 2027); 1 = the calendar year.
+# fiscal_year_start_month: 7
+# The Mayor's one-page briefing (3 to 6 measures) and roundtables of 1 to 3 departments:
+# briefing: {metrics: [{department: example, metric: on_time_rate}, ...]}
+# roundtables: [{slug: streets, name: Streets roundtable, departments: [example]}]
 """
 
 DEPARTMENT = """\

@@ -34,6 +34,19 @@ def _entry(e) -> dict:
     return e.to_dict() if hasattr(e, "to_dict") else dict(e)
 
 
+def _run_name(params, slug: str) -> str:
+    """The department's name, a kind's cover title (``Cabinet briefing``, a roundtable's
+    name), else the slug in words (a run no longer in params)."""
+    if params is not None and slug in params.departments:
+        return params.departments[slug].name
+    if params is not None:
+        from .notebook_kinds import NOTEBOOK_KINDS
+        for kind in NOTEBOOK_KINDS.values():
+            if not kind.per_department and slug in kind.runs(params):
+                return kind.title(params, slug)
+    return slug.replace("-", " ").title()
+
+
 STATUS_MARK = {"met": "✓", "near": "!", "missed": "✗"}  # never colour alone
 
 
@@ -42,8 +55,7 @@ def _run_row(entry: dict, params, period_dir: Path) -> dict:
     links, and for a failed run the last good packet with a plain note (the error is in a
     "for analysts" detail)."""
     slug = entry.get("department", "")
-    name = (params.departments[slug].name if params is not None and slug in
-            params.departments else slug.replace("-", " ").title())
+    name = _run_name(params, slug)
     summary = entry.get("summary") or {}
     score = summary.get("cityscore")
     failed = entry.get("status") == "failed"

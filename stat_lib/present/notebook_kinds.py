@@ -14,6 +14,7 @@ stands alone: a home may override one department without copying the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class NotebookKind:
     per_department: bool = False
     label: str = ""
     on_demand: bool = False  # run by its own command (stat-lib explore), never in the batch
+    slugs: Callable | None = None   # params -> run slugs, for kinds whose runs params decide
+    titles: Callable | None = None  # (params, slug) -> cover title, with ``slugs``
 
     @property
     def notebook(self) -> str:
@@ -43,10 +46,14 @@ class NotebookKind:
 
     def runs(self, params) -> list[str]:
         """The run slugs of this kind for a home, in batch order."""
+        if self.slugs is not None:
+            return list(self.slugs(params))
         return sorted(params.departments) if self.per_department else [self.name]
 
     def title(self, params, slug: str) -> str:
         """Whose packet a run is: the department's name, else the kind's label."""
+        if self.titles is not None:
+            return self.titles(params, slug)
         return params.departments[slug].name if self.per_department else self.label
 
 
@@ -93,3 +100,24 @@ register(NotebookKind("citywide", "stat_lib.present.reports.CitywideReport",
 register(NotebookKind("explore", "stat_lib.explore.Home",
                       "a liaison's explorer of one department (stat-lib explore; on demand)",
                       per_department=True, on_demand=True))
+
+
+def _briefing_runs(params) -> list[str]:
+    return ["briefing"] if params.city.briefing else []
+
+
+def _roundtables(params) -> list[str]:
+    return [r.slug for r in params.city.roundtables]
+
+
+def _roundtable_title(params, slug: str) -> str:
+    return next(r.name for r in params.city.roundtables if r.slug == slug)
+
+
+register(NotebookKind("briefing", "stat_lib.present.reports.BriefingReport",
+                      "the Mayor's one-page cabinet briefing (city.yaml briefing:)",
+                      label="Cabinet briefing", slugs=_briefing_runs,
+                      titles=lambda params, slug: params.city.briefing.title))
+register(NotebookKind("roundtable", "stat_lib.present.reports.RoundtableReport",
+                      "one packet for a group of 1-3 departments (city.yaml roundtables:)",
+                      slugs=_roundtables, titles=_roundtable_title))

@@ -247,9 +247,18 @@ def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
             "data": data_fingerprint(params, department=department, end=period.end),
             "permits": permit_fingerprint(params, department),
             "submissions": submissions_fingerprint(params, department),
+            "notes": _notes_digest(params, period, department),
             "sessions": sessions_fingerprint(params, department),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":
                              file_digest(f) for f in files}}
+
+
+def _notes_digest(params, period, department: str | None) -> str:
+    """The analysts' notes page one shows: ``sessions/<period>/<slug>.md`` (every department's
+    for a period-wide packet)."""
+    folder = params.home / "sessions" / period.label
+    return tree_digest(folder, "*.md") if department is None else \
+        file_digest(folder / f"{department}.md")
 
 
 def _short(inputs: dict) -> dict:

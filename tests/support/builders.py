@@ -209,11 +209,15 @@ BATCH_DEPARTMENTS = ("sanitation", "street-lighting")  # + citywide: 3 notebooks
 
 
 def batch_home(base: Path) -> Path:
-    """params/ of the sample city trimmed to two departments, a store of 5 requests."""
+    """params/ of the sample city trimmed to two departments (no briefing, no roundtable:
+    3 notebooks per run), a store of 5 requests."""
     params_home(base)
     for f in (base / "params" / "departments").glob("*.yaml"):
         if f.stem not in BATCH_DEPARTMENTS:
             f.unlink()
+    city_file = base / "params" / "city.yaml"  # cut as text: its comments and lines stay
+    text = city_file.read_text()
+    city_file.write_text(text[:text.index("\nbriefing:")] + text[text.index("\nspc:"):])
     shutil.copytree(ROOT / "data" / "boundaries", base / "data" / "boundaries")
     drop_permits(base)  # neither department has permits
     add_requests(base, [("r1", "sanitation", "2026-10-02 09:00"),

@@ -118,6 +118,59 @@ class DepartmentReport:
                 f' · vs last year {esc(change_text(value, year, unit))}</div></div>')
         return HTML(f'<div class="stat-tiles">{"".join(tiles)}</div>')
 
+    # --- page one: what needs a decision -----------------------------------------------------
+
+    @cached_property
+    def signals(self) -> dict:
+        """:func:`stat_lib.metrics.page_one.page_one`: attention, going well, questions (the
+        311 measures' and the submitted KPIs' "what moved" rows)."""
+        from ...metrics.kpis import kpi_trend, kpi_what_moved, kpis_of, submission_status
+        from ...metrics.page_one import PageOneInputs, page_one
+        moved, subs = self.moved, None
+        if kpis_of(self.department, self.period) and not self.period.is_to_date:
+            subs = submission_status(self.params, self.period)
+            trend = kpi_trend(self.params, self.department, self.period,
+                              n=max(13, periods_needed(self.spc, self.period.kind)))
+            kpi_moved = kpi_what_moved(self.department, trend, self.period,
+                                       spc=self.params.city.spc)
+            moved = pd.concat([moved, kpi_moved], ignore_index=True) if len(kpi_moved) \
+                else moved
+        return page_one(PageOneInputs(self.params, self.department, self.period, self.card,
+                                      moved, subs, as_of_day=self.as_of_day))
+
+    def status_tiles(self) -> str:
+        """The headline tiles, each with its target status as colour and word."""
+        from ..page_one import status_tile
+        card = self.card.set_index("metric")
+        out = []
+        for metric, label in HEADLINE:
+            unit = metric_def(metric).unit
+            value = self.summary.get(metric)
+            got = metric in card.index
+            prior, year = (card[c].get(metric) if got else None for c in ("prior", "year_ago"))
+            change = (f"vs prior {change_text(value, prior, unit)} · vs last year "
+                      f"{change_text(value, year, unit)}")
+            out.append(status_tile(label, format_value(value, unit), change, metric,
+                                   card["status"].get(metric, "n/a") if got else "n/a"))
+        return f'<div class="stat-tiles">{"".join(out)}</div>'
+
+    @cached_property
+    def fiscal(self) -> Period:
+        """The fiscal year to date at this period's end (``FY2027-to-date``)."""
+        return self.period.fiscal_to_date(self.params.city.fiscal_year_start_month)
+
+    @cached_property
+    def fiscal_summary(self) -> dict:
+        """:func:`stat_lib.metrics.department_summary` over the fiscal year to date."""
+        return m.department_summary(self.prep, self.department, self.fiscal, self.calendar)
+
+    def page_one(self):
+        """Page one: the worst item first, tiles with status, needs attention, going well,
+        questions for the session and the analyst's notes (sessions/<period>/<slug>.md)."""
+        from ..page_one import notes_html, page_one_html
+        notes = notes_html(self.params.home, self.period.label, self.department.slug)
+        return HTML(page_one_html(self.signals, self.status_tiles(), notes))
+
     # --- since last session (sessions and commitments) ---------------------------------------
 
     @cached_property
@@ -158,13 +211,16 @@ class DepartmentReport:
             target_text=[format_value(v, u) if v is not None and not pd.isna(v) else "—"
                          for v, u in zip(self.card["target"], self.card["unit"])],
             status_html=[badge(s) for s in self.card["status"]],
+            fiscal_text=[format_value(self.fiscal_summary.get(k), u) for k, u in
+                         zip(self.card["metric"], self.card["unit"])],
             trend_text=[trend_text(t, d) for t, d in zip(self.card["trend"],
                                                          self.card["direction"])])
         counts = self.card["status"].value_counts()
         line = " · ".join(f"{counts.get(s, 0)} {s}" for s in ("met", "near", "missed"))
         return HTML(f'<p class="stat-lede">Targets: {esc(line)}.</p>' + table(rows, {
             "label": "Measure", "now": str(self.period.label), "prior_text": "Prior period",
-            "year_text": "Same period last year", "target_text": "Target",
+            "year_text": "Same period last year", "fiscal_text": self.fiscal.label,
+            "target_text": "Target",
             "status_html": "Status", "trend_text": "Trend (3 periods)"},
             raw=("status_html",)))
 
