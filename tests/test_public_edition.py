@@ -330,3 +330,13 @@ def test_public_params_reject_unknown_keys_and_a_zero_threshold(home):
         load_params(home)
     text = str(err.value)
     assert "public.withhold_up_to" in text and "public.supress" in text
+
+
+def test_the_public_edition_leaves_out_the_internal_only_kinds(home):
+    from stat_lib.run.batch import _slugs
+    params = load_params(home)
+    everything = _slugs(params, None)
+    public = _slugs(params, None, public=True)
+    assert "briefing" in everything and "briefing" not in public  # the Mayor's briefing
+    assert "clean-streets" in everything and "clean-streets" not in public  # a roundtable
+    assert set(public) == set(params.departments) | {"citywide"}

@@ -370,3 +370,20 @@ def test_the_sample_packets_open_with_since_last_session_and_the_follow_up_rate(
     city = (params.outputs / "2026-10" / "citywide.html").read_text(encoding="utf-8")
     assert "Follow-up on commitments" in city and "Follow-up rate" in city
     assert "Overdue commitments as of 2026-10-31" in city
+
+
+def test_the_public_edition_names_no_commitment_owner_or_note(store_home):
+    from stat_lib.present.reports import CitywideReport, DepartmentReport
+    h = store_home
+    sid = "2026-09-08-beautification"
+    cli(h, "sessions", "add", "2026-09-08", "beautification")
+    cli(h, "commitments", "add", sid, "--what", "Clear the backlog", "--owner", "Deputy Ortiz",
+        "--due", "2026-10-11", "--notes", "call Maria at home")
+    internal = DepartmentReport(str(h), "beautification", "2026-10")
+    public = DepartmentReport(str(h), "beautification", "2026-10", audience="public")
+    assert "Deputy Ortiz" in internal.since_last_session().data
+    assert "Deputy Ortiz" in internal.page_one().data  # the owner is asked, internally
+    for html in (public.since_last_session().data, public.page_one().data,
+                 CitywideReport(str(h), "2026-10", audience="public").follow_up().data):
+        assert "Deputy Ortiz" not in html and "call Maria" not in html
+    assert "Clear the backlog" in public.since_last_session().data  # the commitment itself

@@ -397,3 +397,22 @@ def test_the_batch_hashes_a_departments_submissions(store_home, tmp_path):
     after = {s: _own_inputs(params, period, s, nb, {}) for s in ("beautification", "sanitation")}
     assert after["beautification"]["submissions"] != before["beautification"]["submissions"]
     assert after["sanitation"] == before["sanitation"]   # another department's packet is kept
+
+
+@pytest.mark.slow  # a real DepartmentReport
+def test_a_kpi_note_with_a_script_shows_literally_and_never_in_the_public_edition(
+        store_home, tmp_path):
+    from stat_lib.present.reports import DepartmentReport
+    params = load_params(store_home)
+    note = "<script>window.__pwned=1</script> rain week"
+    path = _csv(tmp_path / "sanitation-2026-10.csv", "sanitation", "2026-10",
+                [("bulky_items_collected", 2100, note), ("illegal_dumping_tons", 900, ""),
+                 ("missed_collections", 380, "")])
+    assert load_file(params, path, received_at=pd.Timestamp("2026-11-09", tz=LA)).kpis == 3
+    internal = "".join(h.data for h in DepartmentReport(str(store_home), "sanitation",
+                                                        "2026-10").kpis())
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt; rain week" in internal
+    assert "<script>window" not in internal
+    public = "".join(h.data for h in DepartmentReport(str(store_home), "sanitation", "2026-10",
+                                                      audience="public").kpis())
+    assert "rain week" not in public and "2,100" in public  # the figure, not the note

@@ -65,6 +65,7 @@ class PageOneInputs:
     moved: pd.DataFrame
     submissions: pd.DataFrame | None = None
     as_of_day: dt.date | None = None  # the data's as-of day (commitments count to it)
+    personal: bool = True  # False (public edition): no commitment owners in the texts
 
 
 Source = Callable[[PageOneInputs], list[Signal]]

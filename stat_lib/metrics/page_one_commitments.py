@@ -31,16 +31,19 @@ def commitment_signals(inputs: PageOneInputs) -> list[Signal]:
     cur, sessions = c.load(inputs.params)
     day, slug = _day(inputs), inputs.department.slug
     out = []
+    def who(r, after=", ") -> str:  # an owner is a person: internal packets only
+        return f"{r['owner']}{after}" if inputs.personal and r["owner"] else ""
     for _, r in c.overdue(cur, sessions, day, slug).iterrows():
         n = int(r["days_overdue"])
+        owner = f" ({who(r, '')})" if who(r) else ""
         out.append(Signal(
             ATTENTION, "commitments", TIERS["commitment_overdue"], float(n),
-            f"Commitment overdue by {_days(n)}: {r['what']} ({r['owner']}, due {r['due_on']}).",
-            f"{r['what']} ({r['owner']}) was due {r['due_on']} and is {_days(n)} overdue: "
+            f"Commitment overdue by {_days(n)}: {r['what']} ({who(r)}due {r['due_on']}).",
+            f"{r['what']}{owner} was due {r['due_on']} and is {_days(n)} overdue: "
             f"what is the new date, and what stands in the way?"))
     for _, r in c.delivered_since(cur, sessions, slug, day).iterrows():
         on_time = "on time" if r["on_time"] else f"after its due date of {r['due_on']}"
         out.append(Signal(GOING_WELL, "commitments", TIERS["commitment_done"], 0.0,
-                          f"Commitment delivered: {r['what']} ({r['owner']}, done "
+                          f"Commitment delivered: {r['what']} ({who(r)}done "
                           f"{r['closed_on']}, {on_time})."))
     return out

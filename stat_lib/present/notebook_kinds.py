@@ -37,6 +37,7 @@ class NotebookKind:
     per_department: bool = False
     label: str = ""
     on_demand: bool = False  # run by its own command (stat-lib explore), never in the batch
+    public: bool = True  # part of the public edition (--audience public); False: internal only
     slugs: Callable | None = None   # params -> run slugs, for kinds whose runs params decide
     titles: Callable | None = None  # (params, slug) -> cover title, with ``slugs``
 
@@ -116,8 +117,8 @@ def _roundtable_title(params, slug: str) -> str:
 
 register(NotebookKind("briefing", "stat_lib.present.reports.BriefingReport",
                       "the Mayor's one-page cabinet briefing (city.yaml briefing:)",
-                      label="Cabinet briefing", slugs=_briefing_runs,
+                      label="Cabinet briefing", slugs=_briefing_runs, public=False,
                       titles=lambda params, slug: params.city.briefing.title))
 register(NotebookKind("roundtable", "stat_lib.present.reports.RoundtableReport",
                       "one packet for a group of 1-3 departments (city.yaml roundtables:)",
-                      slugs=_roundtables, titles=_roundtable_title))
+                      slugs=_roundtables, titles=_roundtable_title, public=False))

@@ -40,7 +40,7 @@ def promise_text(row, assess) -> str:
                                target)["text"]
 
 
-def since_last_session(params, department: str, day, assess) -> str:
+def since_last_session(params, department: str, day, assess, columns=None) -> str:
     """The section's HTML: the last session, counts by state, one row per commitment
     (``assess(metric)``: the department's :class:`~stat_lib.metrics.methods.Assessment`)."""
     cur, sess = c.load(params)
@@ -59,11 +59,12 @@ def since_last_session(params, department: str, day, assess) -> str:
                         due=rows["due_on"].astype(str))
     cols = {"what": "Commitment", "owner": "Owner", "due": "Due", "state_text": "Status",
             "promise": "Did its metric move as promised?", "notes": "Notes"}
+    cols = columns(cols) if columns else cols  # the public edition: no owners, no notes
     return (f'<p class="stat-lede">{esc(lede)}</p><div class="stat-commitments">'
             + table(blank(shown), cols) + "</div>")
 
 
-def follow_up(params, day, names: dict[str, str]) -> str:
+def follow_up(params, day, names: dict[str, str], columns=None) -> str:
     """Citywide: the follow-up rate by department, then every overdue commitment."""
     cur, sess = c.load(params)
     rates = c.follow_up_rate(cur, sess, day, departments=list(names))
@@ -80,9 +81,11 @@ def follow_up(params, day, names: dict[str, str]) -> str:
                        days=over["days_overdue"].map("{:,}".format))
     tail = f"<p>No commitment is overdue as of {esc(day)}.</p>"
     if len(over):
+        cols = {"name": "Department", "what": "Commitment", "owner": "Owner", "due": "Due",
+                "days": "Days overdue"}
         tail = '<div class="stat-commitments">' + table(
-            over, {"name": "Department", "what": "Commitment", "owner": "Owner", "due": "Due",
-                   "days": "Days overdue"}, caption=f"Overdue commitments as of {day}") + "</div>"
+            over, columns(cols) if columns else cols,
+            caption=f"Overdue commitments as of {day}") + "</div>"
     return (f'<p class="stat-lede">{esc(lede)}</p>'
             + table(rates, {"name": "Department", "done_text": "Done by due date",
                             "rate_text": "Follow-up rate", "overdue": "Overdue now",

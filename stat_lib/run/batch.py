@@ -146,7 +146,7 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
     get_executor(executor)  # an unknown name fails before any work
     ed = edition(params, audience)
     period = _with_tz(params, period)
-    slugs = _slugs(params, departments)
+    slugs = _slugs(params, departments, public=audience == "public")
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else params.home / "notebooks"
     with outputs_lock(params.outputs, timeout=lock_timeout), log_to_stderr():
         period_dir = ed.period_dir(period)
@@ -188,9 +188,11 @@ def _with_tz(params, period):
     return period if period.tz else period.with_tz(params.city.timezone)
 
 
-def _slugs(params, departments) -> list[str]:
+def _slugs(params, departments, public: bool = False) -> list[str]:
+    """The runs asked for (default every run of the plan); the public edition leaves out the
+    internal-only kinds (the cabinet briefing, roundtable packets)."""
     if not departments:
-        return [slug for slug, _ in plan(params)]
+        return [slug for slug, kind in plan(params) if kind.public or not public]
     for slug in departments:
         kind_of(params, slug)  # raises UsageError naming the known ones
     return list(dict.fromkeys(departments))

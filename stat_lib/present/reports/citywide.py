@@ -66,7 +66,7 @@ class CitywideReport:
         newest = max((p.as_of for p in self.prepared.values() if not pd.isna(p.as_of)),
                      default=None)
         day = as_of_day(newest, self.params.city.timezone, self.period.end)
-        return HTML(follow_up(self.params, day, self.names))
+        return HTML(follow_up(self.params, day, self.names, columns=self.audience.columns))
 
     def headline_table(self):
         month = self.figures[self.figures["window"] == "month"]

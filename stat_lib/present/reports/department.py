@@ -136,7 +136,8 @@ class DepartmentReport:
             moved = pd.concat([moved, kpi_moved], ignore_index=True) if len(kpi_moved) \
                 else moved
         return page_one(PageOneInputs(self.params, self.department, self.period, self.card,
-                                      moved, subs, as_of_day=self.as_of_day))
+                                      moved, subs, as_of_day=self.as_of_day,
+                                      personal=self.audience.personal_data))
 
     def status_tiles(self) -> str:
         """The headline tiles, each with its target status as colour and word."""
@@ -195,7 +196,7 @@ class DepartmentReport:
         tied to a metric, whether it moved as promised."""
         from ..sessions_section import since_last_session
         return HTML(since_last_session(self.params, self.department.slug, self.as_of_day,
-                                       self.assessment))
+                                       self.assessment, columns=self.audience.columns))
 
     # --- scorecard ----------------------------------------------------------------------------
 
