@@ -30,7 +30,8 @@ from . import loaders
 from .slices import GROUPS, Slice, district_column, group_codes
 
 PUBLIC_EXTRA = {"_due": "due", "_end": "ended_at"}
-STANDARD_METRICS = ("standard_compliance", "redress_count", "redress_dollars")  # prepared columns a liaison may need
+# per-standard figures a liaison may ask for (``<family>.<standard id>``)
+STANDARD_METRICS = ("standard_compliance", "redress_count", "redress_dollars")
 
 
 def find_home(path=None) -> Path:

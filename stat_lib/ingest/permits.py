@@ -123,18 +123,11 @@ def _dept_map(con, params) -> None:
 
 def _wanted(profile, source):
     """The columns a permit source is read with; a missing required one is a SourceError."""
-    from ..core.errors import SourceError
+    from .profiles import missing_columns
 
     def pick(columns):
-        missing = profile.missing(columns)
-        if missing:
-            need = "; ".join(f"{m} <- {' | '.join(profile.columns.get(m, ('?',)))}"
-                             for m in missing)
-            raise SourceError(
-                f"source {readers.source_name(source)!r} (profile {profile.name}) lacks "
-                f"required column(s): {need}. Found: {', '.join(columns) or 'no columns'}. "
-                f"Fix: rename them with 'columns: {{rename: {{field: column}}}}' on the source "
-                f"in city.yaml", path=source.path)
+        if profile.missing(columns):
+            raise missing_columns(profile, source, columns)
         used = set(profile.match(columns).values())
         return [c for c in columns if c in used] or list(columns)
     return pick

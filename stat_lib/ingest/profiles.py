@@ -225,3 +225,17 @@ def describe() -> str:
     lines.append("* required. Column names match ignoring case, spaces and underscores. "
                  "Other shapes: a 'columns:' mapping in city.yaml.")
     return "\n".join(lines)
+
+
+def missing_columns(profile, source, columns, hint: str = ""):
+    """The ``SourceError`` for a source lacking a profile's required column(s), naming each
+    field, the columns looked for, what the file has and the ``columns: rename`` fix."""
+    from ..core.errors import SourceError
+    from .readers import source_name
+    need = "; ".join(f"{m} <- {' | '.join(profile.columns.get(m, ('?',)))}"
+                     for m in profile.missing(columns))
+    return SourceError(
+        f"source {source_name(source)!r} (profile {profile.name}) lacks required column(s): "
+        f"{need}. Found: {', '.join(columns) or 'no columns'}. Fix: rename them with "
+        f"'columns: {{rename: {{field: column}}}}' on the source in city.yaml{hint}",
+        path=source.path)

@@ -79,15 +79,9 @@ def _wanted(profile, source, params):
     src_cols = [b.source_column for b in params.city.boundaries if b.source_column]
 
     def pick(columns):
-        missing = profile.missing(columns)
-        if missing:
-            need = "; ".join(f"{m} <- {' | '.join(profile.columns.get(m, ('?',)))}"
-                             for m in missing)
-            raise SourceError(
-                f"source {sources.source_name(source)!r} (profile {profile.name}) lacks required "
-                f"column(s): {need}. Found: {', '.join(columns) or 'no columns'}. Fix: rename "
-                f"them with 'columns: {{rename: {{field: column}}}}' on the source in city.yaml, "
-                f"or choose the right profile (`stat-lib profiles`)", path=source.path)
+        if profile.missing(columns):
+            raise profiles.missing_columns(profile, source, columns, ", or choose the right "
+                                           "profile (`stat-lib profiles`)")
         used = set(profile.match(columns).values())
         used |= {c for cols in profile.coalesced(columns).values() for c in cols}
         ends = {profiles.norm(c) for c in profile.end_columns.values()}

@@ -11,7 +11,8 @@ verdict, and a partial (to date) period is never judged.
   |x_i - x_(i-1)| over consecutive baseline points; limits x̄ ± 2.66·mR̄; one sigma is a third
   of that, 2.66·mR̄/3 (2.66 = 3/1.128, the d2 constant for ranges of two).
 - **Laney p′** (rates with large denominators): p̄ = Σ numerators / Σ denominators of the
-  baseline; σp_i = √(p̄(1 - p̄)/n_i); z_i = (p_i - p̄)/σp_i; σz = mean |z_i - z_(i-1)| / 1.128;
+  baseline; σp_i = √(p̄(1 - p̄)/n_i); z_i = (p_i - p̄)/σp_i;
+  σz = mean |z_i - z_(i-1)| / 1.128;
   one sigma at point i is σp_i·σz and its limits are p̄ ± 3·σp_i·σz, so between-period
   variation (over-dispersion) widens limits that the binomial alone makes too narrow.
 - Limits are clipped to values the metric can take (never below 0; a rate never above 1).

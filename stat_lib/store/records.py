@@ -38,3 +38,16 @@ def connect_records(params, read_only: bool = False, wait: float = 10.0):
         if writable:
             ensure_records_schema(con)
         yield con
+
+
+def read_records(params, sql: str, args=None, tables=()):
+    """``sql`` on the records store as a DataFrame; None when nothing was entered yet (no
+    records store: a read never creates it) or the store predates ``tables``' kind."""
+    if not params.records_path.exists():
+        return None
+    with connect_records(params, read_only=True) as con:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
+                                          ).fetchall()}
+        if not set(tables) <= have:
+            return None
+        return con.execute(sql, args or []).df()

@@ -16,7 +16,7 @@ import hashlib
 import pandas as pd
 
 from ..core.errors import UsageError
-from .records import connect_records
+from .records import connect_records, read_records
 
 FIELDS = ["session_id", "department", "what", "owner", "due_on", "status", "closed_on", "notes",
           "metric", "direction", "target"]
@@ -108,14 +108,7 @@ def _now() -> pd.Timestamp:
 
 
 def _read(params, sql: str, args=None) -> pd.DataFrame | None:
-    if not params.records_path.exists():
-        return None  # nothing entered yet (a read never creates the records store)
-    with connect_records(params, read_only=True) as con:
-        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
-                                          ).fetchall()}
-        if not {"sessions", "commitments"} <= have:
-            return None  # a records store from before these kinds
-        return con.execute(sql, args or []).df()
+    return read_records(params, sql, args, ("sessions", "commitments"))
 
 
 def _dates(frame: pd.DataFrame, columns) -> pd.DataFrame:

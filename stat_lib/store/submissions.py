@@ -12,7 +12,7 @@ import hashlib
 
 import pandas as pd
 
-from .records import connect_records
+from .records import connect_records, read_records
 
 LATEST = """SELECT * FROM kpi_submissions QUALIFY row_number() OVER (
     PARTITION BY department, period ORDER BY loaded_at DESC, submission_id DESC) = 1"""
@@ -61,14 +61,7 @@ def add_review(params, department: str, period: str, kpi: str, status: str, comm
 
 
 def _frame(params, sql: str, args=None) -> pd.DataFrame | None:
-    if not params.records_path.exists():
-        return None  # nothing entered yet (a read never creates the records store)
-    with connect_records(params, read_only=True) as con:
-        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
-                                          ).fetchall()}
-        if not {"kpi_submissions", "kpi_values", "kpi_reviews"} <= have:
-            return None  # a records store from before this kind: nothing submitted yet
-        return con.execute(sql, args or []).df()
+    return read_records(params, sql, args, ("kpi_submissions", "kpi_values", "kpi_reviews"))
 
 
 def current_values(params, departments=None) -> pd.DataFrame:
