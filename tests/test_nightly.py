@@ -127,3 +127,19 @@ def test_periods_are_cut_where_stale_data_ends(tmp_path):
         "no newer request has arrived for 30 hours (limit 24 hours). Figures after that "
         "moment are missing, not zero.")
     assert Freshness(None, None, 48).notice() == "Stale: the store holds no requests"
+
+
+@pytest.mark.slow
+def test_a_month_the_data_ends_inside_is_published_as_partial(tmp_path):
+    from stat_lib.run.batch import run_period
+    home = batch_home(tmp_path)  # the newest request: 2 November 2026, 08:00
+    result = run_period(load_params(home), "2026-11", notebooks_dir=notebooks_dir(tmp_path),
+                        workers=2, progress=False)
+    assert result.ok
+    notice = ("Partial: the data ends 2026-11-02 08:00 PST, before this period does "
+              "(2026-11-30); figures after that moment are missing, not zero.")
+    for page in ("sanitation.html", "index.html"):
+        assert notice in (home / "outputs" / "2026-11" / page).read_text(), page
+    result = run_period(load_params(home), "2026-10", notebooks_dir=notebooks_dir(tmp_path),
+                        workers=2, progress=False)
+    assert "Partial:" not in (home / "outputs" / "2026-10" / "sanitation.html").read_text()

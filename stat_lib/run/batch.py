@@ -146,6 +146,7 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
     get_executor(executor)  # an unknown name fails before any work
     ed = edition(params, audience)
     period = _with_tz(params, period)
+    stale = stale or _partial(params, period)
     slugs = _slugs(params, departments, public=audience == "public")
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else params.home / "notebooks"
     with outputs_lock(params.outputs, timeout=lock_timeout), log_to_stderr():
@@ -180,6 +181,15 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
             raise OutOfSpace(full[0])
     result.seconds = time.monotonic() - t0
     return result
+
+
+def _partial(params, period) -> str | None:
+    from .freshness import partial_notice
+    try:
+        return partial_notice(params, period)
+    except Exception as exc:  # no store: the notebooks report it themselves
+        log.warning("cannot tell whether the data covers %s: %s", period.label, exc)
+        return None
 
 
 def _with_tz(params, period):

@@ -59,3 +59,18 @@ def cut_at_data_end(period, data_end: pd.Timestamp):
         return None
     cut = data_end + pd.Timedelta(seconds=1)  # the newest request is inside the period
     return period if cut >= period.end else period.to_date(cut)
+
+
+def partial_notice(params, period) -> str | None:
+    """The cover's line for a full period the data covers only in part (``stat-lib run
+    --period`` of a month the data ends inside), else None. A period to date says so already."""
+    from ..store import requested_span
+    if period.is_to_date:
+        return None
+    _, newest = requested_span(params)
+    if newest is None or newest >= period.end:
+        return None
+    end = newest.tz_convert(params.city.timezone)
+    last = (period.end - pd.Timedelta(seconds=1)).tz_convert(params.city.timezone)
+    return (f"Partial: the data ends {end:%Y-%m-%d %H:%M %Z}, before this period does "
+            f"({last:%Y-%m-%d}); figures after that moment are missing, not zero.")
