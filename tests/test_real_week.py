@@ -21,7 +21,7 @@ def real_city(tmp_path_factory):
     home = sample_home(tmp_path_factory.mktemp("real"), ("la311", "boundaries"),
                        sample_data=False, data_notice=None,
                        sources=[{"name": "myla311", "path": "data/la311/*.csv",
-                                 "profile": "myla311"}])
+                                 "profile": "myla311"}], permits=[], permit_stops=[])
     params = load_params(home)
     report = ingest(params)
     return params, report

@@ -21,6 +21,7 @@ LAB_MIME = "application/vnd.vegalite.v5+json"
 STATUS_COLORS = {"met": "#2e7d32", "near": "#f9a825", "missed": "#c62828"}
 AGE_EDGES = (0, 7, 14, 30, 60, 90)
 _BRANDING = {"primary": "#1f3b5c", "accent": "#d9822b"}
+LABEL_TEXT = "#333333"  # chart labels drawn beside a coloured mark
 
 
 def theme() -> dict:
@@ -110,11 +111,12 @@ def target_rule(target: float, fmt: str, axis: str = "y") -> alt.LayerChart:
                                      else alt.Y("target:Q")})
     rule = base.mark_rule(color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
         tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)])
+    # the line in the accent colour; its words dark, so they read (WCAG AA) on any accent
     text = (base.mark_text(align="left", dx=4, dy=-6, fontSize=11, fontWeight="bold",
-                           color=_BRANDING["accent"], y=0)
+                           color=LABEL_TEXT, y=0)
             if axis == "x" else
             base.mark_text(align="right", dy=-6, fontSize=11, fontWeight="bold",
-                           color=_BRANDING["accent"], x="width"))
+                           color=LABEL_TEXT, x="width"))
     return alt.layer(rule, text.encode(text="label:N"))
 
 

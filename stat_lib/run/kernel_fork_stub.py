@@ -52,7 +52,10 @@ def main():
     socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
     reply = b""
     while not reply.endswith(b"\n"):
-        chunk = conn.recv(64)
+        try:
+            chunk = conn.recv(64)
+        except OSError:  # the template was stopped (the batch is ending): no traceback
+            sys.exit(1)
         if not chunk:
             sys.exit(1)  # the kernel died before it started
         reply += chunk
@@ -78,6 +81,8 @@ def main():
                 break
         except InterruptedError:
             continue
+        except OSError:  # the kernel's end was reset: it is gone
+            break
     sys.exit(0)
 
 
