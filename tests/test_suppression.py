@@ -123,3 +123,12 @@ def test_no_withheld_cell_can_be_worked_out(rows):
     assert not w[:, -1].any()  # department and city totals are always published
     for cell, vals in feasible_values(s).items():
         assert len(vals) >= 2, (cell, vals, s.values, s.withheld)
+
+
+def test_a_department_with_one_small_district_is_covered_by_its_zeros():
+    # found by hypothesis: r1's only request is in d1 and its total (1) is published, so d1
+    # would be 1 - 0 unless a zero of r1 is withheld too, with its column's zero total
+    s = suppress(grid({"r0": [0, 0], "r1": [1, 0], "r2": [3, 0]}), 3)
+    assert not s.withheld.iloc[:, -1].any()  # department totals stay published
+    assert all(len(v) >= 2 for v in feasible_values(s).values())
+    assert not s.withheld.loc["r0"].any()  # r0's zeros follow from its total of 0: published

@@ -14,7 +14,9 @@ Rules (the health-data convention):
   every row or column with exactly one withheld cell gets a second: its smallest published cell
   (non-zero first). Then a cell is still worked out when its unit vector lies in the row space
   of the equations restricted to the withheld cells (exact linear algebra on the small grid);
-  each such cell gets the smallest published cell of its row or column withheld too.
+  each such cell gets the smallest published cell of its row or column withheld too. Only
+  counts need that cover: a withheld 0 the equations give away reveals nothing, and such
+  zeros are published again at the end (the same information: no other cell changes).
 
 Every withheld cell is logged with its reason (:attr:`Suppressed.log`), never its value.
 """
@@ -82,10 +84,11 @@ def suppress(cells: pd.DataFrame, withhold_up_to: int = 10, *, table: str = "",
             log.append(_entry(values, table, period, r, c,
                               f"primary: a count of 1 to {withhold_up_to}"))
     while True:
-        single = _single_line(withheld.to_numpy(), fixed)
+        single = _single_line(withheld.to_numpy(), fixed, values.to_numpy())
+        # a withheld 0 worked out reveals nothing (zeros are published): only counts need cover
         exposed = [single] if single else [(cell, None) for cell in
-                                            determined(withheld.to_numpy(),
-                                                       values.to_numpy())]
+                                            determined(withheld.to_numpy(), values.to_numpy())
+                                            if values.iat[cell] > 0]
         if not exposed:
             break
         (r, c), in_row = exposed[0]
@@ -95,7 +98,19 @@ def suppress(cells: pd.DataFrame, withhold_up_to: int = 10, *, table: str = "",
         log.append(_entry(values, table, period, *pick,
                           f"complementary: else {_name(values, r, c)} could be worked out "
                           f"from {why}"))
+    _publish_given_zeros(values, withheld, log)
     return Suppressed(values, withheld, log)
+
+
+def _publish_given_zeros(values: pd.DataFrame, withheld: pd.DataFrame, log: list) -> None:
+    """Publish the withheld zeros the equations give away anyway: the same information, so
+    no other cell's possible values change."""
+    given = [cell for cell in determined(withheld.to_numpy(), values.to_numpy())
+             if values.iat[cell] == 0]
+    names = {(str(values.index[r]), str(values.columns[c])) for r, c in given}
+    for cell in given:
+        withheld.iat[cell] = False
+    log[:] = [e for e in log if (e["row"], e["column"]) not in names]
 
 
 def _fixed(values: pd.DataFrame) -> np.ndarray:
@@ -105,13 +120,15 @@ def _fixed(values: pd.DataFrame) -> np.ndarray:
     return fixed
 
 
-def _single_line(withheld: np.ndarray, fixed: np.ndarray):
-    """``((r, c), in_row)``: a withheld cell alone in its row (``in_row`` True) or column,
-    whose line has a cell left to withhold; ``None`` when there is none."""
+def _single_line(withheld: np.ndarray, fixed: np.ndarray, values: np.ndarray):
+    """``((r, c), in_row)``: a withheld count (not a 0) alone in its row (``in_row`` True) or
+    column, whose line has a cell left to withhold; ``None`` when there is none."""
     free = ~withheld & ~fixed
-    for in_row, lines, frees in ((True, withheld, free), (False, withheld.T, free.T)):
+    counts = withheld & (values > 0)
+    for in_row, lines, frees, mine in ((True, withheld, free, counts),
+                                       (False, withheld.T, free.T, counts.T)):
         for i, line in enumerate(lines):
-            if line.sum() == 1 and frees[i].any():
+            if line.sum() == 1 and mine[i].any() and frees[i].any():
                 j = int(np.flatnonzero(line)[0])
                 return ((i, j) if in_row else (j, i)), in_row
     return None
