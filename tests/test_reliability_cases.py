@@ -1,5 +1,5 @@
-"""Bad inputs that were already handled well (../shared/reliability-cases.md, verdict "ok"), kept
-so by a test each. Case numbers are those of docs/reliability.md."""
+"""Bad inputs that were already handled well (the reliability review of December 2026,
+verdict "ok"), kept so by a test each. Case numbers are those of docs/reliability.md."""
 
 from __future__ import annotations
 
