@@ -25,6 +25,7 @@ from stat_lib.metrics.methods import COMMON, CONCERNING, IMPROVING, NO_VERDICT, 
 from stat_lib.params import load_params
 from stat_lib.run.minutes import import_minutes
 from stat_lib.store import sessions as records
+from support.builders import csv_store_home
 
 CSV_311 = ("SRNumber,CreatedDate,UpdatedDate,ClosedDate,RequestType,Owner,Status,Address\n"
            "1-1,10/01/2026 09:00:00 AM,,10/02/2026 09:00:00 AM,Graffiti Removal,OCB,Closed,1 A St\n"
@@ -36,14 +37,7 @@ SCRIPT = "Clear <script>alert('x')</script> backlog"
 
 @pytest.fixture
 def store_home(home):
-    city = home / "params" / "city.yaml"
-    text = re.sub(r"(?ms)^sources:.*?(?=^boundaries:)", "sources:\n  - {name: t, path: "
-                  "data/t.csv, profile: myla311}\n", city.read_text())
-    city.write_text(re.sub(r"(?ms)^boundaries:.*?(?=^\w)", "boundaries: []\n", text))
-    (home / "data").mkdir()
-    (home / "data" / "t.csv").write_text(CSV_311)
-    ingest(load_params(home))
-    return home
+    return csv_store_home(home, CSV_311)
 
 
 def cli(home, *args, code=0):

@@ -26,6 +26,7 @@ from stat_lib.ingest.submissions import _big_change, load_file, load_files, temp
 from stat_lib.metrics import kpis
 from stat_lib.params import load_params
 from stat_lib.store import submissions as records
+from support.builders import csv_store_home
 
 LA = "America/Los_Angeles"
 CSV_311 = ("SRNumber,CreatedDate,UpdatedDate,ClosedDate,RequestType,Owner,Status,Address\n"
@@ -58,14 +59,7 @@ def _workbook(params, tmp_path, values, name="sanitation-2026-10.xlsx", edit=Non
 @pytest.fixture
 def store_home(home):
     """The sample params reading a five-request 311 CSV (no boundaries), ingested."""
-    city = home / "params" / "city.yaml"
-    text = re.sub(r"(?ms)^sources:.*?(?=^boundaries:)", "sources:\n  - {name: t, path: "
-                  "data/t.csv, profile: myla311}\n", city.read_text())
-    city.write_text(re.sub(r"(?ms)^boundaries:.*?(?=^\w)", "boundaries: []\n", text))
-    (home / "data").mkdir()
-    (home / "data" / "t.csv").write_text(CSV_311)
-    ingest(load_params(home))
-    return home
+    return csv_store_home(home, CSV_311)
 
 
 # ---- the workbook and the loader --------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import csv
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -504,3 +505,16 @@ def executed_packet() -> dict:
                                    {"period": "2026-01", "as_of": "2026-02-01 06:00"})
         _PACKET.update(ipynb=out / "sanitation.ipynb", html=html, dir=out, params=params)
     return _PACKET
+
+
+def csv_store_home(home: Path, csv_text: str) -> Path:
+    """The sample params reading one small MyLA311 CSV (``csv_text``, no boundaries), ingested."""
+    from stat_lib.ingest import ingest
+    city = home / "params" / "city.yaml"
+    text = re.sub(r"(?ms)^sources:.*?(?=^boundaries:)", "sources:\n  - {name: t, path: "
+                  "data/t.csv, profile: myla311}\n", city.read_text())
+    city.write_text(re.sub(r"(?ms)^boundaries:.*?(?=^\w)", "boundaries: []\n", text))
+    (home / "data").mkdir()
+    (home / "data" / "t.csv").write_text(csv_text)
+    ingest(load_params(home))
+    return home
