@@ -26,6 +26,7 @@ from stat_lib.params import load_params
 from stat_lib.run.minutes import import_minutes
 from stat_lib.store import sessions as records
 from support.builders import csv_store_home
+from support.html_text import text as visible_text
 
 CSV_311 = ("SRNumber,CreatedDate,UpdatedDate,ClosedDate,RequestType,Owner,Status,Address\n"
            "1-1,10/01/2026 09:00:00 AM,,10/02/2026 09:00:00 AM,Graffiti Removal,OCB,Closed,1 A St\n"
@@ -82,7 +83,7 @@ def test_round_trip_cli_store_csv_excel_packet_and_memo(store_home, tmp_path):
     assert report.as_of_day == dt.date(2026, 10, 21)   # the newest record: 10-21 09:00
     html = report.since_last_session().data
     # due 10-12, open at 10-21: 9 days overdue; the other done 10-14 <= due 10-15: on time
-    assert "overdue: 9 days" in html and "done 2026-10-14 (on time)" in html
+    assert "overdue: 9 days" in html and "done 2026-10-14 (on time)" in visible_text(html)
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html and "<script>" not in html
     assert "Last session: 2026-09-08. As of 2026-10-21" in html
     assert report.overdue_commitments()["commitment_id"].tolist() == [f"{sid}-1"]

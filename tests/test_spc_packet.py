@@ -31,7 +31,8 @@ def _report(home, period="2026-10"):
 
 def _rows(html: str) -> list[list[str]]:
     body = html.split("<tbody>", 1)[1]
-    return [re.findall(r"<td>(.*?)</td>", tr) for tr in body.split("</tr>") if "<td>" in tr]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in body.split("</tr>")
+            if "<td" in tr]
 
 
 def test_default_baseline_gives_no_verdict_and_says_why(city):

@@ -7,6 +7,7 @@ them into escaped HTML with these helpers (charts and maps escape their own stri
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -59,20 +60,36 @@ def badge(status: str) -> str:
             f'{esc(text)}</span>')
 
 
+# a figure short enough never to wrap ("1.1 days", "100.0%", "3,169", "2026-10-07", "▼ worse")
+_FIGURE = re.compile(r"^[-+−]?[\d.,%]+( ?(days?|pts|%|h|min|s))?$|^\d{4}-\d{2}(-\d{2})?$"
+                     r"|^[▲▼►] \w+$")
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def cell(value) -> str:
+    """A table cell's escaped text; an ISO date inside words never breaks at its hyphens."""
+    return _DATE.sub(r'<span class="stat-nowrap">\1</span>', esc(value))
+
+
 def table(rows: pd.DataFrame, columns: dict[str, str], *, raw: tuple = (),
           caption: str = "", nowrap: tuple = ()) -> str:
     """An HTML table of ``rows``; cells are escaped unless their column is in ``raw``; cells
-    of the columns in ``nowrap`` (request ids, dates) never wrap."""
-    head = "".join(f"<th>{esc(label)}</th>" for label in columns.values())
-    cls = {c: ' class="stat-nowrap"' if c in nowrap else "" for c in columns}
+    of the columns in ``nowrap`` (request ids, dates), short figures and dates never wrap."""
+    head = "".join(f'<th class="stat-nowrap">{esc(label)}</th>' if _FIGURE.match(esc(label))
+                   else f"<th>{esc(label)}</th>" for label in columns.values())
     body = []
     for _, row in rows.iterrows():
-        cells = "".join(f"<td{cls[c]}>{row[c] if c in raw else esc(row[c])}</td>"
-                        for c in columns)
+        cells = "".join(_td(row[c], raw=c in raw, nowrap=c in nowrap) for c in columns)
         body.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return (f'<table class="stat-table">{cap}<thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _td(value, *, raw: bool, nowrap: bool) -> str:
+    text = value if raw else cell(value)
+    keep = nowrap or (not raw and bool(_FIGURE.match(esc(value))))
+    return f'<td class="stat-nowrap">{text}</td>' if keep else f"<td>{text}</td>"
 
 
 def change_text(value, before, unit: str) -> str:

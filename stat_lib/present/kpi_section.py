@@ -46,11 +46,11 @@ def kpi_section(params, department, period, prep, card: pd.DataFrame | None = No
     trend = kpis.kpi_trend(params, department, period, n=reach)
     card = kpis.kpi_scorecard(params, department, period, prep, trend) if card is None else card
     out = [HTML(f'<p class="stat-lede">{esc(submission_line(params, department, period))}</p>')]
-    out.append(HTML(table(_rows(card), audience.columns({
+    out.append(HTML('<div class="stat-kpis">' + table(_rows(card), audience.columns({
         "label": "KPI (submitted)", "display": str(period.label), "prior_text": "Prior period",
         "target_text": "Target", "status_html": "Status", "trend_text": "Trend (3 periods)",
         "reconciliation": "Check against 311", "remark": "Note / review"}),
-        raw=("status_html",))))
+        raw=("status_html",)) + "</div>"))
     moved = kpis.kpi_what_moved(department, trend, period, spc=params.city.spc,
                                 partial=period.is_to_date)
     flagged = moved[moved["flagged"]] if len(moved) else moved
