@@ -1,6 +1,6 @@
 """The printed packet is a memo: at most 12 pages for the largest department, 8 for a small one,
-with everything the demo loads (KPI submissions, sessions and commitments), and table cells that
-hold a figure or a date never wrap."""
+with everything the demo loads (KPI submissions, sessions and commitments); tables never split
+across pages, and table cells that hold a figure or a date never wrap."""
 
 from __future__ import annotations
 
@@ -81,6 +81,16 @@ def test_page_one_is_on_the_first_printed_page(demo_pdfs):
     # the cover, then what needs a decision: the lead finding and the headline tiles
     assert "Bureau of Sanitation Stat" in first and "First:" in first
     assert "Needs attention" in first and "Contents" not in first  # the list is for screens
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", list(BUDGET))
+def test_tables_are_not_split_across_pages(demo_pdfs, slug):
+    # a split table repeats its header on the next page: each header would print twice
+    text = _text(demo_pdfs[slug])
+    for header in ("FY2027-", "Days overdue", "Did its metric move as"):
+        assert text.count(header) <= 1, (slug, header)
+    assert "FY2027-" in text and "Did its metric move as" in text
 
 
 @pytest.mark.slow
