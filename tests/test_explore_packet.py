@@ -21,6 +21,8 @@ from nbformat.sign import NotebookNotary
 from stat_lib.cli import main
 from stat_lib.core.periods import Period
 from stat_lib.explore import open_home
+from stat_lib.metrics.scoring import target_for
+from stat_lib.present import district_classes as dc
 from stat_lib.present.maps import MAP_MIME
 from support.builders import TEST_NOTEBOOKS
 
@@ -146,3 +148,14 @@ def test_charts_and_maps_draw_the_explorers_figures(sample_city):
     assert pmap.note.startswith(f"{shown:,} of {n:,} shown")
     choropleth = home.map(DEPT, PERIOD, what="on_time_rate")
     assert MAP_MIME in choropleth._repr_mimebundle_()
+    # a rate with a target is judged as the packet judges it: districts ranked worst first
+    # against the 85% target, too few requests marked, the target named in the legend
+    assert choropleth.title.startswith("Closed on time by district, against the target: ")
+    assert "against the 85% target" in choropleth.legend
+    rates = home.metric("on_time_rate", DEPT, PERIOD, by="district")
+    classes = dc.judge(rates["value"].astype(float), rates["denominator"],
+                       target_for(home.params.department(DEPT), "on_time_rate"))
+    # district 1: 163 of 192 on time = 84.9%, just under 85%: "near", the worst, number 1
+    judged = dict(zip(rates["group"], classes))
+    assert judged["1"] == "near" and "missed" not in classes
+    assert choropleth.numbers["1"] == 1

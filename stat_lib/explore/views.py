@@ -71,7 +71,15 @@ def map_of(home, department: str, period, what: str, slice_: dict):
     values = values.rename(columns={"group": "key"}).assign(
         value=values["value"].astype(float))
     count = "denominator" if d.numerator else None
-    direction = scoring.direction_of(home.params.department(department), what)
+    dept = home.params.department(department)
+    target = scoring.target_for(dept, what)
+    if target is not None and count:  # a rate with a target: judged as the packet's maps are
+        return maps.target_map(districts, values, target=target, count=count, fmt=_fmt(d.unit),
+                               title=_title(home, what, department, slice_,
+                                            " by district, against the target"),
+                               value_title=d.label, basemap=basemap,
+                               count_title=metric_def(d.denominator).label)
+    direction = scoring.direction_of(dept, what)
     return maps.choropleth(districts, values, value="value", count=count,
                            title=_title(home, what, department, slice_, " by district"),
                            value_title=d.label, fmt=_fmt(d.unit), basemap=basemap,
