@@ -242,6 +242,12 @@ def validate(ctx: Context):
     """Check params and sources; list every problem at once."""
     from .ingest.validate import validate as check
     problems = check(ctx.home)
+    from .core.errors import ParamsError
+    from .metrics.briefing import chosen_problems
+    try:  # the briefing's measures: registered metrics or KPIs (params errors: listed above)
+        problems += [str(p) for p in chosen_problems(ctx.params)]
+    except ParamsError:
+        pass
     if problems:
         for p in problems:
             click.secho(f"- {p}", fg="red", err=True)

@@ -59,6 +59,33 @@ def test_briefing_names_known_departments(home):
            "beautification, building-and-safety," in str(err.value)
 
 
+def test_briefing_measures_are_checked_before_a_run_and_by_validate(home):
+    from click.testing import CliRunner
+
+    from stat_lib.cli import main
+    from stat_lib.metrics.briefing import chosen_problems
+    from stat_lib.run.batch import _check_briefing, run_period
+    replace_in_city(home, "{department: sanitation, metric: overdue_open}",
+                    "{department: sanitation, metric: overdue_opn}")
+    replace_in_city(home, "{department: sanitation, metric: on_time_rate}",
+                    "{department: sanitation, metric: kpi.bulky_items}")
+    params = load_params(home)  # the params themselves are well formed
+    problems = [str(p) for p in chosen_problems(params)]
+    assert len(problems) == 2
+    assert "key 'briefing.metrics[0].metric': unknown metric 'overdue_opn' (did you mean " \
+           "'overdue_open'?); expected one of backlog_no_sla, backlog_open," in problems[0]
+    assert problems[0].rstrip().endswith("or kpi.<id>")
+    assert "key 'briefing.metrics[1].metric': sanitation submits no KPI 'bulky_items'; " \
+           "expected one of bulky_items_collected," in problems[1]
+    with pytest.raises(ParamsErrors, match="2 problem"):  # before any notebook or lock
+        run_period(params, "2026-10")
+    _check_briefing(params, ["sanitation"])  # a department-only run does not need it
+    with pytest.raises(ParamsErrors):
+        _check_briefing(params, ["sanitation", "briefing"])
+    out = CliRunner().invoke(main, ["--home", str(home), "validate"])
+    assert out.exit_code == 3 and "overdue_opn" in out.output and "bulky_items'" in out.output
+
+
 def test_a_roundtable_groups_one_to_three_departments(home):
     replace_in_city(home, "departments: [sanitation, beautification]",
                     "departments: [sanitation, beautification, street-lighting, "

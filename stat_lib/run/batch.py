@@ -85,6 +85,17 @@ class RunResult:
         return "\n".join(lines)
 
 
+def _check_briefing(params, departments) -> None:
+    """An unknown briefing measure is a params error before any notebook runs."""
+    if departments and "briefing" not in departments:
+        return
+    from ..core.errors import ParamsErrors
+    from ..metrics.briefing import chosen_problems
+    problems = chosen_problems(params)
+    if problems:
+        raise ParamsErrors(problems)
+
+
 def run_period(params, period, departments=None, *, workers=None, force=False, pdf=False,
                slides=False,
                executor="local", scheduler=None, progress=None, notebooks_dir=None,
@@ -144,6 +155,7 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
 
     t0 = time.monotonic()
     get_executor(executor)  # an unknown name fails before any work
+    _check_briefing(params, departments)
     ed = edition(params, audience)
     period = _with_tz(params, period)
     stale = stale or _partial(params, period)
