@@ -26,11 +26,17 @@ NEITHER = "special_cause_neither"  # a signal on a metric with no good direction
 NO_VERDICT = "no_verdict"          # too few points, or no value this period
 NOT_JUDGED = "not_judged"          # a partial period (to date)
 SPECIAL = (CONCERNING, IMPROVING, NEITHER)  # memo order: concerning first
+WITHIN_MARGIN = "within_margin"    # a survey change no larger than the combined margin
 
 # assurance verdicts (with a target)
 MET = "consistently_met"
 MISSED = "consistently_missed"
 HIT_AND_MISS = "hit_and_miss"
+# assurance of a survey result with a margin of error (stat_lib.metrics.satisfaction)
+MET_BEYOND_MARGIN = "met_beyond_margin"
+MISSED_BEYOND_MARGIN = "missed_beyond_margin"
+TOO_CLOSE = "too_close_to_call"
+TOO_FEW = "too_few_to_judge"
 
 PAUSED = "no assurance verdict: the process changed"  # a signal, with a target
 VERDICT_TEXT = {COMMON: "common cause variation", IMPROVING: "special cause: improving",
@@ -38,7 +44,12 @@ VERDICT_TEXT = {COMMON: "common cause variation", IMPROVING: "special cause: imp
                 NEITHER: "special cause: neither better nor worse",
                 NO_VERDICT: "no verdict", NOT_JUDGED: "not judged (partial period)",
                 MET: "target consistently met", MISSED: "target consistently missed",
-                HIT_AND_MISS: "target hit and miss"}
+                HIT_AND_MISS: "target hit and miss",
+                WITHIN_MARGIN: "no change beyond the combined margin of error",
+                MET_BEYOND_MARGIN: "target met (the whole margin of error above it)",
+                MISSED_BEYOND_MARGIN: "target missed (the whole margin of error below it)",
+                TOO_CLOSE: "too close to call (the target is inside the margin of error)",
+                TOO_FEW: "too few responses to judge"}
 
 
 @dataclass(frozen=True)

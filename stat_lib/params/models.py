@@ -19,6 +19,7 @@ from ..core.text import slugify
 from .briefing_models import Briefing, Roundtable
 from .kpi_models import Kpi, Submissions, unique_kpis
 from .public_models import Public
+from .survey_models import Survey
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -340,6 +341,9 @@ class City(Strict):
     permits: list[Source] = Field(default=[], description="permit exports (kind `permits`)")
     permit_stops: list[Source] = Field(default=[], description="clock-stop intervals of "
                                        "permits: application id, stop start, stop end")
+    surveys: list[Source] = Field(default=[], description="resident survey exports (kind "
+                                  "`surveys`)")
+    survey: Survey = Survey()  # the surveys' scale, satisfied answers, small-sample threshold
     boundaries: list[Boundary] = []
     branding: Branding = Branding()
     basemap: str | None = None

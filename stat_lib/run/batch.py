@@ -264,6 +264,7 @@ def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store.permits import permit_fingerprint
     from ..store.sessions import sessions_fingerprint
     from ..store.submissions import submissions_fingerprint
+    from ..store.surveys import survey_fingerprint
     department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
         f for f in params.files if f.parent.name != "departments" or f.stem == slug]
@@ -271,6 +272,7 @@ def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
             "data": data_fingerprint(params, department=department, end=period.end),
             "permits": permit_fingerprint(params, department),
             "submissions": submissions_fingerprint(params, department),
+            "surveys": survey_fingerprint(params, department),
             "notes": _notes_digest(params, period, department),
             "sessions": sessions_fingerprint(params, department),
             "params_files": {f.name if f.parent.name == "params" else f"departments/{f.name}":

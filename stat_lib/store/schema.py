@@ -86,6 +86,12 @@ register_table(Table("permits", "permit_stops", """permit_id VARCHAR NOT NULL,
     stop_start TIMESTAMPTZ, stop_end TIMESTAMPTZ, source_file VARCHAR, source_row BIGINT"""))
 register_table(Table("permits", "permit_rejects", """source_file VARCHAR, source_row BIGINT,
     permit_id VARCHAR, reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
+# surveys: re-derived from the survey exports on every ingest that has them (replaced whole)
+register_table(Table("surveys", "survey_responses", """response_id VARCHAR,
+    responded_at TIMESTAMPTZ, department VARCHAR, service VARCHAR, district VARCHAR,
+    answer INTEGER, comment VARCHAR, weight DOUBLE, source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("surveys", "survey_rejects", """source_file VARCHAR, source_row BIGINT,
+    reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
 # sessions and commitments (records store, append-only): a change to a commitment is a new row
 # (revision + 1); the latest revision is its state (stat_lib.store.sessions)
 register_table(Table("sessions", "sessions", """session_id VARCHAR NOT NULL, held_on DATE,
