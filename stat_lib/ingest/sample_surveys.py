@@ -2,7 +2,7 @@
 
 Eight quarters (2024-Q4 to 2026-Q3: the last two years of complete quarters before the sample
 311 data ends on 2026-11-15) of responses about four departments, a few hundred a quarter
-each, from the sample's fifteen council districts (unevenly: some districts give fewer than
+each (320 to 650), from the sample's fifteen council districts (unevenly: some districts give fewer than
 the 30 responses a district needs to be judged), on a 1-5 scale with survey weights between
 0.5 and 2 and an occasional comment. The story: Sanitation holds near 70% satisfied, then
 drops about ten points in 2026-Q3 (beyond the combined margin: a real drop); Street Lighting
@@ -29,10 +29,10 @@ SEED = 2026
 QUARTERS = [(2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2),
             (2026, 3)]
 # department: (responses a quarter, share satisfied per quarter, oldest first)
-LEVELS = {"sanitation": (420, [0.69, 0.70, 0.68, 0.71, 0.70, 0.71, 0.70, 0.60]),
-          "street-lighting": (380, [0.61, 0.63, 0.62, 0.62, 0.63, 0.62, 0.62, 0.65]),
-          "water-and-power": (400, [0.79, 0.80, 0.81, 0.79, 0.80, 0.81, 0.80, 0.81]),
-          "beautification": (300, [0.55, 0.54, 0.56, 0.55, 0.57, 0.55, 0.56, 0.55])}
+LEVELS = {"sanitation": (650, [0.69, 0.70, 0.68, 0.71, 0.70, 0.71, 0.70, 0.60]),
+          "street-lighting": (520, [0.61, 0.63, 0.62, 0.62, 0.63, 0.62, 0.62, 0.65]),
+          "water-and-power": (480, [0.79, 0.80, 0.81, 0.79, 0.80, 0.81, 0.80, 0.81]),
+          "beautification": (320, [0.55, 0.54, 0.56, 0.55, 0.57, 0.55, 0.56, 0.55])}
 DISTRICTS = [str(d) for d in range(1, 16)]
 DISTRICT_SHARE = np.array([10, 9, 8, 8, 7, 7, 7, 6, 6, 6, 6, 6, 5, 5, 4], dtype=float)
 COMMENTS = {True: ["Crew came the day after I called.", "Quick and polite, thank you.",

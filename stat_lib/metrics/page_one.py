@@ -243,7 +243,10 @@ UNIT_TEXT = {"rate": (100, "{}%"), "count": (1, "{}"), "dollars": (1, "${}"),
 
 
 def where_text(signal: str, lower, upper, mean, value, unit: str) -> str:
-    """``'above the upper limit of 256'``; a run or trend rule: its wording and the mean."""
+    """``'above the upper limit of 256'``; a run or trend rule: its wording and the mean; a
+    survey change (method ``survey_margin``) says itself, with its combined margin."""
+    if "combined margin" in signal:
+        return signal
     if signal == "above the upper limit":
         return f"above the upper limit of {beside(upper, value, unit)}"
     if signal == "below the lower limit":

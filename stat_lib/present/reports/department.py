@@ -135,6 +135,9 @@ class DepartmentReport:
                                        spc=self.params.city.spc)
             moved = pd.concat([moved, kpi_moved], ignore_index=True) if len(kpi_moved) \
                 else moved
+        survey_moved = self.satisfaction_section.moved()  # judged by its own method
+        if len(survey_moved) and not self.period.is_to_date:
+            moved = pd.concat([moved, survey_moved], ignore_index=True)
         return page_one(PageOneInputs(self.params, self.department, self.period, self.card,
                                       moved, subs, as_of_day=self.as_of_day,
                                       personal=self.audience.personal_data))
@@ -439,6 +442,17 @@ class DepartmentReport:
         cols = {"promise": "Promise", "closed": "Closed", "compliance": "Met",
                 "owed": "Redress owed (requests)", "dollars": "Redress owed ($)"}
         return HTML(table(rows, {k: v for k, v in cols.items() if k in rows.columns}))
+
+    @cached_property
+    def satisfaction_section(self):
+        from ..satisfaction_section import SatisfactionSection
+        return SatisfactionSection(self.params, self.department, self.period, self.audience)
+
+    def satisfaction(self) -> list:
+        """Resident satisfaction (heading included): the latest survey quarter's share
+        satisfied with its margin, the change, districts, comments (internal only); []
+        for a department without survey responses."""
+        return self.satisfaction_section.outputs()
 
     def permits(self) -> list:
         """The permits section (heading included); [] for a department without permits."""
