@@ -120,8 +120,8 @@ class SatisfactionSection:
                  "Responses": [f"{n:,}" for n in g["responses"]], "Target": marks}
         cols = [f"d{i}" for i in range(len(g))]
         rows = pd.DataFrame([{"row": k, **dict(zip(cols, v))} for k, v in cells.items()])
-        legend = (f"✓ met, ✗ missed (the whole margin beyond the target), ≈ too close to call, "
-                  f"(share) few: under {self.survey.min_responses} responses, too few to "
+        legend = (f"✓ met, ✗ missed (the whole margin beyond the target), ≈ too close to "
+                  f"call, (share) few: under {self.survey.min_responses} responses, too few to "
                   f"judge.")
         return (table(rows, {"row": "District", **dict(zip(cols, map(str, g["group"])))},
                       caption=f"By district, {self.quarter.label}")
