@@ -3,11 +3,11 @@
 Eight quarters (2024-Q4 to 2026-Q3: the last two years of complete quarters before the sample
 311 data ends on 2026-11-15) of responses about four departments, a few hundred a quarter
 each (320 to 650), from the sample's fifteen council districts (unevenly: some districts
-give fewer than the 30 responses a district needs to be judged), on a 1-5 scale with survey weights between
-0.5 and 2 and an occasional comment. The story: Sanitation holds near 70% satisfied, then
-drops about ten points in 2026-Q3 (beyond the combined margin: a real drop); Street Lighting
-rises about three points (inside the margin: no change to report); Water and Power stays
-around 80%, Beautification around 55%. A few rows are bad on purpose (an answer off the
+give fewer than the 30 responses a district needs to be judged), on a 1-5 scale with
+survey weights between 0.5 and 2 and an occasional comment. The story: Sanitation holds near
+70% satisfied, then drops about ten points in 2026-Q3 (beyond the combined margin: a real
+drop); Street Lighting moves a few points (inside the margin: no change to report); Water and
+Power stays around 80%, Beautification around 55-60%. A few rows are bad on purpose (an answer off the
 scale, an unknown department, an unreadable date, a negative weight) to show the rejects.
 
 ``python -m stat_lib.ingest.sample_surveys`` rewrites ``data/sample/surveys.csv``; the same
