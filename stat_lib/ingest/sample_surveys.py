@@ -7,8 +7,9 @@ give fewer than the 30 responses a district needs to be judged), on a 1-5 scale 
 survey weights between 0.5 and 2 and an occasional comment. The story: Sanitation holds near
 70% satisfied, then drops about ten points in 2026-Q3 (beyond the combined margin: a real
 drop); Street Lighting moves a few points (inside the margin: no change to report); Water and
-Power stays around 80%, Beautification around 55-60%. A few rows are bad on purpose (an answer off the
-scale, an unknown department, an unreadable date, a negative weight) to show the rejects.
+Power stays around 80%, Beautification around 55-60%. A few rows are bad on purpose (an answer
+off the scale, an unknown department, an unreadable date, a negative weight) to show the
+rejects.
 
 ``python -m stat_lib.ingest.sample_surveys`` rewrites ``data/sample/surveys.csv``; the same
 arguments always give a byte-identical file.
