@@ -84,7 +84,8 @@ def test_what_moved_only_beyond_the_combined_margin():
     inside = assess(series(("2026-Q2", 0.70, 0.04, 500), ("2026-Q3", 0.66, 0.03, 900)),
                     "satisfaction", direction="higher", target=0.68)
     assert inside.variation == WITHIN_MARGIN and not inside.special
-    assert inside.reason == "−4.0 points since 2026-Q2, within the combined margin of ±5.0 points"
+    assert inside.reason == ("−4.0 points since 2026-Q2, within the combined margin of "
+                             "±5.0 points")
     assert inside.assurance == TOO_CLOSE
     rise = assess(series(("2026-Q2", 0.50, 0.04, 500), ("2026-Q3", 0.56, 0.03, 900)),
                   "satisfaction", direction="higher", target=0.70)
