@@ -44,3 +44,13 @@ register(Profile(
 def resolve_surveys(source) -> Profile:
     """The profile a ``surveys:`` source reads with (``columns:`` overlaid)."""
     return resolve(source, SURVEY_PROFILES, SURVEY_REQUIRED)
+
+
+def describe() -> str:
+    """The survey profiles and their columns (``*`` required), for `stat-lib profiles`."""
+    lines = []
+    for p in SURVEY_PROFILES.values():
+        lines.append(f"{p.name}: {p.description}")
+        lines += [f"  {'*' if c in p.required else ' '} {c:<13} <- {' | '.join(cands)}"
+                  for c, cands in p.columns.items()]
+    return "\n".join(lines)
