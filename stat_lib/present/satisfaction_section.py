@@ -117,12 +117,14 @@ class SatisfactionSection:
                                zip(g["share"], g["too_few"])],
                  "± points": ["—" if f else f"{m * 100:.0f}" for m, f in
                               zip(g["margin"], g["too_few"])],
-                 "Responses": [f"{n:,}" for n in g["responses"]], "Target": marks}
+                 "Responses": [f"{n:,}" for n in g["responses"]],
+                 "Against target" if self.target is None else
+                 f"Against {self.target:.0%}": marks}
         cols = [f"d{i}" for i in range(len(g))]
         rows = pd.DataFrame([{"row": k, **dict(zip(cols, v))} for k, v in cells.items()])
         legend = (f"✓ met, ✗ missed (the whole margin beyond the target), ≈ too close to "
-                  f"call, (share) few: under {self.survey.min_responses} responses, too few to "
-                  f"judge.")
+                  f"call; few: under {self.survey.min_responses} responses, too few to judge "
+                  f"(share in brackets).")
         return (table(rows, {"row": "District", **dict(zip(cols, map(str, g["group"])))},
                       caption=f"By district, {self.quarter.label}")
                 + f'<p class="stat-note">{esc(legend)}</p>')
