@@ -83,15 +83,18 @@ def _texts(folder: Path):
 
 
 def _written_by_people(params) -> set[str]:
-    """KPI submission notes, review comments and reviewers in the records store."""
+    """KPI submission notes, review comments and reviewers in the records store; residents'
+    survey comments in the source store."""
     from stat_lib.store.records import connect_records
+    from stat_lib.store.surveys import load_responses
+    said = {c.strip() for c in load_responses(params)["comment"].dropna() if len(c.strip()) >= 8}
     try:
         with connect_records(params, read_only=True) as con:
             rows = con.execute("SELECT note FROM kpi_values UNION SELECT comment FROM "
                                "kpi_reviews UNION SELECT reviewer FROM kpi_reviews").fetchall()
     except Exception:  # no records store: nothing was written
-        return set()
-    return {r[0].strip() for r in rows if r[0] and len(r[0].strip()) >= 8}
+        return said
+    return said | {r[0].strip() for r in rows if r[0] and len(r[0].strip()) >= 8}
 
 
 def _personal(params) -> pd.DataFrame:
