@@ -243,6 +243,9 @@ def test_the_section_escapes_comments_and_keeps_them_out_of_the_public_edition(t
     assert "75% satisfied ±52.0 points" in text(public)
     assert "slow pickup" not in public and "nobody came" not in public
     assert "script" not in public
+    # min_responses is 2: every district of the test's four responses is judged, and counts
+    # of 1 to public.withhold_up_to (10) are not printed in the public edition
+    assert "≤10" in public and "≤10" not in internal
 
 
 def test_the_section_is_empty_without_responses(tmp_path):

@@ -105,7 +105,8 @@ class SatisfactionSection:
 
     def districts(self) -> str:
         """One column per district (compact): share, margin, responses, a mark against the
-        target; too few responses marked and never judged."""
+        target; too few responses marked and never judged (the public edition shows no share
+        of too few, and no count of 1 to ``public.withhold_up_to``)."""
         now = sat.in_quarter(self.responses, self.quarter)
         if now.empty or now["district"].isna().all():
             return ""
@@ -113,18 +114,20 @@ class SatisfactionSection:
         g = g.iloc[sorted(range(len(g)), key=lambda i: _district_order(g["group"].iloc[i]))]
         marks = [MARK[sat.judge(s, m, n, self.target, self.survey.min_responses)]
                  for s, m, n in zip(g["share"], g["margin"], g["responses"])]
-        cells = {"Satisfied": [f"({s:.0%})" if f else f"{s:.0%}" for s, f in
-                               zip(g["share"], g["too_few"])],
+        public, small = self.audience.public, self.params.city.public.withhold_up_to
+        cells = {"Satisfied": [("—" if public else f"({s:.0%})") if f else f"{s:.0%}"
+                               for s, f in zip(g["share"], g["too_few"])],
                  "± points": ["—" if f else f"{m * 100:.0f}" for m, f in
                               zip(g["margin"], g["too_few"])],
-                 "Responses": [f"{n:,}" for n in g["responses"]],
+                 "Responses": [f"≤{small}" if public and n <= small else f"{n:,}"
+                               for n in g["responses"]],
                  "Against target" if self.target is None else
                  f"Against {self.target:.0%}": marks}
         cols = [f"d{i}" for i in range(len(g))]
         rows = pd.DataFrame([{"row": k, **dict(zip(cols, v))} for k, v in cells.items()])
         legend = (f"✓ met, ✗ missed (the whole margin beyond the target), ≈ too close to "
                   f"call; few: under {self.survey.min_responses} responses, too few to judge "
-                  f"(share in brackets).")
+                  + ("(not published)." if public else "(share in brackets)."))
         return (table(rows, {"row": "District", **dict(zip(cols, map(str, g["group"])))},
                       caption=f"By district, {self.quarter.label}")
                 + f'<p class="stat-note">{esc(legend)}</p>')
