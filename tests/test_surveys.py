@@ -224,12 +224,15 @@ def test_the_section_escapes_comments_and_keeps_them_out_of_the_public_edition(t
 
     from stat_lib.ingest import ingest
     from stat_lib.params import load_params
-    from stat_lib.present.reports import DepartmentReport
-    home = surveys_home(tmp_path)
-    ingest(load_params(home))
+    from stat_lib.present.audience import get_audience
+    from stat_lib.present.satisfaction_section import SatisfactionSection
+    params = load_params(surveys_home(tmp_path))
+    ingest(params)
+    october = Period.parse("2026-10", TZ)
 
-    def section(audience):
-        parts = DepartmentReport(str(home), "bos", "2026-10", audience=audience).satisfaction()
+    def section(audience):  # what DepartmentReport.satisfaction() displays
+        parts = SatisfactionSection(params, params.department("bos"), october,
+                                    get_audience(audience)).outputs()
         return "\n".join(p.data for p in parts)
 
     internal = section("internal")
@@ -251,10 +254,13 @@ def test_the_section_escapes_comments_and_keeps_them_out_of_the_public_edition(t
 def test_the_section_is_empty_without_responses(tmp_path):
     from stat_lib.ingest import ingest
     from stat_lib.params import load_params
-    from stat_lib.present.reports import DepartmentReport
-    home = surveys_home(tmp_path, lines=[])
-    ingest(load_params(home))
-    assert DepartmentReport(str(home), "bos", "2026-10").satisfaction() == []
+    from stat_lib.present.audience import INTERNAL
+    from stat_lib.present.satisfaction_section import SatisfactionSection
+    params = load_params(surveys_home(tmp_path, lines=[]))
+    ingest(params)
+    section = SatisfactionSection(params, params.department("bos"), Period.parse("2026-10", TZ),
+                                  INTERNAL)
+    assert section.outputs() == [] and section.moved().empty
 
 
 def test_the_sample_surveys_regenerate_byte_for_byte(tmp_path):
