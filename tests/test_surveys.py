@@ -76,8 +76,8 @@ def test_what_moved_only_beyond_the_combined_margin():
     drop = assess(series(("2026-Q2", 0.70, 0.04, 500), ("2026-Q3", 0.64, 0.03, 900)),
                   "satisfaction", direction="higher", target=0.60)
     assert drop.method == "survey_margin" and drop.variation == CONCERNING and drop.special
-    assert drop.signals == ("down 6.0 points from 70% in 2026-Q2, beyond the combined margin "
-                            "of ±5.0 points",)
+    assert drop.signals == ("down 6.0 points in 2026-Q3 from 70% in 2026-Q2, beyond the "
+                            "combined margin of ±5.0 points",)
     assert (drop.lower, drop.upper) == pytest.approx((0.61, 0.67))  # the latest interval
     assert drop.distance == pytest.approx(0.06 / 0.05)
     assert drop.assurance == MET_BEYOND_MARGIN  # 61%..67% is wholly above 60%

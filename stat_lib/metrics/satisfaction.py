@@ -186,9 +186,9 @@ def assess_margin(series: pd.DataFrame, *, metric: str, unit: str, direction=Non
             f"{_points(change)} since {prev['period']}, within the combined margin of "
             f"±{combined * 100:.1f} points"), **common)
     better = (change > 0) == (direction != "lower")
-    signal = (f"{'up' if change > 0 else 'down'} {abs(change) * 100:.1f} points from "
-              f"{p0:.0%} in {prev['period']}, beyond the combined margin of "
-              f"±{combined * 100:.1f} points")
+    signal = (f"{'up' if change > 0 else 'down'} {abs(change) * 100:.1f} points in "
+              f"{last['period']} from {p0:.0%} in {prev['period']}, beyond the combined "
+              f"margin of ±{combined * 100:.1f} points")
     return Assessment(variation=IMPROVING if better else CONCERNING,
                       rules=("beyond_combined_margin",), signals=(signal,), **common)
 
