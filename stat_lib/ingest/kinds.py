@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.kinds import get_kind
-from . import permits, requests
+from . import permits, requests, telephony
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,6 @@ register(KindIngest("requests", requests.prepare, requests.commit,
 register(KindIngest("permits", permits.prepare, permits.commit,
                     "permit exports and clock-stop intervals through a permit profile "
                     "(`permits`, `permit-stops`) or a columns: mapping"))
+register(KindIngest("telephony", telephony.prepare, telephony.commit,
+                    "contact-center interval exports through a telephony profile "
+                    "(`telephony`) or a columns: mapping"))

@@ -48,6 +48,9 @@ register(KindParams("requests", Source, "city.yaml `sources:` (one entry per exp
 register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) and "
                     "`permit_stops:` (clock-stop intervals)",
                     lambda params: params.city.permits + params.city.permit_stops))
+register(KindParams("telephony", Source, "city.yaml `telephony:` (interval exports); "
+                    "`contact_center:` (thresholds, short-abandon cutoff, targets)",
+                    lambda params: params.city.telephony))
 register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
                     "KPI); city.yaml `submissions:` (when due)",
                     lambda params: [k for d in params.departments.values() for k in d.kpis]))

@@ -86,6 +86,15 @@ register_table(Table("permits", "permit_stops", """permit_id VARCHAR NOT NULL,
     stop_start TIMESTAMPTZ, stop_end TIMESTAMPTZ, source_file VARCHAR, source_row BIGINT"""))
 register_table(Table("permits", "permit_rejects", """source_file VARCHAR, source_row BIGINT,
     permit_id VARCHAR, reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
+# telephony: contact-center intervals, re-derived from the exports on every ingest that has them
+register_table(Table("telephony", "telephony", """queue VARCHAR NOT NULL,
+    interval_start TIMESTAMPTZ NOT NULL, interval_minutes INTEGER, offered BIGINT,
+    answered BIGINT, abandoned BIGINT, short_abandoned BIGINT, answered_within BIGINT,
+    speed_of_answer_seconds DOUBLE, handle_seconds DOUBLE, agent_hours DOUBLE,
+    source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("telephony", "telephony_rejects", """source_file VARCHAR,
+    source_row BIGINT, queue VARCHAR, interval_text VARCHAR, reason VARCHAR, detail VARCHAR,
+    raw VARCHAR"""))
 # sessions and commitments (records store, append-only): a change to a commitment is a new row
 # (revision + 1); the latest revision is its state (stat_lib.store.sessions)
 register_table(Table("sessions", "sessions", """session_id VARCHAR NOT NULL, held_on DATE,
