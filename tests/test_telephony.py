@@ -285,7 +285,7 @@ def test_the_contact_center_packet_executes_and_shows_the_librarys_figures(tmp_p
     assert "definition changed inside this range: until 2026-06-30" in html
     import json
     manifest = json.loads((out / "manifest.json").read_text())
-    entry = next(e for e in manifest["notebooks"] if e["department"] == "contact-center")
+    entry = next(e for e in manifest["runs"] if e["department"] == "contact-center")
     assert entry["summary"]["service_level"] == pytest.approx(s["service_level"])
     assert entry["summary"]["calls_offered"] == s["calls_offered"]
     assert re.search(r"contact-center\.html", (out / "index.html").read_text())
