@@ -6,5 +6,6 @@ from .contact_center import ContactCenterReport
 from .department import HEADLINE, DepartmentReport, quality_note
 from .roundtable import RoundtableReport
 
-__all__ = ["BriefingReport", "CitywideReport", "ContactCenterReport", "DepartmentReport", "HEADLINE", "RoundtableReport",
+__all__ = ["BriefingReport", "CitywideReport", "ContactCenterReport",
+           "DepartmentReport", "HEADLINE", "RoundtableReport",
            "quality_note"]
