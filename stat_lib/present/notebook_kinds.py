@@ -131,5 +131,5 @@ def _contact_center_runs(params) -> list[str]:
 register(NotebookKind("contact-center", "stat_lib.present.reports.ContactCenterReport",
                       "the 311 contact center as a department of its own (city.yaml "
                       "contact_center: and telephony:)", label="311 Contact Center",
-                      slugs=_contact_center_runs,
+                      slugs=_contact_center_runs, public=False,
                       titles=lambda params, slug: params.city.contact_center.name))
