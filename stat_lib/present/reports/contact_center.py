@@ -27,6 +27,12 @@ from ..summary import publish_summary
 FMT = {"rate": ".0%", "seconds": ",.0f", "per_hour": ".1f", "count": ",.0f"}
 
 
+def _verdict(a) -> str:
+    """The variation verdict and, with a target, the assurance one (details on the charts)."""
+    from ...metrics.methods import VERDICT_TEXT
+    return VERDICT_TEXT[a.variation] + (f"; {a.assurance_text}" if a.assurance_text else "")
+
+
 class ContactCenterReport:
     """The contact-center packet of one period (run slug ``contact-center``)."""
 
@@ -98,7 +104,8 @@ class ContactCenterReport:
                          "prior": format_value(prior.get(m), d.unit),
                          "target": "none" if target is None else format_value(target, d.unit),
                          "status": badge(self.status(m)),
-                         "verdict": self.assessment(m).text(), "definition": d.description})
+                         "verdict": _verdict(self.assessment(m)), "label": d.label,
+                         "definition": d.description})
         return pd.DataFrame(rows)
 
     def tiles(self) -> str:
@@ -115,16 +122,19 @@ class ContactCenterReport:
         """Headline tiles and the scorecard with targets; the definitions above them."""
         rejected = sum(telephony_rejects(self.params).values())
         note = (f'<p class="stat-note">{rejected:,} telephony row(s) were rejected at ingest '
-                f'(`stat-lib ingest` lists them by reason); they are not counted here.</p>'
+                f'(<code>stat-lib ingest</code> lists them by reason); they are not counted here.</p>'
                 if rejected else "")
         head = (f"<h2>{esc(self.center.name)}: {esc(self.period.describe())}</h2>"
                 if hasattr(self.period, "describe") else "")
         cols = {"metric": "Measure", "value": self.period.label, "prior": "Prior period",
-                "target": "Target", "status": "Against target", "verdict": "Variation",
-                "definition": "Definition"}
+                "target": "Target", "status": "Against target", "verdict": "Variation"}
+        rows = self.scorecard_rows()
+        defs = "".join(f"<li><strong>{esc(r.label)}</strong>: {esc(r.definition)}</li>"
+                       for r in rows.itertuples())
         return HTML(head + self.tiles() + self.definitions().data
-                    + table(self.scorecard_rows(), cols, raw=("status",),
-                            caption=f"Scorecard; {self.definition()}") + note)
+                    + table(rows, cols, raw=("status",),
+                            caption=f"Scorecard; {self.definition()}")
+                    + f'<ul class="stat-note">{defs}</ul>' + note)
 
     # -- charts ----------------------------------------------------------------------------
 
