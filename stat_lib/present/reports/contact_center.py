@@ -122,7 +122,8 @@ class ContactCenterReport:
         """Headline tiles and the scorecard with targets; the definitions above them."""
         rejected = sum(telephony_rejects(self.params).values())
         note = (f'<p class="stat-note">{rejected:,} telephony row(s) were rejected at ingest '
-                f'(<code>stat-lib ingest</code> lists them by reason); they are not counted here.</p>'
+                f'(<code>stat-lib ingest</code> lists them by reason); they are not counted '
+                f'here.</p>'
                 if rejected else "")
         head = (f"<h2>{esc(self.center.name)}: {esc(self.period.describe())}</h2>"
                 if hasattr(self.period, "describe") else "")
