@@ -209,11 +209,13 @@ def backup(ctx: Context, dest):
 @handles_errors
 def profiles():
     """List the built-in source profiles, the columns each expects, and the file formats."""
-    from .ingest import permit_profiles, profiles, readers, survey_profiles
+    from .ingest import (permit_profiles, profiles, readers, survey_profiles,
+                         telephony_profiles)
     click.echo(profiles.describe())
     click.echo("\nPermit sources (city.yaml `permits:` and `permit_stops:`):\n"
                + permit_profiles.describe())
     click.echo("\nSurvey sources (city.yaml `surveys:`):\n" + survey_profiles.describe())
+    click.echo("\nTelephony sources (city.yaml `telephony:`):\n" + telephony_profiles.describe())
     click.echo("\n" + readers.describe())
 
 

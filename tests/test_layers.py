@@ -91,8 +91,8 @@ def test_every_dataset_kind_has_its_part_in_every_layer():
 def test_a_table_of_an_unknown_kind_is_refused():
     from stat_lib.core.errors import StatLibError
     from stat_lib.store.schema import Table, register_table
-    with pytest.raises(StatLibError, match="unknown dataset kind 'telephony'"):
-        register_table(Table("telephony", "calls", "id VARCHAR"))
+    with pytest.raises(StatLibError, match="unknown dataset kind 'weather'"):
+        register_table(Table("weather", "readings", "id VARCHAR"))
 
 
 # --- registries drive the choices ------------------------------------------------------------
@@ -126,13 +126,14 @@ def test_the_notebook_kinds_give_the_batch_its_runs(home):
     from stat_lib.present.notebook_kinds import NOTEBOOK_KINDS, plan
     params = load_params(home)
     assert list(NOTEBOOK_KINDS) == ["department", "citywide", "explore", "briefing",
-                                    "roundtable"]
+                                    "roundtable", "contact-center"]
     assert NOTEBOOK_KINDS["explore"].on_demand  # stat-lib explore runs it, never the batch
     # the sample city.yaml has a briefing: and one roundtable (clean-streets)
     assert plan(params) == [(s, NOTEBOOK_KINDS["department"]) for s in sorted(
         params.departments)] + [("citywide", NOTEBOOK_KINDS["citywide"]),
                                 ("briefing", NOTEBOOK_KINDS["briefing"]),
-                                ("clean-streets", NOTEBOOK_KINDS["roundtable"])]
+                                ("clean-streets", NOTEBOOK_KINDS["roundtable"]),
+                                ("contact-center", NOTEBOOK_KINDS["contact-center"])]
 
 
 def test_each_packaged_notebook_displays_its_kinds_report():

@@ -53,6 +53,9 @@ register_kind(DatasetKind("permits", "permit applications with their stop-clock 
 register_kind(DatasetKind("surveys", "resident survey responses (one row per response: "
                                      "department, district, answer on a stated scale)",
                           "source"))
+register_kind(DatasetKind("telephony", "contact-center call counts per queue and interval "
+                                       "(one row per queue and interval, 30 min to a day)",
+                          "source"))
 register_kind(DatasetKind("kpi_submissions", "KPI figures departments submit each period "
                           "(one row per department, period and KPI)", "records"))
 register_kind(DatasetKind("sessions", "Stat meetings held (one row per session of one or more "

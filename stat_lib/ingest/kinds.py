@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.kinds import get_kind
-from . import permits, requests, surveys
+from . import permits, requests, surveys, telephony
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,6 @@ register(KindIngest("permits", permits.prepare, permits.commit,
 register(KindIngest("surveys", surveys.prepare, surveys.commit,
                     "resident survey exports through the `surveys` profile or a columns: "
                     "mapping"))
+register(KindIngest("telephony", telephony.prepare, telephony.commit,
+                    "contact-center interval exports through a telephony profile "
+                    "(`telephony`) or a columns: mapping"))

@@ -36,18 +36,20 @@ def _layers(params):
 
 
 def _check_permit_sources(params) -> list[str]:
-    """Each ``permits:``/``permit_stops:`` (and ``surveys:``) source exists and has its
-    profile's columns."""
+    """Each ``permits:``/``permit_stops:``/``surveys:``/``telephony:`` source exists and has
+    its profile's columns."""
     import duckdb
 
     from . import readers
     from .permit_profiles import resolve_permits, resolve_stops
     from .permits import _wanted
     from .survey_profiles import resolve_surveys
+    from .telephony_profiles import resolve_telephony
     problems = []
     for sources, resolve in ((params.city.permits, resolve_permits),
                              (params.city.permit_stops, resolve_stops),
-                             (params.city.surveys, resolve_surveys)):
+                             (params.city.surveys, resolve_surveys),
+                             (params.city.telephony, resolve_telephony)):
         for i, source in enumerate(sources):
             try:
                 readers.read(duckdb.connect(), source, params, f"check{i}",

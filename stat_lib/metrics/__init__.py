@@ -8,6 +8,7 @@
 - :mod:`~stat_lib.metrics.standards`: customer service standards and redress;
 - :mod:`~stat_lib.metrics.permits`: the ``permits`` kind: stop-clock, standards, redress ledger;
 - :mod:`~stat_lib.metrics.satisfaction`: the ``surveys`` kind: share satisfied with its margin;
+- :mod:`~stat_lib.metrics.telephony`: the ``telephony`` kind: the 311 contact center's metrics;
 - :mod:`~stat_lib.metrics.scoring`: targets, status, trends, scorecards, CityScore, what moved;
 - :mod:`~stat_lib.metrics.methods` / :mod:`~stat_lib.metrics.spc`: how a metric is judged over
   time (the method registry; statistical process control) and the verdicts;
@@ -39,6 +40,7 @@ from .requests import (
 from . import spc  # noqa: F401  (registers the "spc" method)
 from .methods import METHODS, Assessment, assess, check_methods
 from .standards import standards_report
+from . import telephony  # noqa: F401,E402  (registers the telephony metrics)
 from . import kpis  # noqa: F401,E402  (registers the kpi_submissions metrics)
 from . import satisfaction  # noqa: F401,E402  (the surveys metric and its "survey_margin")
 from . import commitments  # noqa: F401,E402  (registers the sessions/commitments metrics)

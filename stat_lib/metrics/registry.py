@@ -22,7 +22,8 @@ import pandas as pd
 from ..core.errors import MetricError
 from ..core.kinds import get_kind
 
-Unit = Literal["count", "rate", "days", "business_days", "dollars"]
+Unit = Literal["count", "rate", "days", "business_days", "dollars", "seconds", "hours",
+               "per_hour"]
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def change(value, before, unit: str) -> float | None:
 
 
 def format_value(value, unit: str) -> str:
-    """Display text: ``'87.5%'``, ``'3.2 days'``, ``'1,204'``, ``'$350'``; ``'n/a'`` for NaN."""
+    """Display text: ``'87.5%'``, ``'3.2 days'``, ``'1,204'``, ``'$350'``, ``'3 min 45 s'``,
+    ``'8.1'`` (hours, per hour); ``'n/a'`` for NaN."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "n/a"
     if unit == "rate":
@@ -128,4 +130,9 @@ def format_value(value, unit: str) -> str:
         return f"{value:,.1f} {'business days' if unit == 'business_days' else 'days'}"
     if unit == "dollars":
         return f"${value:,.0f}"
+    if unit == "seconds":  # 28 s; 3 min 45 s
+        whole = round(value)
+        return f"{whole} s" if whole < 90 else f"{whole // 60} min {whole % 60:02d} s"
+    if unit in ("hours", "per_hour"):
+        return f"{value:,.1f}"
     return f"{value:,.0f}"

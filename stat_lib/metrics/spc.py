@@ -56,7 +56,8 @@ RULES = {"beyond_limit": "a point beyond a limit",
          "run": f"a run of {RUN} or more on one side of the mean",
          "trend": f"{TREND} or more in a row rising or falling",
          "two_of_three": "2 of 3 beyond two sigma on the same side"}
-NON_NEGATIVE = ("count", "rate", "days", "business_days", "dollars")
+NON_NEGATIVE = ("count", "rate", "days", "business_days", "dollars", "seconds", "hours",
+                "per_hour")
 
 
 # ---- settings -----------------------------------------------------------------------------

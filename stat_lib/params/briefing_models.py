@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..core.errors import ParamsError
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
-RESERVED = ("citywide", "briefing", "explore")  # run slugs of the period-wide kinds
+RESERVED = ("citywide", "briefing", "explore",
+            "contact-center")  # run slugs of the period-wide kinds
 
 
 class _Strict(BaseModel):

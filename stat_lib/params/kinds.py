@@ -51,6 +51,9 @@ register(KindParams("permits", Source, "city.yaml `permits:` (permit exports) an
 register(KindParams("surveys", Source, "city.yaml `surveys:` (survey exports) and `survey:` "
                     "(scale, satisfied answers, small-sample threshold)",
                     lambda params: params.city.surveys))
+register(KindParams("telephony", Source, "city.yaml `telephony:` (interval exports); "
+                    "`contact_center:` (thresholds, short-abandon cutoff, targets)",
+                    lambda params: params.city.telephony))
 register(KindParams("kpi_submissions", Kpi, "departments/<slug>.yaml `kpis:` (one entry per "
                     "KPI); city.yaml `submissions:` (when due)",
                     lambda params: [k for d in params.departments.values() for k in d.kpis]))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..core.errors import UsageError
 from ..core.text import slugify
 from .briefing_models import Briefing, Roundtable
+from .contact_center_models import ContactCenter
 from .kpi_models import Kpi, Submissions, unique_kpis
 from .public_models import Public
 from .survey_models import Survey
@@ -344,6 +345,9 @@ class City(Strict):
     surveys: list[Source] = Field(default=[], description="resident survey exports (kind "
                                   "`surveys`)")
     survey: Survey = Survey()  # the surveys' scale, satisfied answers, small-sample threshold
+    telephony: list[Source] = Field(default=[], description="contact-center interval exports "
+                                    "(kind `telephony`)")
+    contact_center: ContactCenter | None = None  # the contact-center packet and its definitions
     boundaries: list[Boundary] = []
     branding: Branding = Branding()
     basemap: str | None = None
@@ -362,6 +366,14 @@ class City(Strict):
             raise ValueError(f"'records' and 'store' are both {self.store!r}: what people enter "
                              f"must live apart from the source store a rebuild replaces; set "
                              f"'records' to another file (default data/records.duckdb)")
+        return self
+
+    @model_validator(mode="after")
+    def _telephony_defined(self):
+        if self.telephony and self.contact_center is None:
+            raise ValueError("'telephony' sources need a 'contact_center:' block stating the "
+                             "service-level threshold the phone system counts with, e.g. "
+                             "contact_center: {service_level: [{from: 2024-01-01, seconds: 30}]}")
         return self
 
     @field_validator("timezone")

@@ -122,3 +122,14 @@ register(NotebookKind("briefing", "stat_lib.present.reports.BriefingReport",
 register(NotebookKind("roundtable", "stat_lib.present.reports.RoundtableReport",
                       "one packet for a group of 1-3 departments (city.yaml roundtables:)",
                       slugs=_roundtables, titles=_roundtable_title, public=False))
+
+
+def _contact_center_runs(params) -> list[str]:
+    return ["contact-center"] if params.city.contact_center else []
+
+
+register(NotebookKind("contact-center", "stat_lib.present.reports.ContactCenterReport",
+                      "the 311 contact center as a department of its own (city.yaml "
+                      "contact_center: and telephony:)", label="311 Contact Center",
+                      slugs=_contact_center_runs, public=False,
+                      titles=lambda params, slug: params.city.contact_center.name))

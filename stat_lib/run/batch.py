@@ -265,12 +265,14 @@ def _own_inputs(params, period, slug, nb: Path, parameters: dict) -> dict:
     from ..store.sessions import sessions_fingerprint
     from ..store.submissions import submissions_fingerprint
     from ..store.surveys import survey_fingerprint
+    from ..store.telephony import telephony_fingerprint
     department = slug if kind_of(params, slug).per_department else None
     files = params.files if department is None else [
         f for f in params.files if f.parent.name != "departments" or f.stem == slug]
     return {"notebook": file_digest(nb), "parameters": parameters,
             "data": data_fingerprint(params, department=department, end=period.end),
             "permits": permit_fingerprint(params, department),
+            "telephony": telephony_fingerprint(params) if department is None else "",
             "submissions": submissions_fingerprint(params, department),
             "surveys": survey_fingerprint(params, department),
             "notes": _notes_digest(params, period, department),

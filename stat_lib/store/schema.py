@@ -92,6 +92,15 @@ register_table(Table("surveys", "survey_responses", """response_id VARCHAR,
     answer INTEGER, comment VARCHAR, weight DOUBLE, source_file VARCHAR, source_row BIGINT"""))
 register_table(Table("surveys", "survey_rejects", """source_file VARCHAR, source_row BIGINT,
     reason VARCHAR, detail VARCHAR, raw VARCHAR, department VARCHAR"""))
+# telephony: contact-center intervals, re-derived from the exports on every ingest that has them
+register_table(Table("telephony", "telephony", """queue VARCHAR NOT NULL,
+    interval_start TIMESTAMPTZ NOT NULL, interval_minutes INTEGER, offered BIGINT,
+    answered BIGINT, abandoned BIGINT, short_abandoned BIGINT, answered_within BIGINT,
+    speed_of_answer_seconds DOUBLE, handle_seconds DOUBLE, agent_hours DOUBLE,
+    source_file VARCHAR, source_row BIGINT"""))
+register_table(Table("telephony", "telephony_rejects", """source_file VARCHAR,
+    source_row BIGINT, queue VARCHAR, interval_text VARCHAR, reason VARCHAR, detail VARCHAR,
+    raw VARCHAR"""))
 # sessions and commitments (records store, append-only): a change to a commitment is a new row
 # (revision + 1); the latest revision is its state (stat_lib.store.sessions)
 register_table(Table("sessions", "sessions", """session_id VARCHAR NOT NULL, held_on DATE,

@@ -130,8 +130,8 @@ def layer_home(base: Path, path: Path, key: str = "name"):
                           "profile": "myla311"}],
                 boundaries=[{"layer": "council", "name": "Council district", "path": str(path),
                              "key": key, "label": key}],
-                permits=[], permit_stops=[],  # requests only: the sample's permits are absent
-                surveys=[])  # and so are its surveys
+                permits=[], permit_stops=[], surveys=[], telephony=[])  # requests only:
+    # the sample's permits, surveys and telephony are absent
     city_file.write_text(yaml.safe_dump(city, sort_keys=False))
     return load_params(home)
 

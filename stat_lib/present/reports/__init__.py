@@ -2,8 +2,10 @@
 
 from .briefing import BriefingReport
 from .citywide import CitywideReport
+from .contact_center import ContactCenterReport
 from .department import HEADLINE, DepartmentReport, quality_note
 from .roundtable import RoundtableReport
 
-__all__ = ["BriefingReport", "CitywideReport", "DepartmentReport", "HEADLINE", "RoundtableReport",
+__all__ = ["BriefingReport", "CitywideReport", "ContactCenterReport",
+           "DepartmentReport", "HEADLINE", "RoundtableReport",
            "quality_note"]
