@@ -22,16 +22,17 @@ import pytest
 
 from stat_lib.params import load_params
 from stat_lib.run.batch import run_period
-from support.builders import ROOT, TEST_NOTEBOOKS, batch_home, manifest_runs
+from support.builders import ROOT, TEST_NOTEBOOKS, batch_home, manifest_runs, sample_home
 
 PERIOD = "2026-10"
-SLUGS = ["sanitation", "street-lighting", "citywide"]
+SLUGS = ["sanitation", "building-and-safety", "citywide"]
 
 
 def _same_packets():
     spec = importlib.util.spec_from_file_location("same_packets",
                                                   ROOT / "bench" / "same_packets.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -98,11 +99,19 @@ def cluster(tmp_path, request):
 
 
 def _home(base: Path) -> Path:
-    """The batch home (two departments + citywide, packaged notebooks) with a session, a
-    commitment and an analyst's note for sanitation: every store a packet reads."""
+    """The sample city cut to two departments (one with permits) + citywide, ingested, with a
+    session, a commitment and an analyst's note for sanitation: every store a packet reads."""
+    from stat_lib.ingest import ingest
     from stat_lib.store.sessions import add_commitment, add_session
-    home = batch_home(base)
+    home = sample_home(base)
+    for f in (home / "params" / "departments").glob("*.yaml"):
+        if f.stem not in SLUGS:
+            f.unlink()
+    city_file = home / "params" / "city.yaml"  # no briefing, no roundtables
+    text = city_file.read_text()
+    city_file.write_text(text[:text.index("\nbriefing:")] + text[text.index("\nspc:"):])
     params = load_params(home)
+    ingest(params)
     sid = add_session(params, "2026-10-14", ["sanitation"], notes="potholes first")
     add_commitment(params, {"session_id": sid, "department": "sanitation",
                             "what": "clear the bulky-item backlog", "owner": "J. Diaz",
@@ -160,24 +169,25 @@ def test_a_period_on_a_real_cluster_matches_the_local_executor(tmp_path, cluster
         assert not list(folder.glob("**/stat-lib-job-*")), folder
 
     # 2. a failing notebook (a home's override, shipped): reported as locally
-    good = (remote / "outputs" / PERIOD / "street-lighting.html").read_bytes()
+    good = (remote / "outputs" / PERIOD / "building-and-safety.html").read_bytes()
     for home in (local, remote):
         (home / "notebooks").mkdir()
-        shutil.copy(TEST_NOTEBOOKS / "broken.ipynb", home / "notebooks" / "street-lighting.ipynb")
+        shutil.copy(TEST_NOTEBOOKS / "broken.ipynb",
+                    home / "notebooks" / "building-and-safety.ipynb")
     bad_local = _run(local, workers=2)
     bad_remote = _run(remote, executor="dask", scheduler=cluster.address)
     assert bad_local.exit_code == bad_remote.exit_code == 10
     assert _runs(local) == _runs(remote)
     runs = _runs(remote)
-    assert runs["street-lighting"]["status"] == "failed"
-    assert "broken on purpose" in runs["street-lighting"]["error"]
+    assert runs["building-and-safety"]["status"] == "failed"
+    assert "broken on purpose" in runs["building-and-safety"]["error"]
     assert runs["sanitation"]["status"] == runs["citywide"]["status"] == "skipped"
     out = remote / "outputs" / PERIOD
-    assert (out / "street-lighting.html").read_bytes() == good  # the last good packet kept
-    assert (out / "street-lighting.failed.ipynb").exists()
+    assert (out / "building-and-safety.html").read_bytes() == good  # the last good packet kept
+    assert (out / "building-and-safety.failed.ipynb").exists()
 
     # 3. a worker killed mid-job: the scheduler re-runs it on the other, the period completes
-    (remote / "notebooks" / "street-lighting.ipynb").unlink()
+    (remote / "notebooks" / "building-and-safety.ipynb").unlink()
     killed, stop = [], threading.Event()
     killer = threading.Thread(target=_kill_when_busy,
                               args=(workers, killed, stop, cluster.workers), daemon=True)
@@ -190,7 +200,7 @@ def test_a_period_on_a_real_cluster_matches_the_local_executor(tmp_path, cluster
     assert killed, "no worker was seen running a job"
     assert again.ok, again.summary()
     assert {s: r["status"] for s, r in _runs(remote).items()} == dict.fromkeys(SLUGS, "ok")
-    assert not (out / "street-lighting.failed.ipynb").exists()
+    assert not (out / "building-and-safety.failed.ipynb").exists()
     rows, footer, ok = same.compare_outputs(
         same.load_outputs(local / "outputs" / PERIOD, ["sanitation", "citywide"]),
         same.load_outputs(out, ["sanitation", "citywide"]))

@@ -29,7 +29,11 @@ def dask_executor(jobs: list[Job], *, scheduler=None, **_):
     from .job_bundle import pack, run_shipped, write_back
 
     def submit(client, job):
-        return client.submit(run_shipped, pack(job), pure=False, key=_key(job))
+        import dask
+        # the bundle travels inside the task (not scattered): a worker killed mid-job leaves
+        # the scheduler all it needs to re-run it elsewhere; its size is what the job reads
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "2GB"}):
+            return client.submit(run_shipped, pack(job), pure=False, key=_key(job))
 
     def receive(job, value):
         result, written = value

@@ -154,7 +154,7 @@ def _snapshot(path: Path, reads: Reads, own: str | None) -> dict[str, tuple[str,
             where, args = _rows(con, name, own) if read else ("WHERE false", [])
             file = Path(tmp) / f"{name}.parquet"
             con.execute(f'COPY (SELECT * FROM "{name}" {where}) TO \'{file}\' '
-                        f"(FORMAT parquet)", args)
+                        f"(FORMAT parquet, COMPRESSION zstd)", args)
             out[name] = (ddl, file.read_bytes())
     return out
 
