@@ -240,3 +240,13 @@ def test_an_unreachable_scheduler_is_a_usage_error_naming_it(tmp_path, monkeypat
     with pytest.raises(UsageError, match="cannot reach the Dask scheduler at " + address) as err:
         _run(home, executor="dask", scheduler=address)
     assert "dask scheduler" in str(err.value) and err.value.exit_code == 2
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_a_usage_error(tmp_path, cluster, monkeypatch):
+    from stat_lib.core.errors import UsageError
+    from stat_lib.run import dask_cluster
+    monkeypatch.setattr(dask_cluster, "WORKER_WAIT", 2)
+    home = batch_home(tmp_path / "home")
+    with pytest.raises(UsageError, match="no Dask worker joined the scheduler at tcp://"):
+        _run(home, executor="dask", scheduler=cluster.address)

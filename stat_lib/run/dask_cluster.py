@@ -22,6 +22,7 @@ from ..core.errors import MissingDependency, OutOfSpace, UsageError
 from .jobs import Job, JobResult
 
 CONNECT_TIMEOUT = "10s"
+WORKER_WAIT = 60  # seconds for a first worker to join
 
 
 def dask_executor(jobs: list[Job], *, scheduler=None, **_):
@@ -104,9 +105,14 @@ def check_workers(client) -> None:
     from .. import __version__
     from ..core.manifest import library_digest
 
-    workers = client.scheduler_info().get("workers", {})
-    if not workers:
-        client.wait_for_workers(1, timeout=60)
+    if not client.scheduler_info().get("workers"):
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError:
+            raise UsageError(
+                f"no Dask worker joined the scheduler at {client.scheduler.address} within "
+                f"{WORKER_WAIT} s; start one (`dask worker {client.scheduler.address} "
+                f"--nthreads 1`) and run again") from None
     ours = library_digest()
     found = client.run(library_digest, on_error="return")
     problems = [_problem(addr, theirs, ours) for addr, theirs in sorted(found.items())]
