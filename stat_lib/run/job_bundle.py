@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from ..core.atomic_write import write_bytes
 from .jobs import Job, JobResult
 
 OUT, EVIDENCE = "out", "evidence"  # the two folders a job writes into
+# papermill runs a notebook with the process's working folder changed to its home: two jobs
+# in threads of one worker would swap folders under each other (and one be removed)
+ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,13 @@ def _rows(con, table: str, own: str | None) -> tuple[str, list]:
 
 def run_shipped(bundle: Bundle) -> tuple[JobResult, dict[str, bytes]]:
     """Run a bundle in a private home; the result and the files written (``out/<name>``,
-    ``evidence/<name>``). Never raises for a notebook's failure (as ``run_job``)."""
+    ``evidence/<name>``). Never raises for a notebook's failure (as ``run_job``). One job at
+    a time per worker process: run workers with ``--nthreads 1`` (more with ``--nworkers``)."""
+    with ONE_AT_A_TIME:
+        return _run_in_private_home(bundle)
+
+
+def _run_in_private_home(bundle: Bundle) -> tuple[JobResult, dict[str, bytes]]:
     from ..params import load_params
     from .executors import run_job
     root = Path(tempfile.mkdtemp(prefix="stat-lib-job-", dir=_local_directory()))
