@@ -142,7 +142,8 @@ def ingest(ctx: Context, rebuild):
 @click.option("--slides", is_flag=True,
               help="Also write <dept>.slides.html, a self-contained deck for the session screen.")
 @click.option("--executor", type=click.Choice(list(EXECUTORS)), default="local", show_default=True,
-              help="Where notebooks run (registered executors).")
+              help="Where notebooks run (registered executors). dask: workers need no shared "
+              "disk (jobs ship their data); dask-shared-disk: workers share the home folder.")
 @click.option("--scheduler", default=None, help="Dask scheduler address, with --executor dask.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
               metavar="SECONDS", help="Wait this long for another run on the same outputs.")
@@ -159,8 +160,9 @@ def run(ctx: Context, period, departments, workers, force, pdf, slides, executor
     period = _parse_period(period)
     params = ctx.params
     selected = _check_departments(params, departments)
-    if executor == "dask" and not scheduler:
-        raise UsageError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    if executor.startswith("dask") and not scheduler:
+        raise UsageError(f"--executor {executor} needs --scheduler ADDRESS "
+                         f"(e.g. tcp://10.0.0.5:8786)")
     from .run.coverage import check_covered
     check_covered(params, period, allow_empty)
     from .run.batch import run_period

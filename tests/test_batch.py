@@ -313,7 +313,8 @@ def test_second_run_waits_for_the_lock_when_asked(home, tmp_path):
 
 def test_unknown_executor_is_a_usage_error(home, tmp_path):
     from stat_lib.core.errors import UsageError
-    with pytest.raises(UsageError, match="unknown executor 'slurm'; expected one of: dask, local"):
+    expected = "unknown executor 'slurm'; expected one of: dask, dask-shared-disk, local"
+    with pytest.raises(UsageError, match=expected):
         run_batch(home, notebooks_dir(tmp_path), executor="slurm")
 
 

@@ -1,4 +1,5 @@
-"""The dask executor: the same batch submitted to a real distributed.LocalCluster."""
+"""The dask executors (shipped jobs, shared disk): the same batch on a distributed.LocalCluster;
+the real scheduler and worker processes are tests/test_dask_cluster.py."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from support.builders import batch_home, manifest_runs, notebooks_dir
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_runs_the_period_into_one_manifest(tmp_path):
+@pytest.mark.parametrize("executor", ["dask", "dask-shared-disk"])
+def test_dask_local_cluster_runs_the_period_into_one_manifest(tmp_path, executor):
     from distributed import LocalCluster
     home = batch_home(tmp_path)
     nbs = notebooks_dir(tmp_path, **{"street-lighting": "broken"})
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                      dashboard_address=None) as cluster:
-        result = run_period(load_params(home), "2026-10", notebooks_dir=nbs, executor="dask",
+                      dashboard_address=":0") as cluster:
+        result = run_period(load_params(home), "2026-10", notebooks_dir=nbs, executor=executor,
                             scheduler=cluster.scheduler_address, progress=False)
     out = home / "outputs" / "2026-10"
     status = {d: r["status"] for d, r in manifest_runs(out).items()}

@@ -2,7 +2,8 @@
 
 ``run_job(job)`` executes one notebook with papermill and exports its packet; it runs in a
 worker process (``local``: a process pool whose workers import papermill and nbconvert once)
-or on a Dask worker (``dask``: an existing ``distributed`` cluster with shared storage).
+or on a Dask worker (``dask``: an existing ``distributed`` cluster; see
+:mod:`stat_lib.run.dask_cluster`).
 Every executor yields the same ``JobResult``s, so the batch writes one manifest either way.
 
 Kernels use the IPC transport in a private folder (no TCP ports to race for: papermill #239,
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from ..core.atomic_write import atomic_path, temp_path, write_text
 from ..core.errors import UsageError, out_of_space
-from . import kernel_fork, trust
+from . import dask_cluster, kernel_fork, trust
 from .jobs import Job, JobResult
 
 log = logging.getLogger("stat_lib.batch")
@@ -352,28 +353,6 @@ def _stop(pool) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def dask_executor(jobs: list[Job], *, scheduler=None, **_):
-    """Submit each job to a Dask ``distributed`` cluster at ``scheduler``.
-
-    ``scheduler`` is an address (``tcp://host:8786``) or a ``distributed.Client``; workers
-    must see the same home folder (params, store, outputs) at the same path.
-    """
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-
-    if scheduler is None:
-        raise UsageError("executor 'dask' needs a scheduler address, e.g. tcp://10.0.0.5:8786")
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    try:
-        futures = {client.submit(run_job, job, pure=False, key=f"stat-lib-{job.department}-"
-                                 f"{os.getpid()}-{time.time_ns()}"): job for job in jobs}
-        for fut in dask_completed(list(futures)):
-            yield futures[fut], _result_or_failure(fut, futures[fut])
-    finally:
-        if client is not scheduler:
-            client.close()
-
-
 def _gather(futures: dict):
     for fut in as_completed(futures):
         yield futures[fut], _result_or_failure(fut, futures[fut])
@@ -387,7 +366,8 @@ def _result_or_failure(fut, job: Job) -> JobResult:
         return JobResult.crashed(job, exc)
 
 
-EXECUTORS = {"local": local_executor, "dask": dask_executor}
+EXECUTORS = {"local": local_executor, "dask": dask_cluster.dask_executor,
+             "dask-shared-disk": dask_cluster.dask_shared_disk_executor}
 
 
 def register_executor(name: str, fn) -> None:
