@@ -196,5 +196,9 @@ class ContactCenterReport:
         return staffing_chart(hours, subtitle=f"{self.period.label}: mean per day open")
 
     def publish(self):
-        publish_summary({k: v for k, v in self.summary.items()
-                         if k in ("period", *tel.SCORECARD, "calls_offered")})
+        """Headline figures and met / missed counts (the index page's columns) to the manifest."""
+        states = [self.status(m) for m in tel.SCORECARD]
+        publish_summary({**{k: v for k, v in self.summary.items()
+                            if k in ("period", *tel.SCORECARD, "calls_offered")},
+                         "met": states.count("met"), "near": 0,
+                         "missed": states.count("missed")})
