@@ -95,7 +95,7 @@ def fresh_home(src: Path, tmp: Path) -> Path:
     shutil.copytree(src / "data" / "boundaries", home / "data" / "boundaries")
     (home / "data" / "requests").mkdir(parents=True)
     for f in sorted((src / "data" / "requests").glob("*.csv")):
-        (home / "data" / "requests" / f.name).symlink_to(f)
+        (home / "data" / "requests" / f.name).symlink_to(f.resolve())
     return home
 
 
@@ -157,7 +157,7 @@ def maxrss(code: str, *args) -> dict:
     """Run python ``code`` under a fresh wrapper: its JSON line plus ``ru_maxrss`` (MiB)."""
     wrapper = ("import json, resource, subprocess, sys\n"
                "out = subprocess.run([sys.executable, '-c', sys.argv[1], *sys.argv[2:]], "
-               "check=True, capture_output=True, text=True).stdout\n"
+               "check=True, stdout=subprocess.PIPE, text=True).stdout\n"
                "r = json.loads(out.strip().splitlines()[-1])\n"
                "r['maxrss_mib'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
                "print(json.dumps(r))")

@@ -62,6 +62,9 @@ def _ingest(params, layers, rebuild: bool = False):
     with store.write_lock(params), store.connect(params, read_only=False) as con:
         # row order only matters while reading (sources keeps it there): inserts go parallel
         con.execute("SET preserve_insertion_order = false")
+        import os
+        if os.environ.get("STAT_LIB_INGEST_MEMORY"):
+            con.execute(f"SET memory_limit = '{os.environ['STAT_LIB_INGEST_MEMORY']}'")
         try:
             # temp tables only: the store is untouched until the transaction below
             kinds = [k for k in INGESTS.values() if configured(params, k.kind)]
