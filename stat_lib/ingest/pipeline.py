@@ -62,6 +62,7 @@ def _ingest(params, layers, rebuild: bool = False):
     with store.write_lock(params), store.connect(params, read_only=False) as con:
         # row order only matters while reading (sources keeps it there): inserts go parallel
         con.execute("SET preserve_insertion_order = false")
+        _limit_memory(con)
         try:
             # temp tables only: the store is untouched until the transaction below
             kinds = [k for k in INGESTS.values() if configured(params, k.kind)]
@@ -88,6 +89,24 @@ def _ingest(params, layers, rebuild: bool = False):
     report.rebuilt = rebuild
     report.kinds = {k: r for k, r in reports.items() if k != "requests"}  # e.g. permits
     return report
+
+
+# DuckDB's own default is 80% of RAM: millions of rows in temp tables would take it. With a
+# limit the temp tables spill to ``<store>.tmp`` (a 6M-row ingest: ~2.7 GiB peak, not 6 GiB).
+MEMORY_LIMIT = "2.5GB"
+
+
+def _limit_memory(con) -> None:
+    """Cap DuckDB's memory for the ingest (``STAT_LIB_INGEST_MEMORY``, e.g. ``4GB``, else
+    ``MEMORY_LIMIT``)."""
+    import os
+    limit = os.environ.get("STAT_LIB_INGEST_MEMORY", MEMORY_LIMIT)
+    try:
+        con.execute("SET memory_limit = ?", [limit])
+    except Exception as exc:  # noqa: BLE001  (a bad value: say which and what is expected)
+        from ..core.errors import UsageError
+        raise UsageError(f"STAT_LIB_INGEST_MEMORY={limit!r} is not a memory size DuckDB "
+                         f"reads; expected e.g. 2.5GB or 4000MB") from exc
 
 
 def _clear_source_rows(con) -> None:

@@ -184,6 +184,7 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
     match = source.department_match
     depts = "dept_map" if match is None else codes.department_map(con, source, raw.name,
                                                                      index)
+    inner = {}
     for rf in raw.files:
         report.rows_read += rf.rows
         # files of one glob may differ in optional columns: read each by name
@@ -195,17 +196,16 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
         first = ", ".join([f"{index} AS source_index", f"{_lit(rf.label)} AS source_file",
                            "__row AS source_row", "__rowid AS raw_rowid"]
                           + [f"{e} AS v_{f}" for f, e in here.items()])
-        sql = (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}, "
-               f"closed_at), {_EARLY_CLOSE} AS closed_at, {_bad_dates()}, "
-               f"d.slug AS department, {reason} AS reason FROM (SELECT "
-               f"{_canonical(params, profile, source, raw, found, clean)} FROM (SELECT {first} "
-               f"FROM {rf.numbered()}{' WHERE ' + ' AND '.join(where) if where else ''})) p "
-               f"LEFT JOIN {depts} d ON {codes.department_key('p.dept_raw', match)} = d.code")
-        try:
-            con.execute(sql)
-        except Exception as exc:
-            raise SourceError(f"cannot apply the source's mapping/filter: "
-                              f"{str(exc).splitlines()[0]}", path=rf.label) from None
+        inner[rf.label] = (f"SELECT {first} FROM {rf.numbered()}"
+                           f"{' WHERE ' + ' AND '.join(where) if where else ''}")
+
+    def insert(selects: str) -> str:
+        return (f"INSERT INTO classified BY NAME SELECT p.* EXCLUDE ({', '.join(_TEXT_DATES)}, "
+                f"closed_at), {_EARLY_CLOSE} AS closed_at, {_bad_dates()}, "
+                f"d.slug AS department, {reason} AS reason FROM (SELECT "
+                f"{_canonical(params, profile, source, raw, found, clean)} FROM ({selects})) p "
+                f"LEFT JOIN {depts} d ON {codes.department_key('p.dept_raw', match)} = d.code")
+    _insert_staged(con, insert, inner, same_columns(raw.files))
     if source.columns is not None and source.columns.date_format:
         date_check.refuse_unparsed(con, index, raw.name, profile, raw,
                                    {f: c for f, c in found.items() if f not in merged},
@@ -215,6 +215,29 @@ def _stage(con, params, index, source, profile, raw, limit=None) -> SourceReport
                              [index]).fetchall()[0][0]
         report.filtered = report.rows_read - sum(rf.malformed for rf in raw.files) - staged
     return report
+
+
+def same_columns(files) -> bool:
+    """Every file has the same columns with the same types (one statement may stage them)."""
+    return all(rf.columns == files[0].columns for rf in files)
+
+
+def _insert_staged(con, insert, inner: dict, together: bool) -> None:
+    """Stage the files' selects: all in one statement when their columns agree (DuckDB runs
+    it on every core however small each file is), else, or to name the file a failure comes
+    from, one statement per file."""
+    if together and len(inner) > 1:
+        try:
+            con.execute(insert(" UNION ALL ".join(inner.values())))
+            return
+        except Exception:  # noqa: BLE001  (re-run per file: the error names its file)
+            pass
+    for label, select in inner.items():
+        try:
+            con.execute(insert(select))
+        except Exception as exc:
+            raise SourceError(f"cannot apply the source's mapping/filter: "
+                              f"{str(exc).splitlines()[0]}", path=label) from None
 
 
 def _earliest(source, tz: str) -> str:

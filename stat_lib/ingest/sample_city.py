@@ -220,7 +220,8 @@ def _coordinate(text: pd.Series) -> np.ndarray:
 
 def generate(start: str = DEFAULT_START, end: str = DEFAULT_END, per_day: float = DEFAULT_PER_DAY,
              total: int | None = None, seed: int = DEFAULT_SEED,
-             calibration: Calibration | None = None) -> pd.DataFrame:
+             calibration: Calibration | None = None, whole: tuple[str, str] | None = None,
+             first_id: int = SR_FIRST) -> pd.DataFrame:
     """Generate synthetic MyLA311 service requests.
 
     Parameters
@@ -236,6 +237,12 @@ def generate(start: str = DEFAULT_START, end: str = DEFAULT_END, per_day: float 
         Seed of ``numpy.random.default_rng``.
     calibration : Calibration, optional
         From ``load_calibration``; default: the real rows in ``data/la311``.
+    whole : (str, str), optional
+        First and last day of the whole city span when ``start``..``end`` is one chunk of it:
+        growth and stories run along ``whole`` and the data is as of its last day (default:
+        ``start``, ``end``).
+    first_id : int
+        Number of the first SRNumber (``1-<first_id>``); chunks of one city take disjoint ids.
 
     Returns
     -------
@@ -251,19 +258,20 @@ def generate(start: str = DEFAULT_START, end: str = DEFAULT_END, per_day: float 
     days = _span(start, end)
     total = _total(days, per_day, total)
     cal = calibration or load_calibration()
+    span = _span(*whole) if whole else days
     rng = np.random.default_rng(seed)
-    day, kind = _allocate(rng, days, cal, total)
+    day, kind = _allocate(rng, days, cal, total, span[0])
     row = cal.first[kind] + (rng.random(total) * cal.count[kind]).astype(np.int64)
     created = _created(rng, days, day, cal.templates["seconds"].to_numpy()[row])
     order = np.argsort(created, kind="stable")
     created, kind, row = created[order], kind[order], row[order]
-    as_of = days[-1] + np.timedelta64(86_399, "s")
-    cols = _outcome(rng, cal, row, kind, created, days, as_of)
+    as_of = span[-1] + np.timedelta64(86_399, "s")
+    cols = _outcome(rng, cal, row, kind, created, span, as_of)
     cols.update(_place(rng, cal, row))
     offset = cal.templates["service_offset"].to_numpy()[row] * 86_400
     cols["ServiceDate"] = created.astype("datetime64[D]") + offset.astype("timedelta64[s]")
     cols["CreatedDate"] = created
-    return _frame(cal, row, cols)
+    return _frame(cal, row, cols, first_id)
 
 
 def _span(start: str, end: str) -> np.ndarray:
@@ -291,18 +299,19 @@ def _total(days: np.ndarray, per_day: float, total: int | None) -> int:
     return int(total)
 
 
-def _allocate(rng, days: np.ndarray, cal: Calibration, total: int):
+def _allocate(rng, days: np.ndarray, cal: Calibration, total: int, origin=None):
     """Day and type of every request: one multinomial draw over (day, type) cells."""
-    weights = _weights(days, cal)
+    weights = _weights(days, cal, origin)
     cells = rng.multinomial(total, weights.ravel() / weights.sum())
     cell = np.repeat(np.arange(cells.size), cells)
     return cell // len(cal.types), cell % len(cal.types)
 
 
-def _weights(days: np.ndarray, cal: Calibration) -> np.ndarray:
-    """Expected volume of each type on each day (rows: days, columns: types)."""
+def _weights(days: np.ndarray, cal: Calibration, origin=None) -> np.ndarray:
+    """Expected volume of each type on each day (rows: days, columns: types); growth counts
+    from ``origin`` (default: the first day)."""
     dates = pd.DatetimeIndex(days)
-    years = (days - days[0]).astype("timedelta64[D]").astype(float) / 365.25
+    years = (days - (days[0] if origin is None else origin)).astype("timedelta64[D]").astype(float) / 365.25
     daily = np.asarray(WEEKDAY)[dates.day_of_week] * (1 + GROWTH_PER_YEAR) ** years
     w = np.outer(daily, cal.shares)
     for i, key in enumerate(cal.types):
@@ -413,7 +422,7 @@ def _place(rng, cal: Calibration, row) -> dict:
     return {"Latitude": np.round(lat, 9), "Longitude": np.round(lon, 9)}
 
 
-def _frame(cal: Calibration, row: np.ndarray, cols: dict) -> pd.DataFrame:
+def _frame(cal: Calibration, row: np.ndarray, cols: dict, first_id: int) -> pd.DataFrame:
     """Assemble the MyLA311 columns in arrow (fast at 1M rows), then hand pandas the table."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -426,7 +435,7 @@ def _frame(cal: Calibration, row: np.ndarray, cols: dict) -> pd.DataFrame:
                    for c in DATE_COLUMNS})
     arrays.update({
         "SRNumber": pc.binary_join_element_wise(
-            SR_PREFIX, pa.array(np.arange(n) + SR_FIRST).cast(pa.string()), ""),
+            SR_PREFIX, pa.array(np.arange(n) + first_id).cast(pa.string()), ""),
         "ActionTaken": pa.array(np.full(n, "SR Created")),
         "Status": pa.array(cols["Status"], type=pa.string()),
         "Latitude": lat, "Longitude": lon,

@@ -157,17 +157,42 @@ def data_fingerprint(params, department: str | None = None, end=None) -> str:
     Covers that department's requests (all when None) with ``requested_at < end``: their
     count, newest ``updated_at`` and an order-free sum of per-row hashes of the id, status,
     timestamps and districts. Equal fingerprints mean a re-run would see the same rows.
+    One department's comes from :func:`_fingerprints` (every department's in one scan, kept
+    while the store file is unchanged), so a batch of 30 packets scans the rows once.
     """
     import hashlib
+    if department is None:
+        where, args = _where(None, None, end)
+        with connect(params) as con:
+            values = con.execute(f"SELECT {_fingerprint_sql(params)} FROM requests{where}",
+                                 args).fetchall()[0]
+    else:
+        values = _fingerprints(params, end).get(department, (0, None, None))
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def _fingerprint_sql(params) -> str:
     parts = ["request_id", "status", "updated_at", "closed_at", "service_code",
              *district_columns(params)]
     row = ", ".join(f'"{c}"' for c in parts)
-    where, args = _where(department, None, end)
-    sql = (f"SELECT count(*), max(updated_at)::VARCHAR, "
-           f"sum(hash({row})::HUGEINT)::VARCHAR FROM requests{where}")
-    with connect(params) as con:
-        values = con.execute(sql, args).fetchall()[0]
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+    return f"count(*), max(updated_at)::VARCHAR, sum(hash({row})::HUGEINT)::VARCHAR"
+
+
+_FINGERPRINTS: dict = {}
+
+
+def _fingerprints(params, end) -> dict:
+    """department -> (count, newest updated_at, hash sum) of its rows before ``end``."""
+    key = (str(params.store_path), _file_state(params.store_path), str(end),
+           tuple(district_columns(params)))
+    if key not in _FINGERPRINTS:
+        where, args = _where(None, None, end)
+        with connect(params) as con:
+            rows = con.execute(f"SELECT department, {_fingerprint_sql(params)} FROM "
+                               f"requests{where} GROUP BY department", args).fetchall()
+        _FINGERPRINTS.clear()
+        _FINGERPRINTS[key] = {r[0]: tuple(r[1:]) for r in rows}
+    return _FINGERPRINTS[key]
 
 
 def quality_counts(params, department: str) -> dict[str, int]:

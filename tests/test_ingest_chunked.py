@@ -1,0 +1,68 @@
+"""Many files of one source give the same store as one file, and as staging them one by one.
+
+The big city's requests come as monthly CSV files; ingest stages all of a source's files in one
+statement when their columns agree (``requests._insert_staged``). The stores are compared row
+by row: every stored column, and the row hash (which leaves out the file and row).
+"""
+
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from stat_lib.ingest import ingest
+from stat_lib.ingest import requests as staging
+from stat_lib.ingest import sample_big_city as big
+from stat_lib.params import load_params
+
+COLUMNS = "* EXCLUDE (derivation)"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """A 12-department city over three months, as monthly files and as one file."""
+    root = tmp_path_factory.mktemp("bigcity")
+    big.write_params(root / "monthly", 12)
+    files = big.write_requests(root / "monthly" / "data" / "requests", "2026-08-01",
+                               "2026-10-31", 8_000, 12, seed=3)
+    one = root / "one"
+    shutil.copytree(root / "monthly" / "params", one / "params")
+    shutil.copytree(root / "monthly" / "data" / "boundaries", one / "data" / "boundaries")
+    (one / "data" / "requests").mkdir(parents=True)
+    text = [f.read_text().splitlines(keepends=True) for f in files]
+    (one / "data" / "requests" / "requests-all.csv").write_text(
+        "".join(text[0] + [line for t in text[1:] for line in t[1:]]))
+    return root, files
+
+
+def _store(home) -> pd.DataFrame:
+    params = load_params(home)
+    report = ingest(params)
+    assert report.rows_read == report.rows_loaded  # nothing rejected in the generated city
+    with duckdb.connect(str(params.store_path), read_only=True) as con:
+        return con.execute(f"SELECT {COLUMNS} FROM requests ORDER BY request_id").df()
+
+
+def test_monthly_files_equal_one_file(city, tmp_path):
+    root, files = city
+    monthly = _store(shutil.copytree(root / "monthly", tmp_path / "m"))
+    one = _store(shutil.copytree(root / "one", tmp_path / "o"))
+    assert len(monthly) == len(one) == sum(
+        sum(1 for _ in open(f)) - 1 for f in files)
+    assert monthly["source_file"].nunique() == len(files)
+    # a monthly row's number in its file + the rows of the months before = its row in one file
+    offsets = {f"data/requests/{f.name}": sum(sum(1 for _ in open(g)) - 1
+                                             for g in files[:i]) for i, f in enumerate(files)}
+    assert (monthly["source_row"] + monthly["source_file"].map(offsets)).tolist() == \
+        one["source_row"].tolist()
+    same = [c for c in monthly.columns if c not in ("source_file", "source_row")]
+    pd.testing.assert_frame_equal(monthly[same], one[same])
+
+
+def test_one_statement_equals_file_by_file(city, tmp_path, monkeypatch):
+    root, _ = city
+    together = _store(shutil.copytree(root / "monthly", tmp_path / "t"))
+    monkeypatch.setattr(staging, "same_columns", lambda files: False)
+    one_by_one = _store(shutil.copytree(root / "monthly", tmp_path / "f"))
+    pd.testing.assert_frame_equal(together, one_by_one)
