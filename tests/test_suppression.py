@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stat_lib.metrics.suppression import TOTAL, determined, suppress
+from stat_lib.metrics.suppression import TOTAL, determined, pinned, suppress
 
 
 def grid(rows: dict[str, list[int]], districts=None) -> pd.DataFrame:
@@ -132,3 +132,19 @@ def test_a_department_with_one_small_district_is_covered_by_its_zeros():
     assert not s.withheld.iloc[:, -1].any()  # department totals stay published
     assert all(len(v) >= 2 for v in feasible_values(s).values())
     assert not s.withheld.loc["r0"].any()  # r0's zeros follow from its total of 0: published
+
+
+def test_a_count_pinned_by_non_negativity_is_covered_too():
+    # found by hypothesis: with only the equations r0: d1 + d3 = 1, r1: d1' + d3' = 1 and
+    # d3: d3 + d3' + 4 = 6 leave both d3 cells open; but counts are never negative, so each
+    # is at most 1 and both are 1 (and both d1 cells 0): r2's 4 in d3 must be withheld too
+    table = grid({"r0": [0, 0, 1], "r1": [0, 0, 1], "r2": [1, 1, 4]})
+    s = suppress(table, 3)
+    assert all(len(v) >= 2 for v in feasible_values(s).values()), s.withheld
+    assert s.withheld.loc["r2", "d3"]
+    assert any(e["row"] == "r2" and e["column"] == "d3" and e["reason"].startswith(
+        "complementary") for e in s.log)
+    # the check itself: before that cover, both d3 cells were pinned
+    w = s.withheld.to_numpy().copy()
+    w[2, 2] = False
+    assert pinned(w, s.values.to_numpy()) == [(0, 2), (1, 2)]

@@ -14,8 +14,11 @@ Rules (the health-data convention):
   every row or column with exactly one withheld cell gets a second: its smallest published cell
   (non-zero first). Then a cell is still worked out when its unit vector lies in the row space
   of the equations restricted to the withheld cells (exact linear algebra on the small grid);
-  each such cell gets the smallest published cell of its row or column withheld too. Only
-  counts need that cover: a withheld 0 the equations give away reveals nothing, and such
+  each such cell gets the smallest published cell of its row or column withheld too. Last,
+  counts are never negative, which can pin a cell the equations alone leave open (``r0: x + y
+  = 1``, ``r1: x' + y' = 1``, ``y + y' = 2`` give ``y = y' = 1``): a cell whose smallest and
+  largest possible values (:func:`pinned`, linear programs) are equal is covered the same
+  way. Only counts need that cover: a withheld 0 the equations give away reveals nothing, and such
   zeros are published again at the end (the same information: no other cell changes).
 
 Every withheld cell is logged with its reason (:attr:`Suppressed.log`), never its value.
@@ -89,6 +92,9 @@ def suppress(cells: pd.DataFrame, withhold_up_to: int = 10, *, table: str = "",
         exposed = [single] if single else [(cell, None) for cell in
                                             determined(withheld.to_numpy(), values.to_numpy())
                                             if values.iat[cell] > 0]
+        if not exposed:  # the equations leave it open; with counts never negative?
+            exposed = [(cell, None) for cell in pinned(withheld.to_numpy(),
+                                                       values.to_numpy(), first=True)]
         if not exposed:
             break
         (r, c), in_row = exposed[0]
@@ -194,6 +200,38 @@ def determined(withheld: np.ndarray, values: np.ndarray) -> list[tuple[int, int]
     null = vh[rank:].T  # columns: a basis of the null space
     free = np.abs(null).max(axis=1) > 1e-9 if null.size else np.zeros(len(idx), dtype=bool)
     return out + [(int(i // cols), int(i % cols)) for i, f in zip(idx, free) if not f]
+
+
+def pinned(withheld: np.ndarray, values: np.ndarray, first: bool = False
+           ) -> list[tuple[int, int]]:
+    """Withheld counts (not zeros) whose value the published cells, the equations and
+    non-negativity pin down: the smallest and the largest value a cell can take, each a linear
+    program, are equal. (A row and column sums table is totally unimodular, so these bounds
+    are whole numbers and "at least two values" is exactly min < max.) ``first``: stop at
+    the first such cell."""
+    from scipy.optimize import linprog
+    eqs, known = equations(withheld.shape), ~withheld.ravel()
+    flat = values.ravel().astype(float)
+    idx = np.flatnonzero(~known)
+    a, b = eqs[:, idx], -(eqs[:, known] @ flat[known])
+    cols, out = withheld.shape[1], []
+    for k, i in enumerate(idx):
+        if flat[i] == 0:
+            continue  # a withheld 0 worked out reveals nothing
+        if all(_bound(linprog, a, b, k, sign) == flat[i] for sign in (-1, 1)):
+            out.append((int(i // cols), int(i % cols)))
+            if first:
+                break
+    return out
+
+
+def _bound(linprog, a, b, k: int, sign: int) -> float:
+    """The largest (``sign`` -1) or smallest (1) value of unknown ``k`` with ``a x = b``,
+    ``x >= 0``, rounded to a whole count."""
+    objective = np.zeros(a.shape[1])
+    objective[k] = sign
+    res = linprog(objective, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+    return float(round(sign * res.fun))
 
 
 def _complement(values, withheld, fixed, r, c, in_row=None) -> tuple[int, int]:
