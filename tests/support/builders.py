@@ -111,6 +111,17 @@ def drop_permits(home: Path) -> None:
     city.write_text(text)
 
 
+def drop_block(home: Path, key: str, instead: str) -> None:
+    """The home's city.yaml with its top-level ``key:`` block (the key's line and the indented
+    lines under it) replaced by ``instead`` (a line, or nothing)."""
+    import re
+    city = home / "params" / "city.yaml"
+    text, n = re.subn(rf"^{key}:.*\n(?:[ #].*\n|\n)*?(?=^\S)", instead + "\n" if instead else "",
+                      city.read_text(), count=1, flags=re.MULTILINE)
+    assert n == 1, f"the sample city.yaml has no {key}: block"
+    city.write_text(text)
+
+
 def use_real_rows(home: Path, rows: int = 300) -> None:
     """Point city.yaml at the first ``rows`` real requests of 1 Jan 2018 (MyLA311), copied to
     the home's ``data/la311_slice.csv``."""
@@ -222,6 +233,9 @@ def batch_home(base: Path) -> Path:
     city_file.write_text(text[:text.index("\nbriefing:")] + text[text.index("\nspc:"):])
     shutil.copytree(ROOT / "data" / "boundaries", base / "data" / "boundaries")
     drop_permits(base)  # neither department has permits
+    drop_block(base, "surveys", "surveys: []")  # nor surveys; no contact-center packet either
+    drop_block(base, "telephony", "telephony: []")
+    drop_block(base, "contact_center", "")
     add_requests(base, [("r1", "sanitation", "2026-10-02 09:00"),
                         ("r2", "sanitation", "2026-10-05 10:00"),
                         ("r3", "sanitation", "2026-10-20 11:00"),
