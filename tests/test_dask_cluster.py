@@ -25,7 +25,7 @@ from stat_lib.run.batch import run_period
 from support.builders import ROOT, TEST_NOTEBOOKS, batch_home, manifest_runs, sample_home
 
 PERIOD = "2026-10"
-SLUGS = ["sanitation", "building-and-safety", "citywide"]
+SLUGS = ["sanitation", "building-and-safety", "citywide", "contact-center"]  # + telephony
 
 
 def _same_packets():
@@ -99,8 +99,9 @@ def cluster(tmp_path, request):
 
 
 def _home(base: Path) -> Path:
-    """The sample city cut to two departments (one with permits) + citywide, ingested, with a
-    session, a commitment and an analyst's note for sanitation: every store a packet reads."""
+    """The sample city cut to two departments (one with permits) + citywide + the contact
+    center (telephony), ingested, with a session, a commitment and an analyst's note for
+    sanitation: every store a packet reads."""
     from stat_lib.ingest import ingest
     from stat_lib.store.sessions import add_commitment, add_session
     home = sample_home(base)

@@ -144,7 +144,7 @@ def test_request_ids_and_dates_do_not_wrap(page):
     import pandas as pd
     html = table(pd.DataFrame({"id": ["1-900060053"], "d": ["2025-10-15"]}),
                  {"id": "Request", "d": "Opened"}, nowrap=("id", "d"))
-    assert html.count('class="stat-nowrap"') == 2
+    assert html.count('<td class="stat-nowrap">') == 2
     assert page.js("""(() => { const t = document.createElement('td');
         t.className = 'stat-nowrap'; document.body.appendChild(t);
         return getComputedStyle(t).whiteSpace; })()""") == "nowrap"

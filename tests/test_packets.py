@@ -260,8 +260,8 @@ def test_pdf_has_pages_numbers_and_scorecard_figures(packet, tmp_path):
     pdf = packets.export_pdf(packet["html"], tmp_path / "sanitation.pdf")
     from pypdf import PdfReader
     reader = PdfReader(pdf)
-    # cover+contents, scorecard, 2 chart pages, 3 map pages: about 7; allow layout slack.
-    assert 5 <= len(reader.pages) <= 12
+    # sections flow under the cover (no page per section): the test notebook prints on 3 to 6
+    assert 3 <= len(reader.pages) <= 6
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True).stdout if Path("/usr/bin/pdftotext").exists() else \
         "\n".join(p.extract_text() for p in reader.pages)

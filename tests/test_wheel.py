@@ -225,7 +225,8 @@ def city(installed, tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "params", home / "params")
     shutil.copytree(ROOT / "data" / "boundaries", home / "data" / "boundaries")
     (home / "data" / "sample").mkdir(parents=True)
-    for name in ("la_sample_requests.parquet", "permits.csv", "permit_stops.csv"):
+    for name in ("la_sample_requests.parquet", "permits.csv", "permit_stops.csv", "surveys.csv",
+                 "telephony.csv"):
         shutil.copy2(ROOT / "data" / "sample" / name, home / "data" / "sample")
     proc = installed.stat_lib_cmd("--home", home, "ingest")
     assert re.search(r"[1-9][\d,]* loaded, 0 rejected", proc.stdout), proc.stdout

@@ -61,6 +61,9 @@ def sample_home(base: Path, folders=("sample", "boundaries"), **city_updates) ->
     repo's ``data/<folder>`` linked in; its store and outputs are its own."""
     params_home(base)
     (base / "data").mkdir()
+    if "sample" not in folders:  # the sample's other kinds read data/sample too
+        city_updates = {"permits": [], "permit_stops": [], "surveys": [], "telephony": [],
+                        "contact_center": None, **city_updates}
     for folder in folders:
         (base / "data" / folder).symlink_to(ROOT / "data" / folder)
     if city_updates:
