@@ -12,11 +12,11 @@ source's ``columns.filter``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import readers
 from .permit_profiles import resolve_permits, resolve_stops
-from .report import SourceReport
+from .report import KindReport, SourceReport
 from .requests import _earliest, _lit, _q, _text, _timestamp, _typed_date
 
 PERMIT_REASONS = {
@@ -50,33 +50,16 @@ MONEY = ("fee", "redress_paid")
 
 
 @dataclass
-class PermitReport:
+class PermitReport(KindReport):
     """What the permits ingest did: per source counts, and what the store holds after it."""
 
-    sources: list[SourceReport] = field(default_factory=list)
     permits_stored: int = 0
     stops_stored: int = 0
-
-    @property
-    def rows_read(self) -> int:
-        return sum(s.rows_read for s in self.sources)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(s.rows_rejected for s in self.sources)
 
     def summary(self) -> str:
         out = [f"Permits: {self.rows_read:,} rows read, {self.permits_stored:,} permits and "
                f"{self.stops_stored:,} clock stops stored, {self.rows_rejected:,} rejected."]
-        for s in self.sources:
-            out.append(f"  source {s.name} ({len(s.files)} file(s)): {s.rows_read:,} read, "
-                       f"{s.loaded:,} loaded, {s.rows_rejected:,} rejected"
-                       + (f", {s.filtered:,} filtered out" if s.filtered else ""))
-            for reason, n in sorted(s.rejected.items()):
-                out.append(f"    rejected {reason}: {n:,} ({PERMIT_REASONS.get(reason, reason)})")
-            for flag, n in sorted(s.quality.items()):
-                out.append(f"    kept with flag {flag}: {n:,}")
-        return "\n".join(out)
+        return "\n".join(out + self.source_lines(PERMIT_REASONS))
 
 
 # -- prepare: temp tables only ---------------------------------------------------------------

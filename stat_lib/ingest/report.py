@@ -47,6 +47,35 @@ class SourceReport:
 
 
 @dataclass
+class KindReport:
+    """What one dataset kind's ingest did, per source (the permits, surveys and telephony
+    reports extend it with what they stored)."""
+
+    sources: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(s.rows_read for s in self.sources)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(s.rows_rejected for s in self.sources)
+
+    def source_lines(self, reasons: dict[str, str]) -> list[str]:
+        """Each source's counts, its rejects by reason (``reasons``: reason -> words), then the
+        rows kept with a quality flag."""
+        out = []
+        for s in self.sources:
+            out.append(f"  source {s.name} ({len(s.files)} file(s)): {s.rows_read:,} read, "
+                       f"{s.loaded:,} loaded, {s.rows_rejected:,} rejected"
+                       + (f", {s.filtered:,} filtered out" if s.filtered else ""))
+            out += [f"    rejected {r}: {n:,} ({reasons.get(r, r)})"
+                    for r, n in sorted(s.rejected.items())]
+            out += [f"    kept with flag {flag}: {n:,}" for flag, n in sorted(s.quality.items())]
+        return out
+
+
+@dataclass
 class IngestReport:
     """The outcome of ``ingest``: per source counts and the upsert's effect on the store."""
 

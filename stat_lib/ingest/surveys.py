@@ -12,11 +12,11 @@ rejected with its reason, file and row: rows read = stored + rejected (+ filtere
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import readers
 from .permits import _implausible, _wanted
-from .report import SourceReport
+from .report import KindReport, SourceReport
 from .requests import _earliest, _lit, _q, _text, _timestamp, _typed_date
 from .survey_profiles import resolve_surveys
 
@@ -44,30 +44,15 @@ FIELDS = ("response_id", "responded_at", "department", "service", "district", "a
 
 
 @dataclass
-class SurveyReport:
+class SurveyReport(KindReport):
     """What the surveys ingest did: per source counts, and the responses stored."""
 
-    sources: list[SourceReport] = field(default_factory=list)
     stored: int = 0
-
-    @property
-    def rows_read(self) -> int:
-        return sum(s.rows_read for s in self.sources)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(s.rows_rejected for s in self.sources)
 
     def summary(self) -> str:
         out = [f"Surveys: {self.rows_read:,} rows read, {self.stored:,} responses stored, "
                f"{self.rows_rejected:,} rejected."]
-        for s in self.sources:
-            out.append(f"  source {s.name} ({len(s.files)} file(s)): {s.rows_read:,} read, "
-                       f"{s.loaded:,} loaded, {s.rows_rejected:,} rejected"
-                       + (f", {s.filtered:,} filtered out" if s.filtered else ""))
-            out += [f"    rejected {r}: {n:,} ({SURVEY_REASONS.get(r, r)})"
-                    for r, n in sorted(s.rejected.items())]
-        return "\n".join(out)
+        return "\n".join(out + self.source_lines(SURVEY_REASONS))
 
 
 # -- prepare: temp tables only ---------------------------------------------------------------

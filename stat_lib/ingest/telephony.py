@@ -10,11 +10,11 @@ reason, file and row: rows read = stored + rejected (+ filtered out by ``columns
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import readers
 from .permits import _case, _implausible, _wanted
-from .report import SourceReport
+from .report import KindReport, SourceReport
 from .requests import _earliest, _lit, _q, _text, _timestamp, _typed_date
 from .telephony_profiles import COUNTS, TOTALS, resolve_telephony
 
@@ -43,31 +43,15 @@ _COLS = ("source_index INT, source_file VARCHAR, source_row BIGINT, raw_rowid BI
 
 
 @dataclass
-class TelephonyReport:
+class TelephonyReport(KindReport):
     """What the telephony ingest did: per source counts, and what the store holds after it."""
 
-    sources: list[SourceReport] = field(default_factory=list)
     intervals_stored: int = 0
-
-    @property
-    def rows_read(self) -> int:
-        return sum(s.rows_read for s in self.sources)
-
-    @property
-    def rows_rejected(self) -> int:
-        return sum(s.rows_rejected for s in self.sources)
 
     def summary(self) -> str:
         out = [f"Telephony: {self.rows_read:,} rows read, {self.intervals_stored:,} intervals "
                f"stored, {self.rows_rejected:,} rejected."]
-        for s in self.sources:
-            out.append(f"  source {s.name} ({len(s.files)} file(s)): {s.rows_read:,} read, "
-                       f"{s.loaded:,} loaded, {s.rows_rejected:,} rejected"
-                       + (f", {s.filtered:,} filtered out" if s.filtered else ""))
-            for reason, n in sorted(s.rejected.items()):
-                out.append(f"    rejected {reason}: {n:,} "
-                           f"({TELEPHONY_REASONS.get(reason, reason)})")
-        return "\n".join(out)
+        return "\n".join(out + self.source_lines(TELEPHONY_REASONS))
 
 
 # -- prepare: temp tables only ---------------------------------------------------------------
