@@ -95,3 +95,14 @@ def test_stub_starts_a_cold_kernel_when_the_template_failed(tmp_path):
     (tmp_path / "template.sock.failed").touch()  # what serve() leaves when an import fails
     cwd, lines = run(tmp_path, "nofork", socket, "d")
     assert lines[:2] == [str(cwd), "d"] and lines[3].split()[0] == "False"  # cold: no pandas
+
+
+def test_stub_whose_kernel_manager_is_already_gone_exits_instead_of_waiting(tmp_path):
+    """The manager died while the stub was starting (a batch stopped on a cold disk): the
+    stub, reparented, must not wait 30 s for a template that will never come."""
+    import subprocess
+    cmd = kernel_fork.stub_cmd([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"],
+                               str(tmp_path / "never.sock"))
+    env = {**os.environ, "JPY_PARENT_PID": str(os.getpid() + 10_000_000)}  # not its parent
+    stub = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    assert stub.wait(timeout=25) == 1  # the fallback would start a cold kernel after 30 s

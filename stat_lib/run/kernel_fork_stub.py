@@ -14,7 +14,10 @@ import socket
 import sys
 import time
 
-PARENT = os.getppid()
+# The kernel manager's pid (jupyter_client sets it for ipykernel's parent poller). Not
+# getppid(): when the manager died while this interpreter was still starting, getppid() is
+# already the reaper's pid, and the stub would wait for a template that never comes.
+PARENT = int(os.environ.get("JPY_PARENT_PID") or os.getppid())
 
 
 def cold(args):
@@ -39,6 +42,8 @@ def main():
     sock_path, args = sys.argv[1], sys.argv[3:]
     end = time.monotonic() + 30  # the kernel manager's start timeout is 60 s
     while not os.path.exists(sock_path) and time.monotonic() < end:
+        if os.getppid() != PARENT:  # the batch stopped while the template was starting
+            sys.exit(1)
         if os.path.exists(sock_path + ".failed"):  # the template could not import
             cold(args)
         time.sleep(0.02)
