@@ -35,4 +35,4 @@ bench-scale: $(STAMP)
 
 # the source store only: data/records.duckdb (what people enter) is never removed
 clean:
-	rm -rf outputs data/stat.duckdb data/stat.duckdb.wal
+	rm -rf outputs data/stat.duckdb data/stat.duckdb.wal data/cache

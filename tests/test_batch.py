@@ -418,3 +418,24 @@ def test_executed_notebooks_are_signed_under_the_batch_users_secret(home, tmp_pa
     (tmp_path / "someone-else").mkdir()
     other = NotebookNotary(data_dir=str(tmp_path / "someone-else"))
     assert not is_trusted(out / "sanitation.ipynb", other)  # only under the secret that signed
+
+
+def test_jobs_start_longest_first_departments_before_period_wide_runs(tmp_path):
+    """Per-department runs first, longest last time first (never run: plan order, after the
+    known ones); then the period-wide runs, which read the departments' figures."""
+    from types import SimpleNamespace
+
+    from stat_lib.params import load_params
+    from stat_lib.run.batch import _longest_first
+    from support.builders import params_home
+    params = load_params(params_home(tmp_path))
+    jobs = [SimpleNamespace(department=s) for s in
+            ("beautification", "citywide", "sanitation", "street-lighting", "water-and-power")]
+    ran = lambda seconds, **kw: SimpleNamespace(status=kw.get("status", "ok"),  # noqa: E731
+                                                seconds=seconds, extra=kw.get("extra", {}))
+    previous = {"citywide": ran(40.0), "sanitation": ran(16.0), "beautification": ran(9.0),
+                "street-lighting": ran(0.0, status="skipped",
+                                       extra={"previous_seconds": 12.0})}
+    order = [j.department for j in _longest_first(params, jobs, previous)]
+    assert order == ["sanitation", "street-lighting", "beautification", "water-and-power",
+                     "citywide"]

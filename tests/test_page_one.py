@@ -232,6 +232,7 @@ def test_commitments_overdue_and_delivered_come_from_the_records_store(home):
 
 def test_the_briefing_lists_the_longest_overdue_and_counts_the_rest(home):
     from stat_lib.params import load_params
+    from stat_lib.metrics.period_figures import PeriodFigures
     from stat_lib.present.reports.briefing import BriefingReport
     from stat_lib.store import sessions as records
     params = load_params(home)
@@ -243,7 +244,7 @@ def test_the_briefing_lists_the_longest_overdue_and_counts_the_rest(home):
             "notes": None, "metric": None, "direction": None, "target": None})
     report = BriefingReport.__new__(BriefingReport)  # only what overdue_commitments reads
     report.params, report.period = params, OCT
-    report.reports = {}
+    report.figures = PeriodFigures(OCT.label, None, False, {})  # no department's as-of day
     html = report.overdue_commitments(top=5).data  # the sample page shows 3
     assert "<p>7 commitments overdue, the longest first:</p>" in html
     assert html.count("<li>") == 5 and "Task 1 (Crew, due 2026-10-01)" in html

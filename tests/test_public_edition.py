@@ -208,11 +208,10 @@ def test_no_published_district_count_is_small_or_derivable(public_run):
 
 def _true(params, layer, rows, cols):
     """The true table (withheld cells included), recomputed from the store."""
-    from stat_lib.core.business_calendar import BusinessCalendar
     from stat_lib.core.periods import Period
     from stat_lib.metrics.public_tables import district_tables
     p = Period.parse(PERIOD, params.city.timezone)
-    s = district_tables(params, p, BusinessCalendar.from_city(params.city))[layer]
+    s = district_tables(params, p)[layer]
     return s.values.loc[rows, cols].to_numpy()
 
 

@@ -12,36 +12,27 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .prepare import Prepared
+from .period_figures import NO_DISTRICT, PeriodFigures, period_figures
 from .suppression import TOTAL, Suppressed, suppress
 
-NO_DISTRICT = "(no district)"
 
-
-def created_by_district(prepared: dict[str, Prepared], period, layer: str,
-                        keys: list[str]) -> pd.DataFrame:
-    """Requests created in ``period``: department slugs x district ``keys`` (every key a
+def created_by_district(figures: PeriodFigures, layer: str, keys: list[str]) -> pd.DataFrame:
+    """Requests created in the period: department slugs x district ``keys`` (every key a
     column, zeros kept), then values not among them (``unassigned``), ``(no district)`` last:
     each row adds up to the department's "Requests created"."""
-    rows = {}
-    for slug, prep in prepared.items():
-        created = prep.window(period).created
-        district = prep.frame[f"district_{layer}"].where(
-            prep.frame[f"district_{layer}"].notna(), NO_DISTRICT)
-        rows[slug] = district[created].value_counts()
+    rows = {slug: f.created[layer] for slug, f in figures.departments.items()}
     table = pd.DataFrame(rows).T
     others = sorted(str(c) for c in table.columns if c not in set(keys) and c != NO_DISTRICT)
     table = table.reindex(columns=list(keys) + others + [NO_DISTRICT]).fillna(0)
-    return table.reindex(list(prepared)).fillna(0).astype(int)
+    return table.reindex(list(rows)).fillna(0).astype(int)
 
 
-def district_table(params, prepared: dict[str, Prepared], period, layer: str,
-                   keys: list[str]) -> Suppressed:
+def district_table(params, figures: PeriodFigures, layer: str, keys: list[str]) -> Suppressed:
     """The suppressed table of one layer (withheld: counts of 1 to ``public.withhold_up_to``
     and their complements)."""
-    cells = created_by_district(prepared, period, layer, keys)
+    cells = created_by_district(figures, layer, keys)
     return suppress(cells, params.city.public.withhold_up_to, table=f"requests_by_{layer}",
-                    period=period.label)
+                    period=figures.period)
 
 
 def public_layers(params) -> list:
@@ -57,21 +48,3 @@ def map_values(s: Suppressed, row: str = TOTAL) -> pd.DataFrame:
     return pd.DataFrame({"key": pub.index, "value": pub.astype("Float64").astype(float).values,
                          "shown": ["withheld" if pd.isna(v) else f"{int(v):,}" for v in pub]})
 
-
-def prepare_all(params, period, calendar, as_of=None) -> dict[str, Prepared]:
-    """Every department's requests up to ``period``'s end, prepared once (as the packets)."""
-    from ..store import load_requests
-    from .prepare import prepare
-    return {slug: prepare(load_requests(params, [slug], end=period.end), d, calendar, as_of)
-            for slug, d in params.departments.items()}
-
-
-def district_tables(params, period, calendar, as_of=None, prepared=None,
-                    ) -> dict[str, Suppressed]:
-    """Every published layer's suppressed table for ``period``, by layer name."""
-    from ..store import load_districts
-    prepared = prepared if prepared is not None else prepare_all(params, period, calendar,
-                                                                 as_of)
-    return {b.layer: district_table(params, prepared, period, b.layer,
-                                    list(load_districts(params, b.layer)["key"]))
-            for b in public_layers(params)}

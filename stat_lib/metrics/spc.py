@@ -292,15 +292,13 @@ def _limits(judged: pd.DataFrame, base: list[int], s: pd.DataFrame, rate: bool,
 
 def _points(judged: pd.DataFrame, lim: dict | None, partial: bool) -> pd.DataFrame:
     n = len(judged)
-    out = pd.DataFrame({"period": judged["period"].astype(str).to_numpy(),
-                        "value": judged["value"].to_numpy(dtype=float)})
+    columns = {"period": judged["period"].astype(str).to_numpy(),
+               "value": judged["value"].to_numpy(dtype=float)}
     for k in ("mean", "lower", "upper", "sigma"):
-        out[k] = np.broadcast_to(lim[k], n).astype(float) if lim else np.nan
-    out["signal"] = False
-    out["signal_kind"] = ""
-    out["baseline"] = [True] * (n - 1) + [False]
-    out["partial"] = [False] * (n - 1) + [partial]
-    return out
+        columns[k] = np.broadcast_to(lim[k], n).astype(float) if lim else np.full(n, np.nan)
+    columns.update(signal=np.zeros(n, dtype=bool), signal_kind=[""] * n,
+                   baseline=[True] * (n - 1) + [False], partial=[False] * (n - 1) + [partial])
+    return pd.DataFrame(columns)  # one frame, not a column at a time
 
 
 def _signal_kinds(marks: dict[str, np.ndarray], direction: str | None) -> list[str]:

@@ -40,10 +40,11 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
     departments : list of str, optional
         Department slugs; default all.
     requests : DataFrame, optional
-        Canonical requests; default read from the store (everything requested before the
-        period's end, so the backlog and the prior periods are complete).
+        Canonical requests; default the store's, through each department's figures of the
+        period (:mod:`stat_lib.metrics.period_figures`: computed once, cached).
     as_of : timestamp, optional
-        Data currency for cohort outcomes (default: the latest timestamp in the data).
+        Data currency for cohort outcomes (default: a period to date's cut-off, else the
+        latest timestamp in the city's data).
 
     Returns
     -------
@@ -55,20 +56,25 @@ def tidy_figures(params, period, departments=None, *, requests: pd.DataFrame | N
     slugs = list(departments or params.departments)
     for slug in slugs:
         params.department(slug)  # unknown slug: UsageError listing the known ones
+    if requests is None and as_of is None:  # each department's figures once per period
+        from .period_figures import period_figures
+        month = period_figures(params, period, slugs).window_rows("month")
+        table = with_kpis(params, period, slugs, month.drop(columns="window")[COLUMNS])
+        order = table["department"].map({s: i for i, s in enumerate(slugs)})
+        return table.iloc[order.argsort(kind="stable")].reset_index(drop=True)  # its KPIs after it
     if requests is None:  # one department in memory at a time, one as_of for all of them
-        from ..store import latest_change, load_requests
-        as_of = as_of if as_of is not None else latest_change(params, slugs, period.end)
+        from ..store import load_requests
         return pd.concat([tidy_figures(params, period, [slug], as_of=as_of,
                                        requests=load_requests(params, [slug], end=period.end))
                           for slug in slugs], ignore_index=True)
     calendar = BusinessCalendar.from_city(params.city)
     as_of = as_of if as_of is not None else data_as_of(requests)  # one for all
-    return _with_kpis(params, period, slugs,
+    return with_kpis(params, period, slugs,
                       _tidy(_prepare_all(params, slugs, requests, calendar, as_of), period,
                             calendar, params))
 
 
-def _with_kpis(params, period: Period, slugs, table: pd.DataFrame) -> pd.DataFrame:
+def with_kpis(params, period: Period, slugs, table: pd.DataFrame) -> pd.DataFrame:
     """``table`` plus the submitted KPIs (``kpi.<id>``) of a whole period (none to date)."""
     from .kpis import kpi_figures
     kpis = None if period.is_to_date else kpi_figures(params, period, slugs, COLUMNS)
@@ -172,7 +178,7 @@ def cityscore_figures(params, period, departments=None, *, requests=None,
     permits: dict = {}
     frames = [_tidy(preps, _period(p, params.city.timezone), calendar, params, permits
                     ).assign(window=name) for name, p in period.windows().items()]
-    frames[0] = _with_kpis(params, period, slugs, frames[0]).assign(window="month")
+    frames[0] = with_kpis(params, period, slugs, frames[0]).assign(window="month")
     return pd.concat(frames, ignore_index=True)
 
 

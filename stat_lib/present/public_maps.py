@@ -13,12 +13,13 @@ from ..store import load_districts
 from .html import HTML, esc
 
 
-def district_maps(params, period, calendar, *, row: str = TOTAL, name: str = "",
-                  prepared=None) -> list:
+def district_maps(params, period, *, row: str = TOTAL, name: str = "",
+                  figures=None) -> list:
     """One choropleth of requests received per published layer for ``row`` (a department
-    slug, or the city total), with a line on what is withheld."""
+    slug, or the city total), with a line on what is withheld (``figures``: the period's
+    :class:`stat_lib.metrics.period_figures.PeriodFigures`, read when not given)."""
     from .maps import _tip, choropleth
-    tables = district_tables(params, period, calendar, prepared=prepared)
+    tables = district_tables(params, period, figures)
     n = params.city.public.withhold_up_to
     out = []
     for b in params.city.boundaries:

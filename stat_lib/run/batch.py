@@ -173,7 +173,9 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
                             pdf or _had_pdf(previous, p, period_dir),
                             slides or _had_slides(previous, p, period_dir)), period)
                 for p in planned if p.status is None]
-        # metrics.csv comes from the store, not the notebooks: computed while they run
+        jobs = _longest_first(params, jobs, previous)
+        # metrics.csv comes from the store, not the notebooks: computed while they run (and
+        # with it every department's figures, which the period-wide notebooks read)
         metrics = Background(ed.write_files or write_metrics, params, period, period_dir) \
             if jobs else None
         full: list[str] = []
@@ -388,6 +390,20 @@ def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool,
                      "period": meta["period_label"], "as_of": meta["data_as_of"]}, pdf=pdf,
                cell_timeout=batch.cell_timeout, notebook_timeout=batch.notebook_timeout,
                cwd=params.home, slides=slides)
+
+
+def _longest_first(params, jobs: list[Job], previous: dict[str, Entry]) -> list[Job]:
+    """The order jobs start in: per-department runs, longest last time first (a short job
+    last leaves a core idle for less time), then the period-wide runs (citywide, briefing),
+    which read every department's figures, computed beside the departments' runs."""
+    def last_seconds(job: Job) -> float:
+        prev = previous.get(job.department)
+        if prev is None:
+            return 0.0
+        return prev.extra.get("previous_seconds", prev.seconds) if prev.status == "skipped" \
+            else prev.seconds or 0.0
+    return sorted(jobs, key=lambda j: (not kind_of(params, j.department).per_department,
+                                       -last_seconds(j)))
 
 
 def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,

@@ -5,7 +5,9 @@ override or the packaged one), the home's templates, the session notes of the pe
 boundary and logo files city.yaml names, and a read-only snapshot of both stores: every table's
 DDL and its rows as Parquet. Which dataset kinds a notebook kind reads is declared in
 :data:`READS`: a kind not read ships its tables empty; a kind declared ``own_rows`` ships only
-its department's rows (tables with a ``department`` column, sessions by ``departments``).
+its department's rows (tables with a ``department`` column, sessions by ``departments``); a
+kind declared ``figures`` (citywide, briefing) ships every department's figures of the period
+(:mod:`stat_lib.metrics.period_figures`, computed here) and no 311 request row.
 A notebook kind not declared reads every registered dataset kind, all rows, so a new dataset
 kind (``stat_lib.core.kinds``) is shipped the moment its tables are registered.
 
@@ -36,11 +38,13 @@ ONE_AT_A_TIME = threading.Lock()
 @dataclass(frozen=True)
 class Reads:
     """The data one notebook kind reads: ``datasets`` (dataset kind names; None: every
-    registered kind) and ``own_rows`` (only the run's department's rows where a table has
-    a ``department`` or ``departments`` column)."""
+    registered kind), ``own_rows`` (only the run's department's rows where a table has
+    a ``department`` or ``departments`` column) and ``figures`` (every department's figures of
+    the period in place of the ``requests`` table's rows)."""
 
     datasets: tuple[str, ...] | None = None
     own_rows: bool = False
+    figures: bool = False
 
 
 READS: dict[str, Reads] = {}
@@ -59,6 +63,8 @@ def reads_of(kind: str) -> Reads:
 
 declare_reads("department", Reads(own_rows=True))
 declare_reads("explore", Reads(own_rows=True))
+declare_reads("citywide", Reads(figures=True))
+declare_reads("briefing", Reads(figures=True))
 
 
 @dataclass
@@ -94,7 +100,10 @@ def pack(job: Job) -> Bundle:
     files["params/city.yaml"] = city.encode("utf-8")
     reads = reads_of(job.kind)
     own = job.department if reads.own_rows else None
-    tables = {_rel(home, moved, params.store_path): _snapshot(params.store_path, reads, own),
+    store = _rel(home, moved, params.store_path)
+    if reads.figures:
+        rel, files[rel] = _figures(params, job, store)
+    tables = {store: _snapshot(params.store_path, reads, own),
               _rel(home, moved, params.records_path):
                   _snapshot(params.records_path, reads, own)}
     slim = job.but(params=None, notebook=Path(notebook), out_dir=Path(OUT), cwd=Path("."),
@@ -129,6 +138,16 @@ def _home_files(params, job: Job) -> tuple[dict[str, bytes], dict[str, str]]:
     return files, moved
 
 
+def _figures(params, job: Job, store: str) -> tuple[str, bytes]:
+    """(path in the private home, bytes) of every department's figures of the job's period."""
+    from ..core.periods import Period
+    from ..metrics import period_figures as pf
+    values = job.parameters
+    period = Period.parse(values["period"], params.city.timezone, as_of=values.get("as_of"))
+    folder = pf.figures_folder(params, period).relative_to(params.store_path.parent)
+    return str(Path(store).parent / folder / pf.SHIPPED), pf.ship(params, period)
+
+
 def _inside(home: Path, path: Path) -> str | None:
     try:
         return str(path.resolve().relative_to(home.resolve()))
@@ -154,7 +173,8 @@ def _snapshot(path: Path, reads: Reads, own: str | None) -> dict[str, tuple[str,
         for name, ddl in con.execute("SELECT table_name, sql FROM duckdb_tables() "
                                      "ORDER BY table_name").fetchall():
             table = TABLES.get(name)
-            read = table is None or reads.datasets is None or table.kind in reads.datasets
+            read = (table is None or reads.datasets is None or table.kind in reads.datasets) \
+                and not (reads.figures and name == "requests")
             where, args = _rows(con, name, own) if read else ("WHERE false", [])
             file = Path(tmp) / f"{name}.parquet"
             con.execute(f'COPY (SELECT * FROM "{name}" {where}) TO \'{file}\' '

@@ -89,13 +89,12 @@ def edition(params, audience: str = "internal") -> Edition:
 
 def write_public(params, period, period_dir: Path) -> None:
     """metrics.csv and .json, the district tables, the suppression log, the data dictionary."""
-    from ..core.business_calendar import BusinessCalendar
     from ..metrics.public_tables import district_tables
     from ..metrics.tidy import tidy_figures, to_csv, to_json
     figures = tidy_figures(params, period)
     write_text(period_dir / "metrics.csv", to_csv(figures))
     write_text(period_dir / "metrics.json", to_json(figures))
-    tables = district_tables(params, period, BusinessCalendar.from_city(params.city))
+    tables = district_tables(params, period)
     logs = []
     for layer, s in tables.items():
         write_text(period_dir / f"districts-{layer}.csv", _csv(_long(params, s, layer, period)))

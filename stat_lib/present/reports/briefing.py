@@ -4,21 +4,25 @@ Each measure (a department and a metric, ``briefing.metrics``) shows its value t
 over the fiscal year to date, its variation and assurance verdicts and one generated sentence
 (:func:`stat_lib.metrics.briefing.briefing_sentence`); then the overdue commitments across
 departments, from the page-one sources registered for the briefing
-(:data:`stat_lib.metrics.page_one.BRIEFING_SOURCES`).
+(:data:`stat_lib.metrics.page_one.BRIEFING_SOURCES`). The figures are the departments' figures
+of the period (:mod:`stat_lib.metrics.period_figures`), the same as in their packets.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ...core.periods import Period
 from ...metrics.briefing import briefing_sentence
+from ...metrics.commitments import as_of_day
 from ...metrics.methods import VERDICT_TEXT
+from ...metrics.moved import assess_trend
 from ...metrics.page_one import briefing_items
+from ...metrics.period_figures import period_figures
 from ...metrics.registry import format_value, metric_def
 from ...params import load_params
 from ..html import HTML, esc, table, use_branding
 from ..summary import publish_summary
-from .department import DepartmentReport
 
 
 class BriefingReport:
@@ -30,9 +34,13 @@ class BriefingReport:
         self.chosen = self.params.city.briefing.metrics if self.params.city.briefing else []
         for c in self.chosen:
             metric_def(c.metric)  # an unknown metric id: MetricError naming the known ones
-        self.reports = {slug: DepartmentReport(home, slug, period, as_of)
-                        for slug in dict.fromkeys(c.department for c in self.chosen)}
-        self.period = next(iter(self.reports.values())).period if self.reports else None
+        for c in self.chosen:
+            self.params.department(c.department)  # unknown slug: UsageError naming the known
+        self.period = Period.parse(period, self.params.city.timezone)
+        if as_of:
+            self.period = self.period.to_date(as_of)
+        self.figures = period_figures(self.params, self.period,
+                                      list(dict.fromkeys(c.department for c in self.chosen)))
 
     @property
     def fiscal(self):
@@ -43,15 +51,16 @@ class BriefingReport:
         """One row per chosen measure: value, fiscal year to date, verdicts, sentence."""
         out = []
         for c in self.chosen:
-            r, d = self.reports[c.department], metric_def(c.metric)
-            a = r.assessment(c.metric)
-            fy = r.fiscal_summary.get(c.metric)
-            out.append({"department": r.department.name, "measure": d.label,
-                        "value": format_value(r.summary.get(c.metric), d.unit),
-                        "fiscal": format_value(fy, d.unit),
+            f, d = self.figures.departments[c.department], metric_def(c.metric)
+            dept = self.params.departments[c.department]
+            a = assess_trend(f.trend, dept, c.metric, spc=self.params.city.spc,
+                             partial=self.figures.partial)
+            out.append({"department": dept.name, "measure": d.label,
+                        "value": format_value(f.summary.get(c.metric), d.unit),
+                        "fiscal": format_value(f.fiscal.get(c.metric), d.unit),
                         "variation": VERDICT_TEXT[a.variation], "assurance": a.assurance_text
                         or "no target", "sentence": briefing_sentence(
-                            r.department.name, d.label, d.unit, self.period.label, a)})
+                            dept.name, d.label, d.unit, self.period.label, a)})
         return pd.DataFrame(out)
 
     def measures(self):
@@ -71,7 +80,9 @@ class BriefingReport:
     def overdue_commitments(self, top: int = 3):
         """Overdue commitments across departments (the ``top`` longest overdue), from the
         page-one sources registered for the briefing."""
-        days = [r.as_of_day for r in self.reports.values()]
+        tz = self.params.city.timezone
+        days = [as_of_day(f.as_of, tz, self.period.end)
+                for f in self.figures.departments.values()]
         items = briefing_items(self.params, self.period, max(days) if days else None)
         return HTML('<div class="stat-briefing-part"><h3>Overdue commitments across '
                     'departments</h3>' + self._overdue_html(items, top) + "</div>")

@@ -1,7 +1,8 @@
 """The citywide packet: every department's headline, CityScore, what moved, a city map.
 
 Department figures are computed the same way as in the department packets (it reads no other
-notebook), so all notebooks of a period run in parallel.
+notebook), once per period for every reader (:mod:`stat_lib.metrics.period_figures`): this
+packet holds each department's figures, never all their rows.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from ... import metrics as m
 from ...core.business_calendar import BusinessCalendar
 from ...core.periods import Period
 from ...metrics import scoring
-from ...metrics.moved import period_is_partial, since_data_start, what_moved
-from ...metrics.spc import periods_needed, spc_settings
-from ...metrics.tidy import cityscore_figures
+from ...metrics.moved import what_moved
+from ...metrics.period_figures import period_figures
+from ...metrics.tidy import with_kpis
 from ...params import load_params
-from ...store import load_districts, load_requests
+from ...store import load_districts
 from ..html import HTML, esc, score_text, table, use_branding
 from ..spc_text import NOT_JUDGED_NOTE, method_lede, moved_table
 from ..summary import publish_summary
@@ -36,17 +37,21 @@ class CitywideReport:
         if as_of:
             self.period = self.period.to_date(as_of)
         self.calendar = BusinessCalendar.from_city(self.params.city)
-        # each department loaded (by SQL) and prepared once: the figures (3 windows), trends
-        # and maps reuse it
-        self.prepared = {slug: m.prepare(load_requests(self.params, [slug], end=self.period.end),
-                                         d, self.calendar)
-                         for slug, d in self.params.departments.items()}
-        self.figures = cityscore_figures(self.params, self.period, as_of=as_of,
-                                         prepared=self.prepared)
+        # each department's figures of the period (3 windows, trend, districts), not its rows
+        self.period_figures = period_figures(self.params, self.period)
+        self.figures = self._cityscore_figures()
         self.scores = scoring.cityscore(self.params, self.figures)
         self.names = {slug: d.name for slug, d in self.params.departments.items()}
         self.windows = {p.label: self._window_title(name, p)
                         for name, p in self.period.windows().items()}
+
+    def _cityscore_figures(self) -> pd.DataFrame:
+        """Tidy figures of the CityScore windows, every department (the month with KPIs)."""
+        pf, slugs = self.period_figures, list(self.params.departments)
+        month = with_kpis(self.params, self.period, slugs,
+                          pf.window_rows("month").drop(columns="window")).assign(window="month")
+        return pd.concat([month, pf.window_rows("quarter"), pf.window_rows("year")],
+                         ignore_index=True)
 
     @staticmethod
     def _window_title(name: str, period: Period) -> str:
@@ -63,8 +68,8 @@ class CitywideReport:
         of the data's as-of day."""
         from ...metrics.commitments import as_of_day
         from ..sessions_section import follow_up
-        newest = max((p.as_of for p in self.prepared.values() if not pd.isna(p.as_of)),
-                     default=None)
+        newest = max((f.as_of for f in self.period_figures.departments.values()
+                      if not pd.isna(f.as_of)), default=None)
         day = as_of_day(newest, self.params.city.timezone, self.period.end)
         return HTML(follow_up(self.params, day, self.names, columns=self.audience.columns))
 
@@ -80,8 +85,8 @@ class CitywideReport:
     @property
     def permits_only(self) -> list[str]:
         """Departments with permit standards and no 311 request: their row is in permits()."""
-        return [slug for slug, prep in self.prepared.items()
-                if self.params.departments[slug].permit_standards and prep.frame.empty]
+        return [slug for slug, f in self.period_figures.departments.items()
+                if self.params.departments[slug].permit_standards and f.empty]
 
     def permits(self) -> list:
         """Permits and redress across departments (heading included); [] without permits."""
@@ -131,22 +136,15 @@ class CitywideReport:
 
     def moved(self):
         """(:func:`stat_lib.metrics.moved.what_moved` of every department, partial?)."""
-        frames = []
-        for slug, prep in self.prepared.items():
-            dept = self.params.departments[slug]
-            n = max(13, periods_needed(spc_settings(self.params.city.spc, dept),
-                                       self.period.kind))
-            first = prep.frame["requested_at"].min() if len(prep.frame) else None
-            frames.append(since_data_start(m.trend(prep, dept, self.period, self.calendar, n=n),
-                                           first, self.params.city.timezone))
-        partial = period_is_partial(self.params, self.period)
+        frames = [f.trend for f in self.period_figures.departments.values()]
+        partial = self.period_figures.partial
         return what_moved(pd.concat(frames, ignore_index=True), self.params.departments,
                           spc=self.params.city.spc, partial=partial), partial
 
     def by_district(self, layer: str) -> pd.DataFrame:
         """City-wide figures per district: departments' numerators and denominators summed."""
-        return m.combine_districts([m.by_district(prep, self.period, layer)
-                                    for prep in self.prepared.values()])
+        return m.combine_districts([f.districts[layer]
+                                    for f in self.period_figures.departments.values()])
 
     def maps(self):
         from ..maps import choropleth, outline_labels
@@ -155,8 +153,8 @@ class CitywideReport:
                          "map.</p>")]
         if self.audience.public:
             from ..public_maps import district_maps
-            return district_maps(self.params, self.period, self.calendar,
-                                 prepared=self.prepared, name="all departments")
+            return district_maps(self.params, self.period,
+                                 figures=self.period_figures, name="all departments")
         b = self.params.city.boundaries[0]
         values = self.by_district(b.layer)
         districts = load_districts(self.params, b.layer)

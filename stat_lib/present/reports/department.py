@@ -399,7 +399,7 @@ class DepartmentReport:
         The public edition: district counts only, small ones withheld."""
         if self.audience.public:
             from ..public_maps import district_maps
-            return district_maps(self.params, self.period, self.calendar,
+            return district_maps(self.params, self.period,
                                  row=self.department.slug, name=self.department.name)
         from ..maps import density_map, overdue_map
         basemap = self.params.city.basemap
