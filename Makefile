@@ -21,8 +21,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# one worker per core (pytest-xdist); a module's tests stay on one worker, so its module-scoped
+# fixtures are built once
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

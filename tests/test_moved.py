@@ -99,6 +99,7 @@ def test_laney_rows_for_rates():
     assert row["chart"] == "p_prime" and row["lower"] < 0.78 and row["upper"] > 0.82
 
 
+@pytest.mark.slow  # over ~1.5 s: 100 random series, each scored
 @given(st.lists(st.floats(0, 100, allow_nan=False), min_size=13, max_size=30),
        st.sampled_from(["higher", "lower"]))
 def test_no_row_without_a_rule_and_inside_limits_only_by_a_run_rule(values, direction):

@@ -164,6 +164,7 @@ def permit_frames(draw):
     return frames(rows, stops)
 
 
+@pytest.mark.slow  # over ~1.5 s: 40 random permit tables through the stop-clock
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(permit_frames(), st.integers(1, 11))
 def test_conservation_and_bounds(data, month):

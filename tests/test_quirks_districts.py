@@ -3,6 +3,7 @@ an explicit value map, and values that match no key reported."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,7 @@ def test_validate_lists_fallback_values_that_match_no_key(tmp_path):
         "to a key with source_values on the 'grid' boundary in city.yaml"]
 
 
+@pytest.mark.slow  # over ~1.5 s: 60 ingests
 @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=3),
        st.sampled_from(["", " ", "  "]))
 @settings(max_examples=60, deadline=None)

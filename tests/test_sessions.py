@@ -49,6 +49,7 @@ def cli(home, *args, code=0):
 
 # ---- round trip: CLI -> store -> CSV -> Excel -> packet -----------------------------------------
 
+@pytest.mark.slow  # over ~1.5 s: a real DepartmentReport and memo
 def test_round_trip_cli_store_csv_excel_packet_and_memo(store_home, tmp_path):
     from stat_lib.present.reports import DepartmentReport
     h = store_home
@@ -286,6 +287,7 @@ def test_packets_are_archived_read_only_under_the_session(store_home):
 
 
 def test_the_batch_hashes_a_departments_sessions_and_commitments(store_home):
+    from stat_lib.core.manifest import one_pass
     from stat_lib.core.periods import Period
     from stat_lib.present.resources import packaged
     from stat_lib.run.batch import _own_inputs
@@ -293,9 +295,10 @@ def test_the_batch_hashes_a_departments_sessions_and_commitments(store_home):
     period = Period.parse("2026-10", "America/Los_Angeles")
     nb = packaged("notebooks") / "department.ipynb"
 
-    def hashes():
-        return {s: _own_inputs(params, period, s, nb, {})["sessions"]
-                for s in ("beautification", "sanitation", "citywide")}
+    def hashes():  # one planning pass, as the batch asks (one query for every run)
+        with one_pass():
+            return {s: _own_inputs(params, period, s, nb, {})["sessions"]
+                    for s in ("beautification", "sanitation", "citywide")}
     before = hashes()
     records.add_session(params, dt.date(2026, 10, 13), ["sanitation"])
     mid = hashes()
@@ -310,6 +313,7 @@ def test_the_batch_hashes_a_departments_sessions_and_commitments(store_home):
 
 # ---- the sample ---------------------------------------------------------------------------------
 
+@pytest.mark.slow  # over ~1.5 s: the sample's minutes built and imported twice
 def test_the_sample_is_deterministic_and_has_every_case(home):
     from stat_lib.run.sessions_cli import load_sample
     params = load_params(home)
@@ -367,6 +371,7 @@ def test_the_sample_packets_open_with_since_last_session_and_the_follow_up_rate(
     assert "Overdue commitments as of 2026-10-31" in city
 
 
+@pytest.mark.slow  # over ~1.5 s: real reports of both editions
 def test_the_public_edition_names_no_commitment_owner_or_note(store_home):
     from stat_lib.present.reports import CitywideReport, DepartmentReport
     h = store_home

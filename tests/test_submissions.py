@@ -381,14 +381,19 @@ def test_quarterly_kpis_have_their_own_template_and_status(home, tmp_path):
 
 
 def test_the_batch_hashes_a_departments_submissions(store_home, tmp_path):
+    from stat_lib.core.manifest import one_pass
     from stat_lib.present.resources import packaged
     from stat_lib.run.batch import _own_inputs
     params = load_params(store_home)
     period, nb = Period.parse("2026-10", LA), packaged("notebooks") / "department.ipynb"
-    before = {s: _own_inputs(params, period, s, nb, {}) for s in ("beautification", "sanitation")}
+    def inputs():  # one planning pass, as the batch asks (one query for every run)
+        with one_pass():
+            return {s: _own_inputs(params, period, s, nb, {})
+                    for s in ("beautification", "sanitation")}
+    before = inputs()
     load_file(params, _csv(tmp_path / "v.csv", "beautification", "2026-10",
                            [("graffiti_sq_ft_removed", 870, "")]))
-    after = {s: _own_inputs(params, period, s, nb, {}) for s in ("beautification", "sanitation")}
+    after = inputs()
     assert after["beautification"]["submissions"] != before["beautification"]["submissions"]
     assert after["sanitation"] == before["sanitation"]   # another department's packet is kept
 

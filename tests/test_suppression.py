@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,7 @@ def test_brute_force_catches_an_unprotected_cell():
 counts = st.integers(min_value=0, max_value=9)
 
 
+@pytest.mark.slow  # over ~1.5 s: 150 random tables, each solved and brute-forced
 @settings(max_examples=150)
 @given(st.integers(2, 3).flatmap(lambda cols: st.lists(
     st.lists(counts, min_size=cols, max_size=cols), min_size=1, max_size=3)))

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests" / "fixtures" / "worked_example"
 STAT_LIB = str(Path(sys.executable).with_name("stat-lib"))
@@ -31,12 +33,14 @@ def _cli(home: Path, *args):
                           text=True, timeout=120)
 
 
+@pytest.mark.slow  # over ~1.5 s: stat-lib processes on the doc's home
 def test_validate_says_what_the_doc_says(tmp_path):
     out = _cli(_home(tmp_path), "validate")
     assert out.returncode == 3
     assert out.stderr == _documented("validate")
 
 
+@pytest.mark.slow  # over ~1.5 s: stat-lib processes on the doc's home
 def test_ingest_says_what_the_doc_says_and_loses_nothing(tmp_path):
     home = _home(tmp_path)
     out = _cli(home, "ingest")

@@ -9,6 +9,8 @@ A notebook's summary (``stat_lib.present.summary``) becomes its entry's ``summar
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -86,8 +88,41 @@ def manifest_document(period: str, entries: list[Entry], meta: dict) -> dict:
 
 # --- input hashes -------------------------------------------------------------------------
 
+# Answers kept for one planning pass (``one_pass``): None outside a pass.
+_PASS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("stat_lib_pass",
+                                                                    default=None)
+
+
+@contextlib.contextmanager
+def one_pass():
+    """Inside, each digest and store fingerprint is computed once (``once``) and read again.
+
+    The batch's plan asks every run of a period for the same files and store-wide queries; a
+    pass ends with the plan, so whatever changes afterwards is read afresh by the next one.
+    """
+    token = _PASS.set({} if _PASS.get() is None else _PASS.get())
+    try:
+        yield
+    finally:
+        _PASS.reset(token)
+
+
+def once(key: tuple, compute):
+    """``compute()``, or inside ``one_pass`` the answer an earlier call with ``key`` got."""
+    memo = _PASS.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def file_digest(path: str | Path) -> str:
     """sha256 of one file's bytes (``missing`` when it does not exist)."""
+    return once(("file", str(path)), lambda: _file_digest(path))
+
+
+def _file_digest(path: str | Path) -> str:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except FileNotFoundError:
@@ -96,6 +131,10 @@ def file_digest(path: str | Path) -> str:
 
 def tree_digest(root: str | Path, pattern: str = "**/*") -> str:
     """sha256 over the relative names and bytes of every file under ``root``."""
+    return once(("tree", str(root), pattern), lambda: _tree_digest(root, pattern))
+
+
+def _tree_digest(root: str | Path, pattern: str) -> str:
     root = Path(root)
     h = hashlib.sha256()
     if root.is_dir():

@@ -237,6 +237,13 @@ def parameters_for(params, period, slug: str, audience: str = "internal") -> dic
 
 def _plan(params, period, slugs, nb_dir, period_dir, force, pdf, stale=None, ed=None,
           slides=False):
+    from ..core.manifest import one_pass
+    with one_pass():  # each file and store fingerprint read once for all the runs
+        return _plan_runs(params, period, slugs, nb_dir, period_dir, force, pdf, stale, ed,
+                          slides)
+
+
+def _plan_runs(params, period, slugs, nb_dir, period_dir, force, pdf, stale, ed, slides):
     from ..core.manifest import previous_entries
     previous = previous_entries(period_dir)
     shared = {"templates": _templates_digest(params), "library": library_digest()}

@@ -5,7 +5,9 @@ A store written before the ``permits`` kind existed has no permit tables: it rea
 
 from __future__ import annotations
 
+from ..core.manifest import once
 from .connection import connect
+from .requests import ALL, by_department
 
 PERMIT_COLUMNS = ["permit_id", "permit_type", "department", "status", "received_at",
                   "complete_at", "issued_at", "fee", "redress_paid", "quality", "source_file",
@@ -58,18 +60,25 @@ def permit_rejects(params, department: str | None = None) -> dict[str, int]:
 
 def permit_fingerprint(params, department: str | None = None) -> str:
     """A content hash of a department's permits and stops (all when None): a change in any
-    stored permit or stop changes it, so the batch re-runs that department's packet."""
+    stored permit or stop changes it, so the batch re-runs that department's packet. Every
+    department's comes from one query, kept for a planning pass (``core.manifest.one_pass``).
+    """
     import hashlib
-    where, args = ("WHERE department = ?", [department]) if department else ("", [])
+    figures = once(("permits", str(params.store_path)), lambda: _permit_figures(params))
+    if figures is None:
+        return "none"
+    values, stops = (f.get(department or ALL, (0, None)) for f in figures)
+    return hashlib.sha256(repr((values, stops)).encode()).hexdigest()[:16]
+
+
+def _permit_figures(params):
+    """(permits, stops): department (or ``ALL``) -> (count, hash sum); None without tables."""
     with connect(params) as con:
         if not _has_tables(con):
-            return "none"
-        values = con.execute(
-            f"SELECT count(*), sum(hash(permit_id, permit_type, status, received_at, "
-            f"complete_at, issued_at, fee, redress_paid)::HUGEINT)::VARCHAR FROM permits "
-            f"{where}", args).fetchall()[0]
-        stops = con.execute(
-            f"SELECT count(*), sum(hash(s.permit_id, s.stop_start, s.stop_end)::HUGEINT)"
-            f"::VARCHAR FROM permit_stops s JOIN permits p USING (permit_id) "
-            f"{where.replace('department', 'p.department')}", args).fetchall()[0]
-    return hashlib.sha256(repr((values, stops)).encode()).hexdigest()[:16]
+            return None
+        return (by_department(con, "permits", "count(*), sum(hash(permit_id, permit_type, "
+                              "status, received_at, complete_at, issued_at, fee, redress_paid)"
+                              "::HUGEINT)::VARCHAR"),
+                by_department(con, "permit_stops s JOIN permits p USING (permit_id)",
+                              "count(*), sum(hash(s.permit_id, s.stop_start, s.stop_end)"
+                              "::HUGEINT)::VARCHAR", column="p.department"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import UsageError
+from ..core.manifest import once
 from .connection import connect, frame
 from .schema import CANONICAL, TIMESTAMPS, district_columns
 
@@ -157,18 +158,15 @@ def data_fingerprint(params, department: str | None = None, end=None) -> str:
     Covers that department's requests (all when None) with ``requested_at < end``: their
     count, newest ``updated_at`` and an order-free sum of per-row hashes of the id, status,
     timestamps and districts. Equal fingerprints mean a re-run would see the same rows.
-    One department's comes from :func:`_fingerprints` (every department's in one scan, kept
-    while the store file is unchanged), so a batch of 30 packets scans the rows once.
+    Every department's and the total come from one scan (:func:`_fingerprints`), kept for a
+    planning pass (``stat_lib.core.manifest.one_pass``): a batch of 33 packets scans once.
     """
     import hashlib
-    if department is None:
-        where, args = _where(None, None, end)
-        with connect(params) as con:
-            values = con.execute(f"SELECT {_fingerprint_sql(params)} FROM requests{where}",
-                                 args).fetchall()[0]
-    else:
-        values = _fingerprints(params, end).get(department, (0, None, None))
+    values = _fingerprints(params, end).get(department or ALL, (0, None, None))
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+ALL = ("all departments",)  # the key of the total in a by-department dict of fingerprints
 
 
 def _fingerprint_sql(params) -> str:
@@ -178,21 +176,22 @@ def _fingerprint_sql(params) -> str:
     return f"count(*), max(updated_at)::VARCHAR, sum(hash({row})::HUGEINT)::VARCHAR"
 
 
-_FINGERPRINTS: dict = {}
+def by_department(con, sql_from: str, figures: str, args=(), column="department") -> dict:
+    """``figures`` of each ``column`` value and of all rows (key :data:`ALL`), in one scan:
+    ``SELECT ... FROM sql_from GROUP BY GROUPING SETS ((column), ())``."""
+    rows = con.execute(f"SELECT grouping({column}), {column}, {figures} FROM {sql_from} "
+                       f"GROUP BY GROUPING SETS (({column}), ())", list(args)).fetchall()
+    return {ALL if r[0] else r[1]: tuple(r[2:]) for r in rows}
 
 
 def _fingerprints(params, end) -> dict:
-    """department -> (count, newest updated_at, hash sum) of its rows before ``end``."""
-    key = (str(params.store_path), _file_state(params.store_path), str(end),
-           tuple(district_columns(params)))
-    if key not in _FINGERPRINTS:
+    """department (or :data:`ALL`) -> (count, newest updated_at, hash sum) before ``end``."""
+    def scan():
         where, args = _where(None, None, end)
         with connect(params) as con:
-            rows = con.execute(f"SELECT department, {_fingerprint_sql(params)} FROM "
-                               f"requests{where} GROUP BY department", args).fetchall()
-        _FINGERPRINTS.clear()
-        _FINGERPRINTS[key] = {r[0]: tuple(r[1:]) for r in rows}
-    return _FINGERPRINTS[key]
+            return by_department(con, f"requests{where}", _fingerprint_sql(params), args)
+    return once(("requests", str(params.store_path), str(end),
+                 tuple(district_columns(params))), scan)
 
 
 def quality_counts(params, department: str) -> dict[str, int]:

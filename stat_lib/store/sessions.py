@@ -16,6 +16,7 @@ import hashlib
 import pandas as pd
 
 from ..core.errors import UsageError
+from ..core.manifest import once
 from .records import connect_records, read_records
 
 FIELDS = ["session_id", "department", "what", "owner", "due_on", "status", "closed_on", "notes",
@@ -149,11 +150,28 @@ def _commitments(params, sql: str, args=None) -> pd.DataFrame:
 
 def sessions_fingerprint(params, department: str | None = None) -> str:
     """A hash of the sessions and commitment revisions (of one department, or all): a packet
-    that shows them re-runs when they change."""
-    where, args = ("", []) if department is None else (" WHERE department = ?", [department])
-    swhere = "" if department is None else " WHERE list_contains(departments, ?)"
-    rows = _read(params, f"""SELECT 'c', commitment_id, max(revision)::VARCHAR FROM commitments
-        {where} GROUP BY 2 UNION ALL SELECT 's', session_id, '' FROM sessions{swhere}
-        ORDER BY 1, 2""", args + args)
-    text = "" if rows is None or rows.empty else repr(rows.values.tolist())
+    that shows them re-runs when they change. One query answers every department, kept for a
+    planning pass (``stat_lib.core.manifest.one_pass``)."""
+    rows = once(("sessions", str(params.records_path)), lambda: _fingerprint_rows(params))
+    mine = [r[:3] for r in rows if _concerns(r, department)]
+    text = repr(mine) if mine else ""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _fingerprint_rows(params) -> list:
+    """``[kind, id, revision, department, total]``: each commitment's latest revision per
+    department and overall (``total`` 1), then each session per department it lists and
+    overall; by kind and id."""
+    rows = _read(params, """SELECT 'c', commitment_id, max(revision)::VARCHAR, department,
+        grouping(department) FROM commitments
+        GROUP BY GROUPING SETS ((commitment_id, department), (commitment_id))
+        UNION ALL SELECT DISTINCT 's', session_id, '', department, 0
+        FROM (SELECT session_id, unnest(departments) AS department FROM sessions)
+        UNION ALL SELECT 's', session_id, '', NULL, 1 FROM sessions
+        ORDER BY 1, 2""")
+    return [] if rows is None else rows.values.tolist()
+
+
+def _concerns(row, department: str | None) -> bool:
+    _, _, _, owner, total = row
+    return bool(total) if department is None else not total and owner == department

@@ -12,6 +12,7 @@ import hashlib
 
 import pandas as pd
 
+from ..core.manifest import once
 from .records import connect_records, read_records
 
 LATEST = """SELECT * FROM kpi_submissions QUALIFY row_number() OVER (
@@ -124,12 +125,25 @@ def reviews(params) -> pd.DataFrame:
 
 def submissions_fingerprint(params, department: str | None = None) -> str:
     """A hash of the current submissions and reviews (of one department, or all): a packet
-    that shows them re-runs when they change."""
-    where = "" if department is None else " WHERE department = ?"
-    args = [] if department is None else [department]
-    sub = _frame(params, f"SELECT submission_id FROM ({LATEST}){where} ORDER BY 1", args)
-    rev = _frame(params, f"SELECT count(*), max(reviewed_at)::VARCHAR FROM kpi_reviews{where}",
-                 args)
-    empty = sub is None or (sub.empty and not rev.iloc[0, 0])
-    text = "" if empty else repr(sub.values.tolist()) + repr(rev.values.tolist())
+    that shows them re-runs when they change. One query answers every department, kept for a
+    planning pass (``stat_lib.core.manifest.one_pass``)."""
+    rows = once(("submissions", str(params.records_path)), lambda: _fingerprint_rows(params))
+    if rows is None:
+        return hashlib.sha256(b"").hexdigest()[:16]
+    subs = [[r[2]] for r in rows if r[0] == 0 and department in (None, r[1])]
+    rev = next(([int(r[3]), r[4]] for r in rows if r[0] == 1
+                and (r[5] if department is None else not r[5] and r[1] == department)),
+               [0, None])
+    text = "" if not subs and not rev[0] else repr(subs) + repr([rev])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _fingerprint_rows(params) -> list | None:
+    """``[part, department, submission_id, reviews, newest review, total]``: the current
+    submissions (part 0, by id), then the reviews' count and newest per department and overall
+    (part 1, ``total`` 1); None before anything was entered."""
+    rows = _frame(params, f"""SELECT 0, department, submission_id, NULL::BIGINT, NULL::VARCHAR,
+        0 FROM ({LATEST}) UNION ALL SELECT 1, department, NULL, count(*),
+        max(reviewed_at)::VARCHAR, grouping(department) FROM kpi_reviews
+        GROUP BY GROUPING SETS ((department), ()) ORDER BY 1, 3""")
+    return None if rows is None else rows.values.tolist()

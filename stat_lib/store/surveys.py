@@ -5,7 +5,9 @@ A store written before the ``surveys`` kind existed has no survey tables: it rea
 
 from __future__ import annotations
 
+from ..core.manifest import once
 from .connection import connect
+from .requests import ALL, by_department
 
 RESPONSE_COLUMNS = ["response_id", "responded_at", "department", "service", "district",
                     "answer", "comment", "weight", "source_file", "source_row"]
@@ -48,13 +50,18 @@ def survey_rejects(params, department: str | None = None) -> dict[str, int]:
 
 def survey_fingerprint(params, department: str | None = None) -> str:
     """A content hash of a department's responses (all when None): any change re-runs its
-    packet."""
+    packet. Every department's comes from one query, kept for a planning pass."""
     import hashlib
-    where, args = _where(department)
+    figures = once(("surveys", str(params.store_path)), lambda: _survey_figures(params))
+    if figures is None:
+        return "none"
+    values = figures.get(department or ALL, (0, None))
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+
+
+def _survey_figures(params) -> dict | None:
     with connect(params) as con:
         if not _has_tables(con):
-            return "none"
-        values = con.execute(
-            f"SELECT count(*), sum(hash(responded_at, district, answer, comment, weight)"
-            f"::HUGEINT)::VARCHAR FROM survey_responses {where}", args).fetchall()[0]
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+            return None
+        return by_department(con, "survey_responses", "count(*), sum(hash(responded_at, "
+                             "district, answer, comment, weight)::HUGEINT)::VARCHAR")

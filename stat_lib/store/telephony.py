@@ -5,6 +5,7 @@ A store written before the ``telephony`` kind existed has no telephony tables: i
 
 from __future__ import annotations
 
+from ..core.manifest import once
 from .connection import connect
 
 TELEPHONY_COLUMNS = ["queue", "interval_start", "interval_minutes", "offered", "answered",
@@ -44,7 +45,12 @@ def telephony_rejects(params) -> dict[str, int]:
 
 
 def telephony_fingerprint(params) -> str:
-    """A content hash of the stored intervals: a change in any of them changes it."""
+    """A content hash of the stored intervals: a change in any of them changes it (asked once
+    per planning pass, ``stat_lib.core.manifest.one_pass``)."""
+    return once(("telephony", str(params.store_path)), lambda: _telephony_hash(params))
+
+
+def _telephony_hash(params) -> str:
     import hashlib
     with connect(params) as con:
         if not _has_tables(con):
