@@ -14,7 +14,7 @@ import yaml
 from ..core.errors import ParamsError
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed
     """SafeLoader without the timestamp resolver: `2026-10-01` stays a string."""
 
 
@@ -51,13 +51,22 @@ def load_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
                           path=path)
     text = _text(path)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        node, data = _parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ParamsError(f"not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
                           row=mark.line + 1 if mark else None) from None
     return (data if data is not None else {}), _key_lines(node, path)
+
+
+def _parse(text: str):
+    """The document's node (for the key lines) and its data, from one parse."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _text(path: Path) -> str:
