@@ -109,3 +109,46 @@ def test_business_due_is_consistent_with_business_days_taken(moment, n):
     last_day = due - pd.Timedelta(hours=12)
     assert CAL.business_days_between(req, last_day).iloc[0] == n
     assert CAL.is_business_day(last_day.iloc[0])
+
+
+def _midnight(day) -> pd.Timestamp:
+    return pd.Timestamp(day).tz_localize(TZ, ambiguous=False, nonexistent="shift_forward")
+
+
+def _rows(n: int, seed: int) -> pd.Series:
+    """``n`` instants over 2025-2027 (both DST changes of each year), some missing."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-01", tz=TZ)
+    got = pd.Series(start + pd.to_timedelta(rng.integers(0, 3 * 365 * 86400, n), unit="s"))
+    got[rng.random(n) < 0.05] = pd.NaT
+    return got
+
+
+def test_business_due_of_many_rows_equals_a_row_by_row_reference():
+    # the per-(date, days) computation equals numpy's busday_offset taken row by row
+    req = _rows(3000, 1)
+    days = np.random.default_rng(2).choice([0.5, 1, 2, 3, 5, 10, np.nan], len(req))
+    got = CAL.add_business_days(req, days)
+    hol = CAL.holidays(2024, 2029)
+    for r, n, g in zip(req, days, got):
+        if pd.isna(r) or np.isnan(n):
+            assert pd.isna(g)
+            continue
+        day = np.busday_offset(np.datetime64(r.date()), int(np.ceil(n)), roll="backward",
+                               holidays=hol) + np.timedelta64(1, "D")
+        assert g == _midnight(day)
+    assert str(got.dtype) == f"datetime64[s, {TZ}]" and got.index.equals(req.index)
+
+
+def test_business_days_between_many_rows_equals_a_row_by_row_reference():
+    start, end = _rows(3000, 3), _rows(3000, 4)
+    got = CAL.business_days_between(start, end)
+    hol = CAL.holidays(2024, 2029)
+    one = np.timedelta64(1, "D")
+    for a, b, g in zip(start, end, got):
+        if pd.isna(a) or pd.isna(b):
+            assert np.isnan(g)
+            continue
+        want = np.busday_count(np.datetime64(a.date()) + one, np.datetime64(b.date()) + one,
+                               holidays=hol)
+        assert g == want

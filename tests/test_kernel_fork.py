@@ -23,6 +23,9 @@ CODE = ("import os, sys\n"
 def template(tmp_path):
     tpl = kernel_fork.Template(str(tmp_path))
     assert kernel_fork.wait_ready(tpl.socket)
+    # its one child before any kernel: the SVG server (stat_lib.present.svg_server)
+    tpl.servers = psutil.Process(tpl.proc.pid).children()
+    assert len(tpl.servers) == 1
     yield tpl
     tpl.close()
 
@@ -55,8 +58,8 @@ def test_forked_kernel_has_the_cold_kernels_cwd_env_and_namespace(tmp_path, temp
     # the forked kernel already has pandas (the point), the cold one not; distinct processes
     assert (cold[3].split()[0], fork[3].split()[0]) == ("False", "True")
     assert fork[3].split()[1] != fork2[3].split()[1]
-    # each forked kernel exited after its notebook: only the template remains
-    assert psutil.Process(template.proc.pid).children() == []
+    # each forked kernel exited after its notebook: only the template and its SVG server remain
+    assert psutil.Process(template.proc.pid).children() == template.servers
 
 
 def test_stub_command_only_for_this_interpreters_ipykernel():
@@ -78,7 +81,7 @@ def test_killed_stub_ends_its_forked_kernel(tmp_path, template):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tpl = psutil.Process(template.proc.pid)
     for _ in range(300):  # until the template forked the kernel (polling, not timing)
-        kernels = tpl.children()
+        kernels = [p for p in tpl.children() if p not in template.servers]
         if kernels:
             break
         time.sleep(0.05)
@@ -106,3 +109,26 @@ def test_stub_whose_kernel_manager_is_already_gone_exits_instead_of_waiting(tmp_
     env = {**os.environ, "JPY_PARENT_PID": str(os.getpid() + 10_000_000)}  # not its parent
     stub = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
     assert stub.wait(timeout=25) == 1  # the fallback would start a cold kernel after 30 s
+
+
+SVG_CODE = ("import vl_convert as vlc\n"
+            "from stat_lib.present import charts, svg_server\n"
+            "spec = {'mark': 'bar', 'data': {'values': [{'a': 1}, {'a': 3}]},\n"
+            "        'encoding': {'y': {'field': 'a', 'type': 'quantitative'}}}\n"
+            "served = svg_server.convert(spec, charts.VL_VERSION)\n"
+            "print(svg_server.SOCKET is not None, served is not None,\n"
+            "      served == vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION))")
+
+
+@pytest.mark.slow
+def test_forked_kernels_get_their_svg_from_the_templates_server(tmp_path, template):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SVG_CODE)])
+    src, out = tmp_path / "svg.ipynb", tmp_path / "svg.out.ipynb"
+    nbformat.write(nb, src)
+    pm.execute_notebook(str(src), str(out), cwd=str(tmp_path), progress_bar=False,
+                        kernel_name="python3",
+                        kernel_manager_class=ipc_kernel_manager(str(tmp_path), template.socket))
+    assert nbformat.read(out, as_version=4).cells[0].outputs[0]["text"].split() == ["True"] * 3
+    template.close()  # the server ends with its template
+    gone, alive = psutil.wait_procs(template.servers, timeout=30)
+    assert alive == []

@@ -357,3 +357,49 @@ def test_as_of_date_means_through_that_local_day():
     # R2 met, R3 R11 late -> met 1 of 4, pending 4
     s = metrics.department_summary(hand_requests(), DEPT, OCT, CAL, as_of="2026-10-31")
     assert (s["cohort_on_time_met"], s["cohort_eligible"], s["cohort_pending"]) == (1, 4, 4)
+
+
+def _due_reference(row) -> pd.Timestamp:
+    """A request's due time by the conventions of stat_lib.core.business_calendar, one row
+    at a time: the service's SLA (matched by code, else by name), the source's due_at first."""
+    if pd.notna(row.due_at):
+        return row.due_at
+    svc = DEPT.service(row.service_code) or DEPT.service(row.service_name)
+    sla = DEPT.sla_of(svc)
+    if sla is None:
+        return pd.NaT
+    req = row.requested_at
+    if sla.unit == "hours":
+        return req + pd.Timedelta(hours=sla.amount)
+    if sla.unit == "calendar_days":
+        wall = req.tz_localize(None) + pd.Timedelta(days=sla.amount)
+        return wall.tz_localize(TZ, ambiguous=False, nonexistent="shift_forward")
+    day = np.busday_offset(np.datetime64(req.date()), int(np.ceil(sla.amount)),
+                           roll="backward", holidays=CAL.holidays(2024, 2029))
+    return pd.Timestamp(day + np.timedelta64(1, "D")).tz_localize(TZ)
+
+
+def test_due_times_of_many_rows_equal_a_row_by_row_reference():
+    # every SLA unit, a service without one, codes and names, due dates from the source
+    rng = np.random.default_rng(5)
+    n = 2000
+    services = [("", "Bulky Items"), ("dead", ""), ("camp", "Homeless Encampment"),
+                ("", "Feedback"), ("zzz", "Unknown")]
+    pick = rng.integers(0, len(services), n)
+    req = pd.Timestamp("2025-01-01", tz=TZ) + pd.to_timedelta(
+        rng.integers(0, 2 * 365 * 86400, n), unit="s")
+    due_at = pd.Series(req + pd.Timedelta(days=2)).where(rng.random(n) < 0.1)
+    frame = pd.DataFrame({
+        "request_id": [str(i) for i in range(n)], "status": "open",
+        "service_code": [services[i][0] or None for i in pick],
+        "service_name": [services[i][1] or None for i in pick],
+        "requested_at": pd.Series(req).dt.as_unit("us"), "updated_at": pd.Series(req),
+        "closed_at": pd.Series(pd.NaT, index=range(n), dtype=f"datetime64[us, {TZ}]"),
+        "due_at": due_at.dt.as_unit("us")})
+    prep = metrics.prepare(frame, DEPT, CAL).frame
+    want = [_due_reference(row) for row in frame.itertuples()]
+    assert prep["_due"].tolist() == want
+    assert str(prep["_due"].dtype) == f"datetime64[us, {TZ}]"
+    kinds = ["source" if pd.notna(d) else "params" if pd.notna(w) else "none"
+             for d, w in zip(frame["due_at"], want)]
+    assert prep["_sla"].tolist() == kinds and set(kinds) == {"source", "params", "none"}

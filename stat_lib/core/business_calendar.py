@@ -83,15 +83,23 @@ class BusinessCalendar:
         return local.dt.floor("D").to_numpy(dtype="datetime64[D]")
 
     def add_business_days(self, ts: pd.Series, days: np.ndarray | float) -> pd.Series:
-        """Due time: the end of the ``days``-th business day after each local date of ``ts``."""
+        """Due time: the end of the ``days``-th business day after each local date of ``ts``.
+
+        Computed once per distinct (local date, days) pair: a department's requests share a
+        few hundred dates and a handful of SLAs.
+        """
         dates = self.local_dates(ts)
         n = np.ceil(np.broadcast_to(np.asarray(days, dtype=float), dates.shape))
         ok = ~np.isnat(dates) & ~np.isnan(n)
-        out = np.full(dates.shape, np.datetime64("NaT"), dtype="datetime64[D]")
-        hol = self.holidays_for(dates[ok])
-        out[ok] = np.busday_offset(dates[ok], n[ok].astype(int), roll="backward",
-                                   holidays=hol) + np.timedelta64(1, "D")
-        return self._midnights(out, ts.index)
+        day, k = dates[ok].astype(np.int64), n[ok].astype(np.int64)
+        index, first = _pairs(day, k)
+        start = day[first].astype("datetime64[D]")
+        ends = np.busday_offset(start, k[first], roll="backward",
+                                holidays=self.holidays_for(start)) + np.timedelta64(1, "D")
+        due = self._midnights(ends, None).array
+        codes = np.full(dates.shape, -1, dtype=np.int64)
+        codes[ok] = index
+        return pd.Series(due.take(codes, allow_fill=True), index=ts.index)
 
     def add_calendar_days(self, ts: pd.Series, days: np.ndarray | float) -> pd.Series:
         """Same local wall-clock time ``days`` later (fractions: elapsed part of a day)."""
@@ -105,9 +113,11 @@ class BusinessCalendar:
         a, b = self.local_dates(start), self.local_dates(end)
         ok = ~np.isnat(a) & ~np.isnat(b)
         out = np.full(a.shape, np.nan)
-        one = np.timedelta64(1, "D")
-        hol = self.holidays_for(np.concatenate([a[ok], b[ok]]))
-        out[ok] = np.busday_count(a[ok] + one, b[ok] + one, holidays=hol)
+        a, b = a[ok], b[ok]
+        index, first = _pairs(a.astype(np.int64), b.astype(np.int64))  # once per date pair
+        a, b = a[first] + np.timedelta64(1, "D"), b[first] + np.timedelta64(1, "D")
+        hol = self.holidays_for(np.concatenate([a, b]))
+        out[ok] = np.busday_count(a, b, holidays=hol)[index]
         return pd.Series(out, index=start.index)
 
     def holidays_for(self, dates: np.ndarray) -> np.ndarray:
@@ -119,6 +129,17 @@ class BusinessCalendar:
 
     def _midnights(self, days: np.ndarray, index) -> pd.Series:
         return _localize(pd.Series(pd.to_datetime(days), index=index), self.tz)
+
+
+def _pairs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's index into the distinct ``(x, y)`` pairs, and a row holding each pair."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low = y.min()
+    index, distinct = pd.factorize((x - x.min()) * (y.max() - low + 1) + (y - low))
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[index] = np.arange(len(index))  # any row of a pair will do: they are equal
+    return index, first
 
 
 def _aware(ts: pd.Series) -> pd.Series:

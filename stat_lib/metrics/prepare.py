@@ -157,6 +157,14 @@ def _as_of(df: pd.DataFrame, as_of, tz: str) -> pd.Timestamp:
 
 def sla_table(requests: pd.DataFrame, department: Department) -> pd.DataFrame:
     """Per row: the params SLA ``amount`` and ``unit`` of its service (NaN/None without one)."""
+    index, slas = _sla_codes(requests, department)
+    amount = np.array([x.amount if x else np.nan for x in slas] + [np.nan])
+    unit = np.array([x.unit if x else None for x in slas] + [None], dtype=object)
+    return pd.DataFrame({"amount": amount[index], "unit": unit[index]}, index=requests.index)
+
+
+def _sla_codes(requests: pd.DataFrame, department: Department) -> tuple[np.ndarray, list]:
+    """Each row's index into the SLAs (``Sla`` or None) of its distinct (code, name) pairs."""
     (ci, codes), (ni, names) = (_distinct(requests[c]) for c in ("service_code", "service_name"))
     index, pairs = pd.factorize(ci * len(names) + ni)  # each distinct (code, name) once
     slas = []
@@ -164,9 +172,7 @@ def sla_table(requests: pd.DataFrame, department: Department) -> pd.DataFrame:
         c, n = (codes[pair // len(names)] + "\x1f" + names[pair % len(names)]).split("\x1f", 1)
         svc = department.service(c) or department.service(n)
         slas.append(department.sla_of(svc))
-    amount = np.array([x.amount if x else np.nan for x in slas] + [np.nan])
-    unit = np.array([x.unit if x else None for x in slas] + [None], dtype=object)
-    return pd.DataFrame({"amount": amount[index], "unit": unit[index]}, index=requests.index)
+    return index, slas
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -177,21 +183,49 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     return index.astype(np.int64) + 1, [""] + list(text)
 
 
+UNITS = ("hours", "calendar_days", "business_days")
+SLA_KINDS = pd.array(["source", "params", "none"], dtype="str")
+
+
 def due_from_sla(requested: pd.Series, amount: pd.Series, unit: pd.Series,
                  calendar: BusinessCalendar) -> pd.Series:
     """Due times of ``requested`` under per-row SLAs (``unit`` None: NaT)."""
-    due = pd.Series(pd.NaT, index=requested.index, dtype=requested.dtype)
-    for u, add in (("hours", None), ("calendar_days", calendar.add_calendar_days),
-                   ("business_days", calendar.add_business_days)):
-        m = (unit == u).fillna(False).to_numpy(dtype=bool)
+    code = np.full(len(requested), -1, dtype=np.int8)
+    for k, u in enumerate(UNITS):
+        code[(unit == u).fillna(False).to_numpy(dtype=bool)] = k
+    return _due(requested, amount.to_numpy(dtype=float), code, calendar)
+
+
+def _due(requested: pd.Series, amount: np.ndarray, code: np.ndarray,
+         calendar: BusinessCalendar) -> pd.Series:
+    """Due times under per-row SLAs: ``amount`` of ``UNITS[code]`` (code -1: NaT)."""
+    due = _business_due(requested, amount, code == UNITS.index("business_days"), calendar)
+    for u, add in (("hours", None), ("calendar_days", calendar.add_calendar_days)):
+        m = code == UNITS.index(u)
         if not m.any():
             continue
-        n = amount[m].to_numpy(dtype=float)
+        n = amount[m]
         if add is None:
             due[m] = requested[m] + pd.to_timedelta(n * 3600, unit="s")
         else:
             due[m] = add(requested[m], n).dt.tz_convert(requested.dt.tz)
     return due
+
+
+def _business_due(requested: pd.Series, amount: np.ndarray, m: np.ndarray,
+                  calendar: BusinessCalendar) -> pd.Series:
+    """Business-day due times of the rows ``m`` (NaT elsewhere), in ``requested``'s dtype.
+
+    The due instants are whole seconds (local midnights), so placing them as UTC values of
+    ``requested``'s unit is exact; cheaper than a masked assignment over every row.
+    """
+    unit = f"datetime64[{requested.dt.unit}]"
+    utc = np.full(len(requested), np.datetime64("NaT"), dtype=unit)
+    if m.any():
+        part = calendar.add_business_days(requested[m], amount[m])
+        utc[m] = part.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype=unit)
+    return pd.Series(utc, index=requested.index).dt.tz_localize("UTC").dt.tz_convert(
+        requested.dt.tz)
 
 
 def due_for(requested: pd.Series, sla: Sla, calendar: BusinessCalendar) -> pd.Series:
@@ -202,11 +236,13 @@ def due_for(requested: pd.Series, sla: Sla, calendar: BusinessCalendar) -> pd.Se
 
 
 def _due_times(df: pd.DataFrame, department: Department, calendar: BusinessCalendar):
-    sla = sla_table(df, department)
-    due = due_from_sla(df["_req"], sla["amount"], sla["unit"], calendar)
+    index, slas = _sla_codes(df, department)  # per distinct service, then per row
+    amount = np.array([x.amount if x else np.nan for x in slas] + [np.nan])[index]
+    code = np.array([UNITS.index(x.unit) if x else -1 for x in slas] + [-1], np.int8)[index]
+    due = _due(df["_req"], amount, code, calendar)
     source = pd.Series(False, index=df.index)
     if "due_at" in df.columns:
         source = df["due_at"].notna()
         due = df["due_at"].dt.tz_convert(df["_req"].dt.tz).where(source, due)
-    kind = np.where(source, "source", np.where(due.notna(), "params", "none"))
-    return due, pd.Series(kind, index=df.index)
+    kind = np.where(source, 0, np.where(due.notna(), 1, 2))
+    return due, pd.Series(SLA_KINDS.take(kind), index=df.index)  # a take: no per-row strings

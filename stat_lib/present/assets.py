@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
-from ..core.errors import MissingDependency
+from ..core.atomic_write import write_text
+from ..core.errors import MissingDependency, StatLibError
 
 # The packet's small runtime: draws each chart once vega is inlined; reports failures visibly.
 PACKET_JS = r"""
@@ -64,7 +66,34 @@ def vega_js() -> str:
     other scripts of the page. It sets ``window.vegaEmbed``, ``window.vega``, ``window.vegaLite``.
     """
     vlc = _require("vl_convert", "vl-convert-python")
-    return "(function(){\n" + script_safe(vlc.javascript_bundle()) + "\n})();\n" + PACKET_JS
+    return "(function(){\n" + script_safe(_bundle(vlc)) + "\n})();\n" + PACKET_JS
+
+
+def bundle_cache(version: str) -> Path:
+    """Where the bundle of vl_convert ``version`` is kept: the user cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``) under ``stat_lib/``."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "stat_lib" / f"vega-bundle-vl-convert-{version}.js"
+
+
+def _bundle(vlc) -> str:
+    """``vlc.javascript_bundle()`` (about 3 CPU s: it runs V8), read from the disk cache once
+    this vl_convert version has written it there. The cache is written atomically; one that
+    cannot be read or written costs time only."""
+    from importlib.metadata import version
+    path = bundle_cache(version("vl-convert-python"))
+    try:
+        js = path.read_text(encoding="utf-8")
+        if js:
+            return js
+    except (OSError, UnicodeDecodeError):
+        pass
+    js = vlc.javascript_bundle()
+    try:
+        write_text(path, js)
+    except (OSError, StatLibError):  # read-only or full home: no cache
+        pass
+    return js
 
 
 def _leaflet_dir() -> Path:

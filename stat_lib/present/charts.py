@@ -49,7 +49,12 @@ def use_branding(branding=None) -> None:
 
 
 def spec_svg(spec: dict) -> str:
-    """Static SVG of a vega-lite spec (``vl_convert``)."""
+    """Static SVG of a vega-lite spec (``vl_convert``; in a batch kernel, the batch's one
+    vl_convert: :mod:`stat_lib.present.svg_server`)."""
+    from . import svg_server
+    svg = svg_server.convert(spec, VL_VERSION)
+    if svg is not None:
+        return svg
     import vl_convert as vlc
     return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION)
 

@@ -5,7 +5,9 @@ IPython start-up, then the set-up cell imports pandas, altair, duckdb, folium...
 (``python -m stat_lib.run.kernel_fork serve SOCKET``, one per batch) imports all that once and
 forks one child per kernel; the child becomes an ordinary ``ipykernel`` with the connection
 file, working folder and environment the kernel manager asked for. Each notebook still gets a
-fresh process with an empty namespace, so outputs are those of a cold kernel.
+fresh process with an empty namespace, so outputs are those of a cold kernel. Before its
+first fork the template forks one more child, the batch's vl_convert
+(:mod:`stat_lib.present.svg_server`): V8 starts once a batch instead of once a kernel.
 
 The kernel manager launches a stub (``kernel_fork_stub.py``, a few ms of Python) in place of
 ``python -m ipykernel_launcher``: the stub passes its stdin/stdout/stderr, argv, working folder
@@ -31,7 +33,17 @@ from ..core import lifeline
 STUB = Path(__file__).with_name("kernel_fork_stub.py")
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display", "pandas",
            "pyarrow", "duckdb", "vl_convert", "stat_lib.present.reports", "stat_lib.present.charts",
-           "stat_lib.present.maps", "stat_lib.store")
+           "stat_lib.present.maps", "stat_lib.store",
+           # imported on first use by a department notebook (about 0.4 CPU s per kernel):
+           # every country's holidays (the calendar's), the districts' geometry, altair's
+           # pandas adapter, pandas-from-arrow, the sections a report imports when it runs
+           "holidays.countries", "geopandas", "narwhals.stable.v1",
+           "narwhals._pandas_like.dataframe", "pyarrow.pandas_compat",
+           "stat_lib.present.district_maps", "stat_lib.present.kpi_section",
+           "stat_lib.present.page_one", "stat_lib.present.reports.permits",
+           "stat_lib.present.satisfaction_section", "stat_lib.present.sessions_section",
+           "stat_lib.present.svg_server", "xstatic.pkg.leaflet",
+           "xstatic.pkg.leaflet_markercluster")
 
 
 def enabled() -> bool:
@@ -89,6 +101,8 @@ def serve(sock_path: str) -> None:
     except BaseException:  # the stubs see the marker and start their kernels cold
         Path(sock_path + ".failed").touch()
         raise
+    from ..present import svg_server
+    svg_server.start(os.path.join(os.path.dirname(sock_path), "svg.sock"))  # before any thread
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the batch stops the template
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
