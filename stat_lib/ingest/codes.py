@@ -71,14 +71,15 @@ def district_lookup(con, boundary, keys) -> str:
 
 def unmatched_districts(con, params, table: str, where: str = "true") -> dict:
     """Layer -> ``[(source_index, value, rows)]`` of fallback values no key matches, in
-    ``table`` (``src_<layer>`` columns; the ``dmatch_<layer>`` tables must exist)."""
+    ``table`` (``src_<layer>`` columns; the ``dmatch_<layer>`` tables must exist). Rows are
+    counted per value first, so ``district_key``'s regex runs once per distinct value."""
     out = {}
     for b in params.city.boundaries:
         if not b.source_column:
             continue
         out[b.layer] = con.execute(
-            f"SELECT r.source_index, r.src_{b.layer}, count(*) FROM {table} r "
-            f"LEFT JOIN dmatch_{b.layer} m ON m.k = {district_key(f'r.src_{b.layer}')} "
-            f"WHERE ({where}) AND r.src_{b.layer} IS NOT NULL AND m.key IS NULL "
-            f"GROUP BY ALL ORDER BY 3 DESC, 2").fetchall()
+            f"SELECT c.source_index, c.v, c.n FROM (SELECT r.source_index, r.src_{b.layer} AS v, "
+            f"count(*) AS n FROM {table} r WHERE ({where}) AND r.src_{b.layer} IS NOT NULL "
+            f"GROUP BY ALL) c LEFT JOIN dmatch_{b.layer} m ON m.k = {district_key('c.v')} "
+            f"WHERE m.key IS NULL ORDER BY 3 DESC, 2").fetchall()
     return out
