@@ -48,3 +48,14 @@ def map_values(s: Suppressed, row: str = TOTAL) -> pd.DataFrame:
     return pd.DataFrame({"key": pub.index, "value": pub.astype("Float64").astype(float).values,
                          "shown": ["withheld" if pd.isna(v) else f"{int(v):,}" for v in pub]})
 
+
+
+def district_tables(params, period, figures: PeriodFigures | None = None,
+                    ) -> dict[str, Suppressed]:
+    """Every published layer's suppressed table for ``period``, by layer name (from each
+    department's figures of the period: :mod:`stat_lib.metrics.period_figures`)."""
+    from ..store import load_districts
+    figures = figures if figures is not None else period_figures(params, period)
+    return {b.layer: district_table(params, figures, b.layer,
+                                    list(load_districts(params, b.layer)["key"]))
+            for b in public_layers(params)}
