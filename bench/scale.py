@@ -118,12 +118,13 @@ class TreeMemory:
                 procs = []
             usage = {}
             for p in procs:
-                try:
+                try:  # a process may end (or be a zombie) between two calls
                     kind, pss = batch_bench._kind(p), p.memory_full_info().pss
+                    kernel = _is_kernel(p)
                 except psutil.Error:
                     continue
                 usage[kind] = usage.get(kind, 0) + pss
-                if _is_kernel(p):
+                if kernel:
                     self.kernel_peak = max(self.kernel_peak, pss)
             if sum(usage.values()) > self.peak:
                 self.peak, self.at_peak = sum(usage.values()), usage

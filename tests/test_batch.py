@@ -439,3 +439,20 @@ def test_jobs_start_longest_first_departments_before_period_wide_runs(tmp_path):
     order = [j.department for j in _longest_first(params, jobs, previous)]
     assert order == ["sanitation", "street-lighting", "beautification", "water-and-power",
                      "citywide"]
+
+
+def test_a_first_run_starts_the_departments_with_most_requests_first(home):
+    """No previous run: departments by their stored requests, most first (the store's
+    own counts, checked against a count of the loaded rows)."""
+    from types import SimpleNamespace
+
+    from stat_lib import store
+    from stat_lib.params import load_params
+    from stat_lib.run.batch import _longest_first
+    params = load_params(home)
+    rows = {s: len(store.load_requests(params, [s])) for s in params.departments}
+    jobs = [SimpleNamespace(department=s) for s in ["citywide", *sorted(params.departments)]]
+    order = [j.department for j in _longest_first(params, jobs, {})]
+    assert order[-1] == "citywide"
+    assert [rows[s] for s in order[:-1]] == sorted(rows.values(), reverse=True)
+    assert len(set(rows.values())) > 1  # the order says something

@@ -173,7 +173,7 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
                             pdf or _had_pdf(previous, p, period_dir),
                             slides or _had_slides(previous, p, period_dir)), period)
                 for p in planned if p.status is None]
-        jobs = _longest_first(params, jobs, previous)
+        jobs = _longest_first(params, jobs, previous, period.end)
         # metrics.csv comes from the store, not the notebooks: computed while they run (and
         # with it every department's figures, which the period-wide notebooks read)
         metrics = Background(ed.write_files or write_metrics, params, period, period_dir) \
@@ -399,18 +399,32 @@ def _job(params, entry: Entry, period_dir: Path, meta: dict, pdf: bool,
                cwd=params.home, slides=slides)
 
 
-def _longest_first(params, jobs: list[Job], previous: dict[str, Entry]) -> list[Job]:
+def _longest_first(params, jobs: list[Job], previous: dict[str, Entry],
+                   end=None) -> list[Job]:
     """The order jobs start in: per-department runs, longest last time first (a short job
-    last leaves a core idle for less time), then the period-wide runs (citywide, briefing),
-    which read every department's figures, computed beside the departments' runs."""
+    last leaves a core idle for less time; never run: most requests first), then the
+    period-wide runs (citywide, briefing), which read every department's figures, computed
+    beside the departments' runs."""
     def last_seconds(job: Job) -> float:
         prev = previous.get(job.department)
         if prev is None:
             return 0.0
         return prev.extra.get("previous_seconds", prev.seconds) if prev.status == "skipped" \
             else prev.seconds or 0.0
+    rows = _request_counts(params, end) if any(
+        j.department not in previous for j in jobs) else {}
     return sorted(jobs, key=lambda j: (not kind_of(params, j.department).per_department,
-                                       -last_seconds(j)))
+                                       -last_seconds(j), -rows.get(j.department, 0)))
+
+
+def _request_counts(params, end) -> dict[str, int]:
+    """Requests per department before ``end`` (none when the store cannot be read)."""
+    from ..store.requests import request_counts
+    try:
+        return request_counts(params, end)
+    except Exception as exc:  # the notebooks report a missing store themselves
+        log.warning("cannot count requests per department: %s", exc)
+        return {}
 
 
 def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,

@@ -194,6 +194,14 @@ def _fingerprints(params, end) -> dict:
                  tuple(district_columns(params))), scan)
 
 
+def request_counts(params, end=None) -> dict[str, int]:
+    """Requests per department with ``requested_at < end`` (one grouped query)."""
+    where, args = _where(None, None, end)
+    with connect(params) as con:
+        return dict(con.execute(f"SELECT department, count(*) FROM requests{where} "
+                                f"GROUP BY department", args).fetchall())
+
+
 def quality_counts(params, department: str) -> dict[str, int]:
     """Data-quality counts of one department's stored rows.
 
