@@ -40,6 +40,7 @@ from .moved import period_is_partial, since_data_start
 from .prepare import Prepared, _as_of, prepare
 from .requests import by_district, department_summary, trend
 from .spc import periods_needed, spc_settings
+from .tidy import _period, _tidy
 
 log = logging.getLogger("stat_lib.figures")
 SHIPPED = "shipped.pkl"  # a shipped job's figures (no request rows in its home)
@@ -161,7 +162,6 @@ def compute(params, period: Period, slug: str, city_as_of,
 
 
 def _windows(params, period: Period, prep: Prepared, calendar) -> pd.DataFrame:
-    from .tidy import _tidy
     permits: dict = {}
     return pd.concat([_tidy({prep.department.slug: prep}, _period(p, params.city.timezone),
                             calendar, params, permits).assign(window=name)
@@ -221,9 +221,3 @@ def _locked(path: Path):
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
-
-
-def _period(period, tz: str) -> Period:
-    if isinstance(period, str):
-        return Period.parse(period, tz)
-    return period if period.tz else period.with_tz(tz)
