@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..core.atomic_write import write_bytes
 from ..core.business_calendar import BusinessCalendar
-from ..core.manifest import file_digest, input_hash, library_digest
+from ..core.manifest import file_digest, input_hash, library_digest, one_pass
 from ..core.periods import Period
 from .moved import period_is_partial, since_data_start
 from .prepare import Prepared, _as_of, prepare
@@ -95,10 +95,11 @@ def period_figures(params, period, departments=None) -> PeriodFigures:
     if shipped.exists():
         return pickle.loads(shipped.read_bytes())
     slugs = list(departments or params.departments)
-    city_as_of = city_as_of_for(params, period)
     calendar = BusinessCalendar.from_city(params.city)
-    figures = {slug: department_figures(params, period, slug, city_as_of, calendar)
-               for slug in slugs}
+    with one_pass():  # the store's fingerprints (one scan) and file digests: once, not per slug
+        city_as_of = city_as_of_for(params, period)
+        figures = {slug: department_figures(params, period, slug, city_as_of, calendar)
+                   for slug in slugs}
     return PeriodFigures(period.label, city_as_of, period_is_partial(params, period), figures)
 
 
