@@ -154,3 +154,50 @@ def test_a_shipped_home_reads_the_shipped_figures_not_its_empty_store(params, tm
     pd.testing.assert_frame_equal(got.window_rows("month"), want.window_rows("month"))
     assert tidy.tidy_figures(shipped, period)["value"].notna().sum() == \
         tidy.tidy_figures(params, period)["value"].notna().sum()
+
+
+def _same(a: pf.DepartmentFigures, b: pf.DepartmentFigures) -> None:
+    assert (a.slug, a.empty, a.as_of, a.summary, a.fiscal) == \
+        (b.slug, b.empty, b.as_of, b.summary, b.fiscal)
+    pd.testing.assert_frame_equal(a.windows, b.windows)
+    pd.testing.assert_frame_equal(a.trend, b.trend)
+    for layer in a.districts:
+        pd.testing.assert_frame_equal(a.districts[layer], b.districts[layer])
+        pd.testing.assert_series_equal(a.created[layer], b.created[layer])
+
+
+def test_a_packet_caches_its_figures_from_its_own_rows_without_loading_them_again(
+        params, tmp_path, monkeypatch):
+    """keep_own (a department packet's last cell) gives the figures compute() loads itself."""
+    from stat_lib.metrics.prepare import prepare
+    from stat_lib.present.reports.department import DepartmentReport
+    period = _oct(params)
+    expected = pf.period_figures(params, OCT).departments["sanitation"]
+    shutil.rmtree(pf.figures_folder(params, period))
+    report = DepartmentReport(str(params.home), "sanitation", OCT)
+    loads = []
+    monkeypatch.setattr(store, "load_requests", lambda *a, **k: loads.append(a) or 1 / 0)
+    report.publish()  # caches sanitation's figures from report.prep
+    assert loads == [] and (pf.figures_folder(params, period) / "sanitation.pkl").exists()
+    monkeypatch.undo()
+    computed = []
+    monkeypatch.setattr(pf, "compute", lambda *a: computed.append(a[2]))
+    got = pf.period_figures(params, OCT)
+    assert "sanitation" not in computed  # read from the packet's cache entry
+    _same(got.departments["sanitation"], expected)
+    # rows prepared at another as-of are not the figures' own: compute loads them itself
+    other = prepare(report.prep.frame, report.department, report.calendar,
+                    as_of=pd.Timestamp("2026-10-15", tz=params.city.timezone))
+    monkeypatch.undo()
+    again = pf.compute(params, period, "sanitation", got.city_as_of, report.calendar, other)
+    _same(again, expected)
+
+
+def test_a_private_job_home_caches_no_figures_of_its_own(params):
+    period = _oct(params)
+    folder = pf.figures_folder(params, period)
+    folder.mkdir(parents=True)
+    (folder / pf.PRIVATE_HOME).write_bytes(b"")
+    from stat_lib.present.reports.department import DepartmentReport
+    DepartmentReport(str(params.home), "sanitation", OCT).publish()
+    assert not (folder / "sanitation.pkl").exists()

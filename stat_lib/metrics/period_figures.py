@@ -44,6 +44,7 @@ from .tidy import _period, _tidy
 
 log = logging.getLogger("stat_lib.figures")
 SHIPPED = "shipped.pkl"  # a shipped job's figures (no request rows in its home)
+PRIVATE_HOME = "private-home"  # marks a shipped job's home: its packet caches no figures
 NO_DISTRICT = "(no district)"
 
 
@@ -125,9 +126,23 @@ def figures_folder(params, period: Period) -> Path:
     return params.store_path.parent / "cache" / "figures" / re.sub(r"[^\w.-]", "_", name)
 
 
+def keep_own(params, period, own: Prepared) -> None:
+    """Cache the figures of ``own``'s department from rows a packet has already loaded and
+    prepared (the period-wide readers then find them: no second load). Nothing in a job's
+    private home (:mod:`stat_lib.run.job_bundle`: it holds one department's rows only)."""
+    period = _period(period, params.city.timezone)
+    if (figures_folder(params, period) / PRIVATE_HOME).exists():
+        return
+    with one_pass():
+        department_figures(params, period, own.department.slug,
+                           city_as_of_for(params, period), own.calendar, own=own)
+
+
 def department_figures(params, period: Period, slug: str, city_as_of,
-                       calendar: BusinessCalendar) -> DepartmentFigures:
-    """One department's figures: from the cache when its key matches, else computed."""
+                       calendar: BusinessCalendar, own: Prepared | None = None
+                       ) -> DepartmentFigures:
+    """One department's figures: from the cache when its key matches, else computed
+    (from ``own``, its rows already prepared, when they are the ones :func:`compute` loads)."""
     key = _key(params, period, slug, city_as_of)
     path = figures_folder(params, period) / f"{slug}.pkl"
     found = _read(path, key)
@@ -136,17 +151,20 @@ def department_figures(params, period: Period, slug: str, city_as_of,
     with _locked(path):
         found = _read(path, key)  # computed by another process while this one waited
         if found is None:
-            found = compute(params, period, slug, city_as_of, calendar)
+            found = compute(params, period, slug, city_as_of, calendar, own)
             _write(path, key, found)
     return found
 
 
-def compute(params, period: Period, slug: str, city_as_of,
-            calendar: BusinessCalendar) -> DepartmentFigures:
-    """One department's figures from its rows (loaded by SQL, then dropped)."""
+def compute(params, period: Period, slug: str, city_as_of, calendar: BusinessCalendar,
+            own: Prepared | None = None) -> DepartmentFigures:
+    """One department's figures from its rows before the period's end, prepared at the
+    period's as-of: ``own`` when it is that (a packet's), else loaded by SQL, then dropped."""
     from ..store import load_requests
     dept, tz = params.departments[slug], params.city.timezone
-    own = prepare(load_requests(params, [slug], end=period.end), dept, calendar, period.as_of)
+    if own is None or own.as_of != _as_of(own.frame, period.as_of, tz):
+        own = prepare(load_requests(params, [slug], end=period.end), dept, calendar,
+                      period.as_of)
     city = Prepared(own.frame, dept, calendar, _as_of(own.frame, city_as_of, tz))
     n = max(13, periods_needed(spc_settings(params.city.spc, dept), period.kind))
     first = own.frame["requested_at"].min() if len(own.frame) else None

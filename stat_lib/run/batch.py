@@ -174,19 +174,21 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
                             slides or _had_slides(previous, p, period_dir)), period)
                 for p in planned if p.status is None]
         jobs = _longest_first(params, jobs, previous, period.end)
-        # metrics.csv comes from the store, not the notebooks: computed while they run (and
-        # with it every department's figures, which the period-wide notebooks read)
-        metrics = Background(ed.write_files or write_metrics, params, period, period_dir) \
-            if jobs else None
+        # metrics.csv comes from the store, not the notebooks: computed beside the period-wide
+        # runs, once every department's run has ended (each department's packet caches its
+        # figures of the period, which metrics.csv and the period-wide notebooks read)
+        metrics = _Later(Background, ed.write_files or write_metrics, params, period,
+                         period_dir)
         full: list[str] = []
         try:
             done = _execute(jobs, planned,
                             workers or params.city.batch.workers or os.cpu_count(),
-                            executor, scheduler, progress, full)
+                            executor, scheduler, progress, full,
+                            departments_done=metrics.start if jobs else None)
         except BaseException:
-            if metrics:
-                metrics.stop()
+            metrics.stop()
             raise
+        metrics = metrics.start() if jobs else None
         entries = _merge(previous, planned)
         result = RunResult(period.label, period_dir, planned)
         result.problems = write_period(params, period, period_dir, entries, meta, done,
@@ -427,11 +429,28 @@ def _request_counts(params, end) -> dict[str, int]:
         return {}
 
 
+class _Later:
+    """``make(*args)``, made on the first ``start()`` (later calls return the same object)."""
+
+    def __init__(self, make, *args):
+        self.make, self.args, self.made = make, args, None
+
+    def start(self):
+        if self.made is None:
+            self.made = self.make(*self.args)
+        return self.made
+
+    def stop(self) -> None:
+        if self.made is not None:
+            self.made.stop()
+
+
 def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,
-             full: list[str]) -> int:
+             full: list[str], departments_done=None) -> int:
     """Check parameters, run the jobs, and fill their entries; return how many ran.
 
-    Runs that hit a full disk add their message to ``full``."""
+    Runs that hit a full disk add their message to ``full``. ``departments_done()`` is called
+    once no per-department run is left (at once when there is none)."""
     from .executors import get_executor
     by_slug = {e.department: e for e in planned}
     runnable = []
@@ -441,11 +460,17 @@ def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,
             _fill(by_slug[job.department], JobResult(error=problem))
         else:
             runnable.append(job)
+    own = {j.department for j in runnable if kind_of(j.params, j.department).per_department}
+    if not own and departments_done:
+        departments_done()
     if not runnable:
         return len(jobs)
     run = get_executor(executor)
     with Progress(len(runnable), progress) as bar:
         for job, result in run(runnable, workers=workers, scheduler=scheduler):
+            own.discard(job.department)
+            if not own and departments_done:
+                departments_done()
             _fill(by_slug[job.department], result)
             bar.advance(job.department, result)
             if result.out_of_space:

@@ -103,6 +103,9 @@ def pack(job: Job) -> Bundle:
     store = _rel(home, moved, params.store_path)
     if reads.figures:
         rel, files[rel] = _figures(params, job, store)
+    elif "period" in job.parameters:  # its packet caches no figures from its own rows only
+        from ..metrics.period_figures import PRIVATE_HOME
+        files[f"{_figures_folder(params, job, store)}/{PRIVATE_HOME}"] = b""
     tables = {store: _snapshot(params.store_path, reads, own),
               _rel(home, moved, params.records_path):
                   _snapshot(params.records_path, reads, own)}
@@ -140,12 +143,22 @@ def _home_files(params, job: Job) -> tuple[dict[str, bytes], dict[str, str]]:
 
 def _figures(params, job: Job, store: str) -> tuple[str, bytes]:
     """(path in the private home, bytes) of every department's figures of the job's period."""
-    from ..core.periods import Period
     from ..metrics import period_figures as pf
+    return (f"{_figures_folder(params, job, store)}/{pf.SHIPPED}",
+            pf.ship(params, _period(params, job)))
+
+
+def _period(params, job: Job):
+    from ..core.periods import Period
     values = job.parameters
-    period = Period.parse(values["period"], params.city.timezone, as_of=values.get("as_of"))
-    folder = pf.figures_folder(params, period).relative_to(params.store_path.parent)
-    return str(Path(store).parent / folder / pf.SHIPPED), pf.ship(params, period)
+    return Period.parse(values["period"], params.city.timezone, as_of=values.get("as_of"))
+
+
+def _figures_folder(params, job: Job, store: str) -> str:
+    """The job's period's figures folder in the private home."""
+    from ..metrics import period_figures as pf
+    folder = pf.figures_folder(params, _period(params, job))
+    return str(Path(store).parent / folder.relative_to(params.store_path.parent))
 
 
 def _inside(home: Path, path: Path) -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..core.errors import UsageError
 from ..core.manifest import once
 from .connection import connect, frame
+from .query_memo import remembered
 from .schema import CANONICAL, TIMESTAMPS, district_columns
 
 # -- readers ---------------------------------------------------------------------------------
@@ -122,9 +123,22 @@ def latest_change(params, departments=None, end=None):
     where, args = _where(departments, None, end)
     sql = ("SELECT max(greatest(requested_at, coalesce(updated_at, requested_at), "
            f"coalesce(closed_at, requested_at))) FROM requests{where}")
-    with connect(params) as con:
-        value = con.execute(sql, args).fetchall()[0][0]
+
+    def scan():
+        with connect(params) as con:
+            return con.execute(sql, args).fetchall()[0][0]
+    value = remembered(params, "latest-change", (departments, end), scan, _iso, _instant)
     return None if value is None else pd.Timestamp(value).tz_convert(params.city.timezone)
+
+
+def _iso(value) -> str | None:
+    import pandas as pd
+    return None if value is None else pd.Timestamp(value).isoformat()
+
+
+def _instant(text: str | None):
+    import pandas as pd
+    return None if text is None else pd.Timestamp(text)
 
 
 def newest_record(params, end=None):
@@ -190,8 +204,19 @@ def _fingerprints(params, end) -> dict:
         where, args = _where(None, None, end)
         with connect(params) as con:
             return by_department(con, f"requests{where}", _fingerprint_sql(params), args)
-    return once(("requests", str(params.store_path), str(end),
-                 tuple(district_columns(params))), scan)
+    columns = tuple(district_columns(params))
+    return once(("requests", str(params.store_path), str(end), columns),
+                lambda: remembered(params, "fingerprints", (end, columns), scan,
+                                   _pairs, _by_key))
+
+
+def _pairs(answers: dict) -> list:
+    """A by-department dict as JSON pairs (:data:`ALL`'s key: null)."""
+    return [[None if k == ALL else k, list(v)] for k, v in answers.items()]
+
+
+def _by_key(pairs: list) -> dict:
+    return {ALL if k is None else k: tuple(v) for k, v in pairs}
 
 
 def request_counts(params, end=None) -> dict[str, int]:
@@ -208,17 +233,30 @@ def quality_counts(params, department: str) -> dict[str, int]:
     ``requests`` stored, ``no_coordinates`` (lat/lon NULL), ``flagged`` (any quality flag),
     ``unplaced`` (``unassigned`` in at least one boundary layer) and ``rejected`` source rows.
     """
+    counts = remembered(params, "quality-counts", tuple(district_columns(params)),
+                        lambda: _quality_counts(params))
+    return counts.get(department, dict.fromkeys(QUALITY_COUNTS, 0))
+
+
+QUALITY_COUNTS = ("requests", "no_coordinates", "flagged", "unplaced", "rejected")
+
+
+def _quality_counts(params) -> dict[str, dict[str, int]]:
+    """:func:`quality_counts` of every department, one grouped query per table."""
     cols = district_columns(params)
     unassigned = " + ".join(f"(\"{c}\" = 'unassigned')::INT" for c in cols) or "0"
     with connect(params) as con:
-        n, no_xy, flagged, unplaced = con.execute(
-            f"SELECT count(*), count(*) FILTER (lat IS NULL), count(*) FILTER (quality IS NOT "
-            f"NULL), count(*) FILTER ({unassigned} > 0) FROM requests WHERE department = ?",
-            [department]).fetchall()[0]
-        rejected = con.execute("SELECT count(*) FROM rejects WHERE department = ?",
-                               [department]).fetchall()[0][0]
-    return {"requests": n, "no_coordinates": no_xy, "flagged": flagged, "unplaced": unplaced,
-            "rejected": rejected}
+        rows = con.execute(
+            f"SELECT department, count(*), count(*) FILTER (lat IS NULL), count(*) FILTER "
+            f"(quality IS NOT NULL), count(*) FILTER ({unassigned} > 0) FROM requests "
+            f"GROUP BY department").fetchall()
+        rejected = dict(con.execute("SELECT department, count(*) FROM rejects "
+                                    "GROUP BY department").fetchall())
+    out = {d: dict(zip(QUALITY_COUNTS, (*r, 0))) for d, *r in rows if d is not None}
+    for dept, n in rejected.items():
+        if dept is not None:
+            out.setdefault(dept, dict.fromkeys(QUALITY_COUNTS, 0))["rejected"] = n
+    return out
 
 
 def requested_span(params):

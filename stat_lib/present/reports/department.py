@@ -9,6 +9,7 @@ modules.
 from __future__ import annotations
 
 import functools
+import logging
 from functools import cached_property
 
 import pandas as pd
@@ -28,6 +29,7 @@ from ..spc_text import NOT_JUDGED_NOTE, chart_subtitle, method_lede, moved_table
 from ..summary import publish_summary
 from ..audience import get_audience
 
+log = logging.getLogger("stat_lib.report")
 HEADLINE = tiles()  # (metric id, tile wording) from the metric registry
 NO_REQUESTS = ("<p>No 311 requests for this department: its figures are its permits (see "
                "the permits section).</p>")
@@ -475,6 +477,16 @@ class DepartmentReport:
         if self.permits_only:
             own = self.permits_section.published()
         publish_summary({**own, "cityscore": self.cityscore()})
+        self._keep_figures()
+
+    def _keep_figures(self) -> None:
+        """Hand this packet's prepared rows to the period's figures cache (metrics.csv and the
+        period-wide packets read it); a failure only costs them a load of their own."""
+        from ...metrics.period_figures import keep_own
+        try:
+            keep_own(self.params, self.period, self.prep)
+        except Exception as exc:  # noqa: BLE001  (the readers compute and report it themselves)
+            log.warning("%s: figures not cached (%s)", self.department.slug, exc)
 
     def cityscore(self) -> float | None:
         figs = cityscore_figures(self.params, self.period, [self.department.slug],
