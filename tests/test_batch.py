@@ -456,3 +456,22 @@ def test_a_first_run_starts_the_departments_with_most_requests_first(home):
     assert order[-1] == "citywide"
     assert [rows[s] for s in order[:-1]] == sorted(rows.values(), reverse=True)
     assert len(set(rows.values())) > 1  # the order says something
+
+
+def _touch(path):
+    Path(path).write_text("ran")
+
+
+def test_a_gated_background_waits_for_its_release_and_never_runs_when_stopped(tmp_path):
+    from stat_lib.run.period_files import Background
+    ran, stopped = tmp_path / "ran", tmp_path / "stopped"
+    job = Background(_touch, ran, gated=True)
+    job.proc.join(0.5)
+    assert job.proc.is_alive() and not ran.exists()  # forked, waiting for its release
+    job.release()
+    job.release()  # idempotent
+    job.result()
+    assert ran.read_text() == "ran"
+    never = Background(_touch, stopped, gated=True)
+    never.stop()
+    assert not stopped.exists() and not never.proc.is_alive()

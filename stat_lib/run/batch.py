@@ -177,18 +177,18 @@ def run_period(params, period, departments=None, *, workers=None, force=False, p
         # metrics.csv comes from the store, not the notebooks: computed beside the period-wide
         # runs, once every department's run has ended (each department's packet caches its
         # figures of the period, which metrics.csv and the period-wide notebooks read)
-        metrics = _Later(Background, ed.write_files or write_metrics, params, period,
-                         period_dir)
+        metrics = Background(ed.write_files or write_metrics, params, period, period_dir,
+                             gated=True) if jobs else None
         full: list[str] = []
         try:
             done = _execute(jobs, planned,
                             workers or params.city.batch.workers or os.cpu_count(),
                             executor, scheduler, progress, full,
-                            departments_done=metrics.start if jobs else None)
+                            departments_done=metrics.release if metrics else None)
         except BaseException:
-            metrics.stop()
+            if metrics:
+                metrics.stop()
             raise
-        metrics = metrics.start() if jobs else None
         entries = _merge(previous, planned)
         result = RunResult(period.label, period_dir, planned)
         result.problems = write_period(params, period, period_dir, entries, meta, done,
@@ -427,22 +427,6 @@ def _request_counts(params, end) -> dict[str, int]:
     except Exception as exc:  # the notebooks report a missing store themselves
         log.warning("cannot count requests per department: %s", exc)
         return {}
-
-
-class _Later:
-    """``make(*args)``, made on the first ``start()`` (later calls return the same object)."""
-
-    def __init__(self, make, *args):
-        self.make, self.args, self.made = make, args, None
-
-    def start(self):
-        if self.made is None:
-            self.made = self.make(*self.args)
-        return self.made
-
-    def stop(self) -> None:
-        if self.made is not None:
-            self.made.stop()
 
 
 def _execute(jobs: list[Job], planned, workers, executor, scheduler, progress,

@@ -50,18 +50,33 @@ def _attempt(what: str, fn) -> list[str]:
 
 
 class Background:
-    """``fn(*args)`` in a forked process; ``result()`` waits and raises what it raised."""
+    """``fn(*args)`` in a forked process; ``result()`` waits and raises what it raised.
 
-    def __init__(self, fn, *args):
+    ``gated``: the process is forked now (before the batch starts any thread: forking later,
+    beside running threads, could copy a lock one of them holds) but waits for ``release()``
+    (or ``result()``) before it calls ``fn``."""
+
+    def __init__(self, fn, *args, gated: bool = False):
         import multiprocessing as mp
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         self.recv, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_report_to, args=(send, fn, args, os.getpid()),
+        wait, self.go = ctx.Pipe(duplex=False) if gated else (None, None)
+        self.proc = ctx.Process(target=_report_to, args=(send, fn, args, os.getpid(), wait),
                                 daemon=True)
         self.proc.start()
         send.close()
+        if wait is not None:
+            wait.close()
+
+    def release(self) -> None:
+        """Let a gated process start (idempotent)."""
+        if self.go is not None:
+            self.go.send(True)
+            self.go.close()
+            self.go = None
 
     def result(self) -> None:
+        self.release()
         self.proc.join()
         message = self.recv.recv() if self.recv.poll() else \
             f"the process computing it exited with code {self.proc.exitcode}"
@@ -76,19 +91,28 @@ class Background:
         self.proc.join()
 
 
-def _report_to(send, fn, args, parent: int) -> None:
+def _report_to(send, fn, args, parent: int, gate=None) -> None:
     import signal
 
     from ..core.lifeline import die_with_parent
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent=parent)
     try:
+        if gate is not None and not _released(gate):
+            return  # the batch ended without releasing it (stopped): nothing to compute
         fn(*args)
         send.send(None)
     except OutOfSpace as exc:
         send.send(OutOfSpace(exc.message, path=exc.path))
     except BaseException as exc:  # reported to the parent, which records a batch problem
         send.send(f"{type(exc).__name__}: {exc}")
+
+
+def _released(gate) -> bool:
+    try:
+        return bool(gate.recv())
+    except EOFError:
+        return False
 
 
 def write_metrics(params, period, period_dir: Path) -> None:
