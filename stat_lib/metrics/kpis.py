@@ -144,7 +144,7 @@ def reconcile_value(prep, period: Period, rec):
         code = svc.code if svc else rec.service
         rows = (prep.frame["service_code"] == code).to_numpy()
         arrays = {k: v[rows] for k, v in prep.arrays.items()}
-    return prep.window(period, arrays).value(rec.metric)
+    return prep.values_window(period, arrays).value(rec.metric)
 
 
 def kpi_figures(params, period: Period, departments=None, columns=None) -> pd.DataFrame:

@@ -62,6 +62,12 @@ class Prepared:
         return Window(self.arrays if arrays is None else arrays, period, self.calendar.tz,
                       self.as_of)
 
+    def values_window(self, period: Period, arrays: dict | None = None) -> Window:
+        """A window for metric values only (:meth:`Window.cut`: its masks are not on these
+        rows, but every value is the one :meth:`window` gives)."""
+        return Window.cut(self.arrays if arrays is None else arrays, period,
+                          self.calendar.tz, self.as_of)
+
 
 def prepare(requests, department: Department, calendar: BusinessCalendar,
             as_of=None) -> Prepared:

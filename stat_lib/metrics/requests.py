@@ -28,7 +28,7 @@ from ..core.periods import Period
 from ..params.models import Department
 from .prepare import Prepared, prepare
 from .registry import METRICS, Metric, computed, rate, rate_parts, register
-from .windows import Window, bounds, open_at
+from .windows import Window, bounds, ns, open_at, relevant
 
 
 def _n(mask: np.ndarray) -> int:
@@ -167,7 +167,7 @@ def summary(prep: Prepared, period: Period, arrays: dict | None = None) -> dict:
 
     ``arrays``: a row subset of ``prep.arrays`` (default all rows).
     """
-    w = prep.window(period, arrays)
+    w = prep.values_window(period, arrays)
     return {"department": prep.department.slug, "period": period.label,
             **{m.id: w.value(m.id) for m in computed("requests")}}
 
@@ -288,16 +288,21 @@ def on_time_by_service(requests, department: Department, period: Period,
     df = prep.frame
     codes = list(dict.fromkeys([s.code for s in department.services]
                                + sorted(df["service_code"].dropna().unique())))
-    # each service's rows as a mask on the prepared arrays (no per-service frame)
+    # each service's rows as a mask on the prepared arrays (no per-service frame), among
+    # the rows the period's masks can select (windows.relevant; the columns below are of this
+    # period alone)
     index, present = pd.factorize(df["service_code"])
     position = {code: i for i, code in enumerate(present)}
+    s, e = (ns(t) for t in bounds(period, calendar.tz))
+    near = relevant(prep.arrays["req"], prep.arrays["end"], s, e)
+    arrays, near_index = {k: v[near] for k, v in prep.arrays.items()}, index[near]
     for code in codes:
-        rows_of = index == position.get(code, -2)
+        of = near_index == position.get(code, -2)
         svc = department.service(code)
-        w = prep.window(period, {k: v[rows_of] for k, v in prep.arrays.items()})
+        w = prep.window(period, {k: v[of] for k, v in arrays.items()})
         sla = department.sla_of(svc)
         rows.append({"service_code": code, "service_name": svc.name if svc else
-                     _source_name(df["service_name"][rows_of], code),
+                     _source_name(df["service_name"][index == position.get(code, -2)], code),
                      "sla": str(sla) if sla else "no SLA",
                      **{k: w.value(k) for k in SERVICE_COLUMNS}})
     return pd.DataFrame(rows)
