@@ -9,8 +9,9 @@ One command, side by side in one run, each figure with the load average when it 
    ``pandas.read_csv`` + ``geopandas.sjoin`` on the first ``--baseline-months`` files;
 3. the monthly batch (``stat-lib run --period P --force``, ``--workers 2``): every department
    packet, citywide, briefing and roundtable; then an unchanged re-run;
-4. the same batch on a ``--small-departments`` (10) department city with the same requests
-   per department (per-year scaled by 10/30): peak memory must not grow with departments;
+4. the same batch on the first ``--small-departments`` (10) departments of that city, with
+   their very rows (the others' rows left out of the CSVs): the same department sizes, a
+   third of the departments; peak memory must not grow with departments;
 5. unless ``--no-naive``: the sample city's batch against the naive loop (papermill CLI then
    nbconvert CLI per notebook, every notebook of the period), in this same run.
 
@@ -84,6 +85,36 @@ def city(count: int, per_year: int, period: str, seed: int) -> Path:
         (folder / "DONE").write_text(json.dumps({"files": len(files), "bytes": size}))
         print(f"generated {count} departments, {start}..{end}, {len(files)} CSV files, "
               f"{size / 1e9:.2f} GB in {time.perf_counter() - t0:.0f} s -> {folder}")
+    return folder
+
+
+def subset(src: Path, count: int) -> Path:
+    """The cached city of ``src``'s first ``count`` departments with their very rows (the
+    other departments' rows left out of each CSV): the same department sizes, fewer of them."""
+    import duckdb
+
+    from stat_lib.ingest import sample_big_city as big
+    folder = CACHE / f"{src.name}-first{count}"
+    if (folder / "DONE").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    t0 = time.perf_counter()
+    keep = big.departments(count)
+    shutil.copytree(src / "params", folder / "params")
+    shutil.copytree(src / "data" / "boundaries", folder / "data" / "boundaries")
+    for f in (folder / "params" / "departments").glob("*.yaml"):
+        if f.stem not in {d.slug for d in keep}:
+            f.unlink()
+    codes = ", ".join(f"'{d.code}'" for d in keep)
+    out = folder / "data" / "requests"
+    out.mkdir(parents=True)
+    con = duckdb.connect()
+    for f in sorted((src / "data" / "requests").glob("*.csv")):
+        con.execute(f"COPY (SELECT * FROM read_csv('{f}', header=true, all_varchar=true) "
+                    f"WHERE Owner IN ({codes})) TO '{out / f.name}' (HEADER, DELIMITER ',')")
+    (folder / "DONE").write_text(json.dumps({"departments": count}))
+    print(f"kept {count} departments of {src.name} in {time.perf_counter() - t0:.0f} s "
+          f"-> {folder}")
     return folder
 
 
@@ -327,9 +358,7 @@ def main(argv=None) -> int:
     print(f"cores {os.cpu_count()}, python {sys.version.split()[0]}, load {load()}, "
           f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}", flush=True)
     big = city(args.departments, args.per_year, args.period, args.seed)
-    small = (city(args.small_departments,
-                  round(args.per_year * args.small_departments / args.departments),
-                  args.period, args.seed) if args.small_departments else None)
+    small = subset(big, args.small_departments) if args.small_departments else None
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         tmp = Path(tmp)
         home = step("ingest", bench_ingest, big, tmp, args.baseline_months)
