@@ -684,13 +684,35 @@ def _upsert(con, params, report: IngestReport) -> None:
     cols = ", ".join(_q(c) for c in store.CANONICAL + store.district_columns(params)
                      + ["quality", "row_hash"])
     derived = derivation_hash(params)
-    con.execute(f"INSERT INTO requests ({cols}, derivation) SELECT {cols}, ? FROM incoming "
-                f"WHERE action IN ('insert', 'update')", [derived])
+    # a few departments at a time (consecutive by name): each row group then holds those
+    # departments only, so a packet's `WHERE department = ?` skips the others' (zone maps)
+    for first, last in _department_groups(con):
+        con.execute(f"INSERT INTO requests ({cols}, derivation) SELECT {cols}, ? FROM incoming "
+                    f"WHERE action IN ('insert', 'update') AND department BETWEEN ? AND ?",
+                    [derived, first, last])
     # the same row from today's sources under other params: re-derived, only the mark moves
     con.execute("UPDATE requests SET derivation = ? WHERE derivation IS DISTINCT FROM ? AND "
                 "request_id IN (SELECT request_id FROM incoming WHERE action = 'unchanged')",
                 [derived, derived])
     report.total_in_store = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
+
+
+WRITE_GROUPS = 16  # inserts per ingest at most (one scan of ``incoming`` each)
+
+
+def _department_groups(con) -> list[tuple[str, str]]:
+    """``(first, last)`` department ranges, consecutive by name, of about 1/WRITE_GROUPS of
+    the rows to write each (a department with more is a range of its own)."""
+    counts = con.execute("SELECT department, count(*) FROM incoming WHERE action IN "
+                         "('insert', 'update') GROUP BY 1 ORDER BY 1").fetchall()
+    share = sum(n for _, n in counts) / WRITE_GROUPS
+    groups, start, held = [], None, 0
+    for dept, n in counts:
+        start, held = start or dept, held + n
+        if held >= share:
+            groups.append((start, dept))
+            start, held = None, 0
+    return groups + ([(start, counts[-1][0])] if start else [])
 
 
 def _write_districts(con, layers) -> None:
