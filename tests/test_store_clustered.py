@@ -5,6 +5,7 @@ row group holds those departments only and a packet's ``WHERE department = ?`` s
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from stat_lib import store
 from stat_lib.ingest import requests as rq
@@ -32,6 +33,7 @@ def test_groups_are_consecutive_ranges_that_cover_every_department_once():
     assert _groups({}) == []
 
 
+@pytest.mark.slow
 def test_each_range_of_the_sample_city_is_one_run_of_rows(sample_city):
     """In the sample city's store (one fresh ingest) every range's rows are contiguous in
     row order: a row group holds the departments of one range (two at a seam)."""
