@@ -47,7 +47,7 @@ LEGEND_CSS = """<style>
 class _Text:
     """A jinja template of text with no jinja syntax, rendered as jinja renders it: the text
     less one trailing newline (``keep_trailing_newline`` is off). No ``{{``, ``{%``, ``{#`` and
-    no ``\\r`` (jinja would make it ``\\n``): else :func:`_element_template` compiles it as before."""
+    no ``\\r`` (jinja would make it ``\\n``); other text :func:`_element_template` compiles."""
 
     __slots__ = ("text",)
     module = types.SimpleNamespace()  # no macros: what MacroElement.render looks up
@@ -182,8 +182,10 @@ class PacketMap:
                 "script": fig.script.render()}
 
     def svg(self) -> str:
-        from .charts import chart_svg
-        return chart_svg(self.static)
+        from . import charts
+        if isinstance(self.static, StaticMap):  # validated as packet charts are (charts._Shown)
+            return charts.spec_svg(self.static.to_dict(validate=charts.VALIDATE))
+        return charts.chart_svg(self.static)
 
     def payload(self) -> dict:
         """What ``stat_lib.present.packets`` places in the page (``MAP_MIME``)."""
@@ -303,8 +305,8 @@ class StaticMap:
     def __init__(self, chart: alt.TopLevelMixin, features: list, extra: dict | None = None):
         self.chart, self.features, self.extra = chart, features, extra or {}
 
-    def to_dict(self) -> dict:
-        spec = self.chart.to_dict()
+    def to_dict(self, validate: bool = True) -> dict:
+        spec = self.chart.to_dict(validate=validate)
         spec["layer"][0]["data"] = {"values": _plain(self.features)}
         for i, features in self.extra.items():  # further polygon layers (an outline)
             spec["layer"][i]["data"] = {"values": _plain(features)}
