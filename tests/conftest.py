@@ -1,5 +1,6 @@
 """Pytest configuration and shared fixtures only; what tests build is in support/builders.py."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ from support.builders import params_home, sample_home
 settings.register_profile("stat_lib", deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("stat_lib")
+
+# Packet charts skip altair's schema validation when displayed; every test validates them,
+# kernels included (read when stat_lib.present.charts is imported).
+os.environ["STAT_LIB_VALIDATE_CHARTS"] = "1"
 
 
 @pytest.fixture

@@ -124,3 +124,44 @@ def test_aging_colours_are_explained_in_a_legend():
     rows = [d for d in _data(spec) if d and "bucket" in d[0]][0]
     assert {r["bucket"]: r["older"] for r in rows}["30–60"] == "30 days or older"
     assert {r["bucket"]: r["older"] for r in rows}["14–30"] == "Under 30 days old"
+
+
+def _every_kind():
+    from stat_lib.present import permit_charts, telephony_charts
+    df = pd.DataFrame({"period": ["2026-09", "2026-10"], "value": [0.7, 0.9]})
+    points = df.assign(mean=0.8, lower=0.6, upper=1.0, signal=[True, False],
+                       signal_kind=["concerning", ""], partial=[False, True])
+    services = pd.DataFrame({"service_name": ["A", "B"], "on_time_rate": [0.5, 0.9],
+                             "closed": [2, 4]})
+    cells = pd.DataFrame({"day": ["Mon", "Tue"], "hour": [8, 9], "offered": [3.0, 5.0]})
+    hours = pd.DataFrame({"hour": [8, 9], "offered_per_day": [3.0, 5.0],
+                          "agent_hours_per_day": [1.0, 2.0], "offered_per_agent_hour": [3.0, 2.5]})
+    return [charts.trend_chart(df, target=0.85), charts.spc_chart(points, target=0.85),
+            charts.ontime_by_service(services, target=0.8), charts.time_to_close_chart([1, 9]),
+            charts.aging_chart([1, 40]), charts.status_bars({"met": 1}),
+            charts.cityscore_chart(pd.DataFrame({"name": ["A"], "score": [1.1]})),
+            charts.bars(df.rename(columns={"period": "group"}), target=0.8),
+            permit_charts.business_days_chart(pd.DataFrame({"business_days": ["1"],
+                                                            "permits": [2]})),
+            telephony_charts.heatmap(cells, "offered", title="Offered"),
+            telephony_charts.staffing_chart(hours)]
+
+
+def test_every_chart_kind_displays_its_validated_spec(monkeypatch):
+    # displayed without validation in packets: the spec is the one to_dict() validates
+    for validate in (True, False):
+        monkeypatch.setattr(charts, "VALIDATE", validate)
+        for chart in _every_kind():
+            assert isinstance(chart, charts._Shown)
+            assert chart._repr_mimebundle_()[charts.LAB_MIME] == chart.to_dict(validate=True)
+
+
+def test_display_with_validation_on_catches_a_bad_spec(monkeypatch):
+    bad = charts.status_bars({"met": 1})
+    bad["width"] = "wide"  # a number, "container" or a step: not "wide"
+    monkeypatch.setattr(charts, "VALIDATE", True)
+    assert bad._repr_mimebundle_() == {}  # altair's way: the traceback shows, nothing drawn
+    with pytest.raises(Exception, match="width"):
+        bad.to_dict()
+    monkeypatch.setattr(charts, "VALIDATE", False)
+    assert bad._repr_mimebundle_() != {}

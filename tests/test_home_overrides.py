@@ -104,3 +104,18 @@ def test_init_notebooks_copies_the_packaged_notebooks_and_templates(tmp_path):
     (tmp_path / "notebooks" / "department.ipynb").write_text("{}")  # a city's own edits
     assert copy_into(tmp_path) == []  # kept without force
     assert (tmp_path / "notebooks" / "department.ipynb").read_text() == "{}"
+
+
+def test_an_edited_home_template_is_read_again_by_the_same_process(tmp_path):
+    # packets reuse one exporter (its compiled templates) per process, keyed by the files
+    home = params_home(tmp_path)
+    folder = home / "templates" / "stat_packet"
+    shutil.copytree(packaged("templates") / "stat_packet", folder)
+    nb = new_notebook(cells=[new_markdown_cell("## Section"), new_code_cell("1")])
+    params = load_params(home)
+    first = packets.render_html(nbformat.from_dict(nb), params)
+    assert packets.render_html(nbformat.from_dict(nb), params) == first  # reused: the same
+    index = folder / "index.html.j2"
+    index.write_text(index.read_text().replace('<p class="stat-city">',
+                                               '<p class="stat-city">EDITED ', 1) + "\n")
+    assert "EDITED Los Angeles" in packets.render_html(nbformat.from_dict(nb), params)

@@ -1,6 +1,7 @@
 """Maps: classes and grid cells by hand, real LA boundaries and 311 rows, escaping, no CDN."""
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -145,3 +146,41 @@ def test_standalone_html_inlines_leaflet_and_fetches_nothing(council):
     page = maps.choropleth(council, values, value="v", title="t").standalone_html()
     assert "<script src" not in page and "<link" not in page
     assert page.count("L.MarkerClusterGroup=") + page.count("MarkerClusterGroup = L.") >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="{}%#-\n\r ab", max_size=20))
+def test_element_text_renders_as_jinja_renders_it(text):
+    # folium wraps each rendered script in Element(text): text without jinja syntax skips the
+    # compile; whatever the text, the result is what jinja makes of it (or the same error)
+    import jinja2
+    try:
+        expected = jinja2.Template(text).render(this=None, kwargs={})
+    except jinja2.TemplateError as exc:
+        with pytest.raises(type(exc)):
+            maps._element_template(text).render(this=None, kwargs={})
+    else:
+        assert maps._element_template(text).render(this=None, kwargs={}) == expected
+
+
+def test_element_text_without_jinja_syntax_is_not_compiled():
+    assert isinstance(maps._element_template("var a = 1;\n"), maps._Text)
+    assert not isinstance(maps._element_template("{{ x }}\n"), maps._Text)
+    assert not isinstance(maps._element_template("a\r\nb"), maps._Text)  # jinja: "a\nb"
+
+
+def test_maps_render_the_same_with_jinja_compiling_every_element(council, la311, monkeypatch):
+    import branca.element
+    import jinja2
+    pages = []
+    for template in (maps._element_template, jinja2.Template):
+        monkeypatch.setattr(branca.element, "Template", template)
+        made = [maps.choropleth(council, council[["key"]].assign(v=0.5), value="v", title="T"),
+                maps.overdue_map(la311.assign(days_overdue=3.0).head(50), districts=council)]
+        pages.append([p.map.get_root().render() for p in made])
+    # each map's element ids are random: compare with the ids of the first map of each pair
+    ids = [re.findall(r"_([0-9a-f]{32})", p) for run in pages for p in run]
+    masked = [[re.sub("|".join(dict.fromkeys(i)), "ID", p) if i else p
+               for p, i in zip(run, ids[k * 2:k * 2 + 2])] for k, run in enumerate(pages)]
+    assert masked[0] == masked[1]
+    assert "L.map(" in masked[0][0] and "fast_marker_cluster" in masked[0][1]

@@ -9,6 +9,8 @@ so the page carries summaries, never request rows.
 
 from __future__ import annotations
 
+import os
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -75,6 +77,38 @@ alt.renderers.register("stat_lib", _renderer)
 alt.renderers.enable("stat_lib")
 use_branding()
 
+# Packet charts display without altair's schema validation (about 0.05 CPU s a chart, a
+# third of its display): their specs are validated in the tests instead, which set
+# STAT_LIB_VALIDATE_CHARTS=1 (tests/conftest.py) for every chart any test displays, in its
+# kernels too; tests/test_charts.py validates every chart kind. to_dict() still validates.
+VALIDATE = os.environ.get("STAT_LIB_VALIDATE_CHARTS", "0") == "1"
+
+
+class _Shown:
+    """Displayed as altair displays a chart, with validation only when ``VALIDATE``."""
+
+    def _repr_mimebundle_(self, *args, **kwds):
+        try:
+            spec = self.to_dict(validate=VALIDATE, context={"pre_transform": False})
+        except Exception:  # as altair does: the traceback shows, the cell goes on
+            alt.utils.display_traceback(in_ipython=True)
+            return {}
+        renderer = alt.renderers.get()
+        return renderer(spec) if renderer else None
+
+
+class Chart(_Shown, alt.Chart):
+    """``alt.Chart`` of a packet (see :class:`_Shown`)."""
+
+
+class LayerChart(_Shown, alt.LayerChart):
+    """``alt.LayerChart`` of a packet (see :class:`_Shown`)."""
+
+
+def layer(*charts, **kwargs) -> LayerChart:
+    """``alt.layer`` of a packet (see :class:`_Shown`); packet charts have no facet encodings."""
+    return LayerChart(layer=charts, **kwargs)
+
 
 def _need(df: pd.DataFrame, columns, what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
@@ -102,17 +136,17 @@ def trend_chart(df: pd.DataFrame, *, period: str = "period", value: str = "value
     y = alt.Y(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt))
     tip = [alt.Tooltip(f"{period}:O", title="Period"),
            alt.Tooltip(f"{value}:Q", title=value_title or "Value", format=fmt)]
-    line = alt.Chart(data).mark_line(point=True, strokeWidth=2.5).encode(x=x, y=y, tooltip=tip)
+    line = Chart(data).mark_line(point=True, strokeWidth=2.5).encode(x=x, y=y, tooltip=tip)
     layers = [line]
     if target is not None:
         layers.append(target_rule(target, fmt))
-    return alt.layer(*layers).properties(title=title, width=560, height=220)
+    return layer(*layers).properties(title=title, width=560, height=220)
 
 
 def target_rule(target: float, fmt: str, axis: str = "y") -> alt.LayerChart:
     """The target as a dashed rule with its label ("Target 85%") at the end of the line."""
     data = pd.DataFrame({"target": [target], "label": [f"Target {format(target, fmt)}"]})
-    base = alt.Chart(data).encode(**{axis: alt.X("target:Q") if axis == "x"
+    base = Chart(data).encode(**{axis: alt.X("target:Q") if axis == "x"
                                      else alt.Y("target:Q")})
     rule = base.mark_rule(color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(
         tooltip=[alt.Tooltip("target:Q", title="Target", format=fmt)])
@@ -122,7 +156,7 @@ def target_rule(target: float, fmt: str, axis: str = "y") -> alt.LayerChart:
             if axis == "x" else
             base.mark_text(align="right", dy=-6, fontSize=11, fontWeight="bold",
                            color=LABEL_TEXT, x="width"))
-    return alt.layer(rule, text.encode(text="label:N"))
+    return layer(rule, text.encode(text="label:N"))
 
 
 SIGNAL_COLORS = {"concerning": "#e8710a", "improving": "#1f77b4", "no good direction": "#7a5195"}
@@ -153,7 +187,7 @@ def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str =
            alt.Tooltip("value:Q", title="Value", format=fmt),
            alt.Tooltip("lower:Q", title="Lower limit", format=fmt),
            alt.Tooltip("upper:Q", title="Upper limit", format=fmt)]
-    base = alt.Chart(data).encode(x=x)
+    base = Chart(data).encode(x=x)
     layers = [base.mark_line(color="#9c9c9c", strokeWidth=1.5).encode(
                   y=alt.Y("mean:Q", title=None, axis=alt.Axis(format=fmt),
                           scale=alt.Scale(zero=False))),
@@ -163,18 +197,18 @@ def spc_chart(points: pd.DataFrame, *, target: float | None = None, title: str =
     signals = data[data["signal"]]
     if len(signals):
         kinds = [k for k in SIGNAL_COLORS if k in set(signals["kind"])]  # the legend's entries
-        layers.append(alt.Chart(signals).mark_point(filled=True, size=110, opacity=1).encode(
+        layers.append(Chart(signals).mark_point(filled=True, size=110, opacity=1).encode(
             x=x, y="value:Q", tooltip=tip, color=alt.Color(
                 "kind:N", title="Signal", legend=alt.Legend(orient="top", direction="horizontal"),
                 scale=alt.Scale(domain=kinds, range=[SIGNAL_COLORS[k] for k in kinds]))))
     partial = data[data["partial"]]
     if len(partial):
-        layers.append(alt.Chart(partial).mark_point(filled=True, size=110, color="white",
+        layers.append(Chart(partial).mark_point(filled=True, size=110, color="white",
                                                     stroke="#666", strokeWidth=2).encode(
             x=x, y="value:Q", tooltip=tip))
     if target is not None:
         layers.append(target_rule(target, fmt))
-    return alt.layer(*layers).properties(
+    return layer(*layers).properties(
         title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined), width=560, height=220)
 
 
@@ -198,7 +232,7 @@ def ontime_by_service(df: pd.DataFrame, *, service: str = "service_name",
         color = alt.Color("against:N", title=None, legend=alt.Legend(orient="bottom"),
                           scale=alt.Scale(domain=[w for w, _ in shown],
                                           range=[c for _, c in shown]))
-    bars = alt.Chart(data).mark_bar().encode(
+    bars = Chart(data).mark_bar().encode(
         x=alt.X(f"{on_time}:Q", title="Closed on time", axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])), y=y, color=color,
         tooltip=[alt.Tooltip(f"{service}:N", title="Service"),
@@ -208,7 +242,7 @@ def ontime_by_service(df: pd.DataFrame, *, service: str = "service_name",
     if target is not None:
         layers.append(target_rule(target, ".0%", axis="x"))
     height = max(60, 24 * len(data))
-    return alt.layer(*layers).properties(title=title, width=480, height=height)
+    return layer(*layers).properties(title=title, width=480, height=height)
 
 
 def histogram(values, edges) -> pd.DataFrame:
@@ -239,7 +273,7 @@ def time_to_close_chart(days, *, edges=(0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 60),
                         ) -> alt.Chart:
     """Distribution of days to close, binned in Python (the page carries counts only)."""
     data = histogram(days, edges)
-    bars = alt.Chart(data).mark_bar().encode(
+    bars = Chart(data).mark_bar().encode(
         x=alt.X("bucket:N", sort=None, title="Days to close", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", title="Requests"),
         tooltip=[alt.Tooltip("bucket:N", title="Days"), alt.Tooltip("count:Q", format=",")])
@@ -254,7 +288,7 @@ def aging_chart(ages_days, *, edges=AGE_EDGES, title: str = "Open requests by ag
     old = _num(edges[-3]) if len(edges) >= 3 else _num(edges[0])
     words = (f"Under {old} days old", f"{old} days or older")  # the colours, explained
     data["older"] = [words[o >= len(data) - 3] for o in data["order"]]
-    return alt.Chart(data).mark_bar().encode(
+    return Chart(data).mark_bar().encode(
         x=alt.X("bucket:N", sort=None, title="Age (days)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", title="Open requests"),
         color=alt.Color("older:N", title=None, legend=alt.Legend(orient="bottom"),
@@ -268,7 +302,7 @@ def status_bars(counts: dict, *, title: str = "Measures by status") -> alt.Chart
     """Met / near / missed counts as coloured bars (the scorecard's summary)."""
     data = pd.DataFrame({"status": list(STATUS_COLORS),
                          "count": [int(counts.get(s, 0)) for s in STATUS_COLORS]})
-    return alt.Chart(data).mark_bar().encode(
+    return Chart(data).mark_bar().encode(
         x=alt.X("count:Q", title="Measures"), y=alt.Y("status:N", sort=None, title=None),
         color=alt.Color("status:N", legend=None, scale=alt.Scale(
             domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))),
@@ -280,16 +314,16 @@ def cityscore_chart(df: pd.DataFrame, *, name: str = "name", score: str = "score
     """Horizontal bars of scores (1.00 = on target, drawn as a rule), lowest first."""
     _need(df, [name, score], "cityscore_chart")
     data = df[[name, score]].sort_values(score)
-    bars = alt.Chart(data).mark_bar().encode(
+    bars = Chart(data).mark_bar().encode(
         x=alt.X(f"{score}:Q", title="Score (1.00 = on target)"),
         y=alt.Y(f"{name}:N", title=None, sort=None),
         color=alt.condition(alt.datum[score] >= 1, alt.value(_BRANDING["primary"]),
                             alt.value(_BRANDING["accent"])),
         tooltip=[alt.Tooltip(f"{name}:N", title="Department"),
                  alt.Tooltip(f"{score}:Q", title="Score", format=".2f")])
-    rule = alt.Chart(pd.DataFrame({"on_target": [1.0]})).mark_rule(
+    rule = Chart(pd.DataFrame({"on_target": [1.0]})).mark_rule(
         color="#444", strokeDash=[4, 3]).encode(x="on_target:Q")
-    return alt.layer(bars, rule).properties(title=title, width=480,
+    return layer(bars, rule).properties(title=title, width=480,
                                             height=max(60, 26 * len(data)))
 
 
@@ -304,12 +338,12 @@ def bars(df: pd.DataFrame, *, category: str = "group", value: str = "value",
         data = data.sort_values(value, ascending=False)
     data = data.assign(**{category: data[category].astype(str)})
     x = alt.X(f"{value}:Q", title=value_title or None, axis=alt.Axis(format=fmt))
-    layers = [alt.Chart(data).mark_bar().encode(
+    layers = [Chart(data).mark_bar().encode(
         x=x, y=alt.Y(f"{category}:N", title=None, sort=None),
         tooltip=[alt.Tooltip(f"{category}:N", title="Group"),
                  alt.Tooltip(f"{value}:Q", title=value_title or "Value", format=fmt)])]
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(
+        layers.append(Chart(pd.DataFrame({"target": [target]})).mark_rule(
             color=_BRANDING["accent"], strokeDash=[6, 4], strokeWidth=2).encode(x="target:Q"))
-    return alt.layer(*layers).properties(title=title, width=480,
+    return layer(*layers).properties(title=title, width=480,
                                          height=max(60, 24 * len(data)))

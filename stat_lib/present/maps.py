@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import html
 import math
+import types
 from functools import cached_property
 
 import altair as alt
 import branca.element
 import folium
+import jinja2
 import numpy as np
 import pandas as pd
 from folium.plugins import FastMarkerCluster
@@ -38,6 +40,36 @@ LEGEND_CSS = """<style>
 .stat-map-note { font-size: .85em; color: #555; }
 .folium-map.leaflet-container { background: #f7f7f4; }
 </style>"""
+
+
+# --- rendered text without a second jinja pass ---------------------------------------------
+
+class _Text:
+    """A jinja template of text with no jinja syntax, rendered as jinja renders it: the text
+    less one trailing newline (``keep_trailing_newline`` is off). No ``{{``, ``{%``, ``{#`` and
+    no ``\\r`` (jinja would make it ``\\n``); other text :func:`_element_template` compiles."""
+
+    __slots__ = ("text",)
+    module = types.SimpleNamespace()  # no macros: what MacroElement.render looks up
+
+    def __init__(self, source: str):
+        self.text = source[:-1] if source.endswith("\n") else source
+
+    def render(self, *args, **kwargs) -> str:
+        return self.text
+
+
+def _element_template(source: str):
+    """What ``branca.element.Element(text)`` makes of its text. Folium renders each element's
+    script and wraps the result in an ``Element``, which compiles that rendered text as a
+    jinja template again (0.5-1 CPU s a packet, each text unique: its ids are random); text
+    with no jinja syntax renders to itself, so it needs no compiling."""
+    if "{{" in source or "{%" in source or "{#" in source or "\r" in source:
+        return jinja2.Template(source)
+    return _Text(source)
+
+
+branca.element.Template = _element_template  # the name Element.__init__ (and unpickling) calls
 
 
 # --- classes and colours --------------------------------------------------------------------
@@ -104,7 +136,7 @@ def _is_counts(values) -> bool:
 class _Legend(branca.element.MacroElement):
     """A Leaflet control holding pre-escaped legend HTML."""
 
-    _template = branca.element.Template("""{% macro script(this, kwargs) %}
+    _template = jinja2.Template("""{% macro script(this, kwargs) %}
     (function () {
       var legend = L.control({position: "bottomright"});
       legend.onAdd = function () {
@@ -150,8 +182,10 @@ class PacketMap:
                 "script": fig.script.render()}
 
     def svg(self) -> str:
-        from .charts import chart_svg
-        return chart_svg(self.static)
+        from . import charts
+        if isinstance(self.static, StaticMap):  # validated as packet charts are (charts._Shown)
+            return charts.spec_svg(self.static.to_dict(validate=charts.VALIDATE))
+        return charts.chart_svg(self.static)
 
     def payload(self) -> dict:
         """What ``stat_lib.present.packets`` places in the page (``MAP_MIME``)."""
@@ -271,8 +305,8 @@ class StaticMap:
     def __init__(self, chart: alt.TopLevelMixin, features: list, extra: dict | None = None):
         self.chart, self.features, self.extra = chart, features, extra or {}
 
-    def to_dict(self) -> dict:
-        spec = self.chart.to_dict()
+    def to_dict(self, validate: bool = True) -> dict:
+        spec = self.chart.to_dict(validate=validate)
         spec["layer"][0]["data"] = {"values": _plain(self.features)}
         for i, features in self.extra.items():  # further polygon layers (an outline)
             spec["layer"][i]["data"] = {"values": _plain(features)}

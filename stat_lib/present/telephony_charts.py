@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from ..metrics.telephony import DAYS
+from .charts import Chart, layer
 
 
 def heatmap(cells: pd.DataFrame, value: str, *, title: str, subtitle: str | list[str] = "",
@@ -17,7 +18,7 @@ def heatmap(cells: pd.DataFrame, value: str, *, title: str, subtitle: str | list
     y = alt.Y("day:O", title=None, sort=list(DAYS))
     tip = [alt.Tooltip("day:O", title="Day"), alt.Tooltip("hour_label:O", title="Hour"),
            alt.Tooltip(f"{value}:Q", title=legend or value, format=fmt)]
-    base = alt.Chart(data).encode(x=x, y=y)
+    base = Chart(data).encode(x=x, y=y)
     rect = base.mark_rect().encode(color=alt.Color(f"{value}:Q", title=legend or None,
                                                    scale=alt.Scale(scheme=scheme),
                                                    legend=alt.Legend(format=fmt)),
@@ -26,7 +27,7 @@ def heatmap(cells: pd.DataFrame, value: str, *, title: str, subtitle: str | list
         text=alt.Text(f"{value}:Q", format=fmt),
         color=alt.condition(f"datum.{value} > {_middle(data[value])}", alt.value("white"),
                             alt.value("#1a1a1a")))
-    return alt.layer(rect, text).properties(
+    return layer(rect, text).properties(
         title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined), width=600, height=200)
 
 
@@ -44,10 +45,10 @@ def staffing_chart(hours: pd.DataFrame, *, title: str = "Calls offered and agent
            alt.Tooltip("offered_per_day:Q", title="Calls offered per day", format=",.0f"),
            alt.Tooltip("agent_hours_per_day:Q", title="Agent hours per day", format=",.1f"),
            alt.Tooltip("offered_per_agent_hour:Q", title="Calls per agent hour", format=".1f")]
-    bars = alt.Chart(data).mark_bar(opacity=0.8).encode(
+    bars = Chart(data).mark_bar(opacity=0.8).encode(
         x=x, y=alt.Y("offered_per_day:Q", title="Calls offered per day"), tooltip=tip)
-    line = alt.Chart(data).mark_line(point=True, strokeWidth=2.5, color="#d9822b").encode(
+    line = Chart(data).mark_line(point=True, strokeWidth=2.5, color="#d9822b").encode(
         x=x, y=alt.Y("agent_hours_per_day:Q", title="Agent hours per day (line)"),
         tooltip=tip)
-    return alt.layer(bars, line).resolve_scale(y="independent").properties(
+    return layer(bars, line).resolve_scale(y="independent").properties(
         title=alt.TitleParams(title, subtitle=subtitle or alt.Undefined), width=560, height=220)
