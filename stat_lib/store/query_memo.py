@@ -21,8 +21,7 @@ from ..core.atomic_write import write_text
 def remembered(params, question: str, args: tuple, compute, encode=None, decode=None):
     """``compute()``'s answer to ``question`` with ``args``, read from the memo while the store
     is unchanged. ``encode``/``decode`` turn the answer into JSON values and back."""
-    from .requests import _file_state
-    state = json.loads(json.dumps(_file_state(params.store_path)))
+    state = json.loads(json.dumps(file_state(params.store_path)))
     path = _path(params, question, args)
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
@@ -37,6 +36,18 @@ def remembered(params, question: str, args: tuple, compute, encode=None, decode=
     except OSError:
         pass  # a read-only home: answered, not kept
     return answer
+
+
+def file_state(path: Path) -> tuple:
+    """Size and mtime of the store and its write-ahead log (absent: None)."""
+    out = []
+    for p in (Path(path), Path(str(path) + ".wal")):
+        try:
+            st = p.stat()
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
 
 
 def _path(params, question: str, args: tuple) -> Path:

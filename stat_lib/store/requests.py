@@ -5,12 +5,10 @@ Every reader opens the store read-only (``stat_lib.store.connection.connect``).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..core.errors import UsageError
 from ..core.manifest import once
 from .connection import connect, frame
-from .query_memo import remembered
+from .query_memo import file_state, remembered
 from .schema import CANONICAL, TIMESTAMPS, district_columns
 
 # -- readers ---------------------------------------------------------------------------------
@@ -84,7 +82,7 @@ def load_districts(params, layer: str):
     if layer not in layers:
         raise UsageError(f"unknown boundary layer {layer!r}; city.yaml defines: "
                          f"{', '.join(layers) or 'none'}")
-    key = (str(params.store_path), layer, _file_state(params.store_path))
+    key = (str(params.store_path), layer, file_state(params.store_path))
     if key not in _DISTRICTS:
         with connect(params) as con:
             df = frame(con, "SELECT key, label, geometry_wkt FROM districts WHERE layer = ? "
@@ -101,18 +99,6 @@ def load_districts(params, layer: str):
 # Boundary layers read in this process, keyed by store path, layer and the store's file state
 # (a new ingest changes it): a packet reads each layer once, not once per map.
 _DISTRICTS: dict = {}
-
-
-def _file_state(path: Path) -> tuple:
-    """Size and mtime of the store and its write-ahead log (absent: None)."""
-    out = []
-    for p in (Path(path), Path(str(path) + ".wal")):
-        try:
-            st = p.stat()
-            out.append((st.st_size, st.st_mtime_ns))
-        except OSError:
-            out.append(None)
-    return tuple(out)
 
 
 def latest_change(params, departments=None, end=None):
