@@ -56,3 +56,21 @@ def test_a_department_job_ships_its_own_rows_and_no_figures(params):
     own = len(store.load_requests(params, ["sanitation"]))
     assert _rows(bundle, "requests") == own > 0
     assert not [k for k in bundle.files if k.endswith(pf.SHIPPED)]
+
+
+def test_a_roundtable_job_ships_its_members_rows_and_notes_only(params):
+    from stat_lib import store
+    from stat_lib.run.job_bundle import members_rows
+    assert members_rows(params, "clean-streets") == ("sanitation", "beautification")
+    notes = params.home / "sessions" / OCT
+    notes.mkdir(parents=True, exist_ok=True)
+    for slug in ("sanitation", "beautification", "ocb"):
+        (notes / f"{slug}.md").write_text(f"# {slug}\n")
+    bundle = pack(_job(params, "clean-streets"))
+    members = len(store.load_requests(params, ["sanitation", "beautification"]))
+    with store.connect(params) as con:
+        everyone = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    assert _rows(bundle, "requests") == members == 16 < everyone  # R14 (ocb) stays home
+    shipped = sorted(k for k in bundle.files if k.startswith("sessions/"))
+    assert shipped == [f"sessions/{OCT}/beautification.md", f"sessions/{OCT}/sanitation.md"]
+    assert f"data/cache/figures/{OCT}/{pf.PRIVATE_HOME}" in bundle.files  # caches no figures

@@ -4,9 +4,10 @@ The client packs a :class:`Bundle` per job: the params files, the notebook it ru
 override or the packaged one), the home's templates, the session notes of the period, the
 boundary and logo files city.yaml names, and a read-only snapshot of both stores: every table's
 DDL and its rows as Parquet. Which dataset kinds a notebook kind reads is declared in
-:data:`READS`: a kind not read ships its tables empty; a kind declared ``own_rows`` ships only
-its department's rows (tables with a ``department`` column, sessions by ``departments``); a
-kind declared ``figures`` (citywide, briefing) ships every department's figures of the period
+:data:`READS`: a kind not read ships its tables empty; a kind declared with ``rows_of`` ships
+only those departments' rows (tables with a ``department`` column, sessions by
+``departments``): a department packet its own, a roundtable its members'; a kind declared
+``figures`` (citywide, briefing) ships every department's figures of the period
 (:mod:`stat_lib.metrics.period_figures`, computed here) and no 311 request row.
 A notebook kind not declared reads every registered dataset kind, all rows, so a new dataset
 kind (``stat_lib.core.kinds``) is shipped the moment its tables are registered.
@@ -25,6 +26,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from ..core.atomic_write import write_bytes
 from .jobs import Job, JobResult
@@ -38,13 +40,18 @@ ONE_AT_A_TIME = threading.Lock()
 @dataclass(frozen=True)
 class Reads:
     """The data one notebook kind reads: ``datasets`` (dataset kind names; None: every
-    registered kind), ``own_rows`` (only the run's department's rows where a table has
-    a ``department`` or ``departments`` column) and ``figures`` (every department's figures of
-    the period in place of the ``requests`` table's rows)."""
+    registered kind), ``rows_of`` (``(params, slug) -> departments``: only their rows where a
+    table has a ``department`` or ``departments`` column, and only their session notes; None:
+    every department's) and ``figures`` (every department's figures of the period in place of
+    the ``requests`` table's rows)."""
 
     datasets: tuple[str, ...] | None = None
-    own_rows: bool = False
+    rows_of: Callable[[Any, str], tuple[str, ...]] | None = None
     figures: bool = False
+
+    def departments(self, params, slug: str) -> tuple[str, ...] | None:
+        """The departments whose rows a run of ``slug`` reads (None: all)."""
+        return None if self.rows_of is None else tuple(self.rows_of(params, slug))
 
 
 READS: dict[str, Reads] = {}
@@ -61,8 +68,19 @@ def reads_of(kind: str) -> Reads:
     return READS.get(kind, Reads())
 
 
-declare_reads("department", Reads(own_rows=True))
-declare_reads("explore", Reads(own_rows=True))
+def own_rows(params, slug: str) -> tuple[str, ...]:
+    """A department's packet reads its own rows."""
+    return (slug,)
+
+
+def members_rows(params, slug: str) -> tuple[str, ...]:
+    """A roundtable's packet reads its member departments' rows."""
+    return tuple(next(r.departments for r in params.city.roundtables if r.slug == slug))
+
+
+declare_reads("department", Reads(rows_of=own_rows))
+declare_reads("explore", Reads(rows_of=own_rows))
+declare_reads("roundtable", Reads(rows_of=members_rows))
 declare_reads("citywide", Reads(figures=True))
 declare_reads("briefing", Reads(figures=True))
 
@@ -99,7 +117,7 @@ def pack(job: Job) -> Bundle:
         city = city.replace(old, new)
     files["params/city.yaml"] = city.encode("utf-8")
     reads = reads_of(job.kind)
-    own = job.department if reads.own_rows else None
+    own = reads.departments(params, job.department)
     store = _rel(home, moved, params.store_path)
     if reads.figures:
         rel, files[rel] = _figures(params, job, store)
@@ -119,10 +137,11 @@ def _home_files(params, job: Job) -> tuple[dict[str, bytes], dict[str, str]]:
     outside the home with where they go in the private home."""
     home = params.home
     period = job.parameters.get("period", "")
-    own = reads_of(job.kind).own_rows
-    notes = f"{job.department}.md" if own else "*.md"
+    own = reads_of(job.kind).departments(params, job.department)
+    notes = ["*.md"] if own is None else [f"{slug}.md" for slug in (job.department, *own)]
     paths = [p for folder in ("params", "templates") for p in sorted((home / folder).rglob("*"))]
-    paths += sorted((home / "sessions" / period).glob(notes)) if period else []
+    paths += sorted({p for n in notes for p in (home / "sessions" / period).glob(n)}) \
+        if period else []
     files = {str(p.relative_to(home)): p.read_bytes() for p in paths if p.is_file()}
     moved: dict[str, str] = {}
     extra = [b.path for b in params.city.boundaries] + [params.city.branding.logo or ""]
@@ -172,7 +191,8 @@ def _rel(home: Path, moved: dict[str, str], path: Path) -> str:
     return _inside(home, path) or f"shipped/{path.name}"
 
 
-def _snapshot(path: Path, reads: Reads, own: str | None) -> dict[str, tuple[str, bytes]]:
+def _snapshot(path: Path, reads: Reads, own: tuple[str, ...] | None
+              ) -> dict[str, tuple[str, bytes]]:
     """Every table of one DuckDB file: its DDL and the rows ``reads`` allows, as Parquet."""
     import duckdb
 
@@ -196,16 +216,17 @@ def _snapshot(path: Path, reads: Reads, own: str | None) -> dict[str, tuple[str,
     return out
 
 
-def _rows(con, table: str, own: str | None) -> tuple[str, list]:
-    """The filter of one department's rows (none when ``own`` is None or no such column)."""
+def _rows(con, table: str, own: tuple[str, ...] | None) -> tuple[str, list]:
+    """The filter of the rows of departments ``own`` (none when ``own`` is None or the table
+    has no such column)."""
     if own is None:
         return "", []
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                       "WHERE table_name = ?", [table]).fetchall()}
-    if "department" in cols:
-        return "WHERE department = ?", [own]
+    if "department" in cols:  # a list of literals: the store's zone maps skip the others
+        return f"WHERE department IN ({', '.join('?' * len(own))})", list(own)
     if "departments" in cols:
-        return "WHERE list_contains(departments, ?)", [own]
+        return "WHERE list_has_any(departments, ?::VARCHAR[])", [list(own)]
     return "", []
 
 
