@@ -109,15 +109,15 @@ def pack(job: Job) -> Bundle:
     """The bundle of ``job`` (read on the client, from its home)."""
     from .. import __version__
     params, home = job.params, job.params.home
-    files, moved = _home_files(params, job)
+    reads = reads_of(job.kind)
+    own = reads.departments(params, job.department)
+    files, moved = _home_files(params, job, own)
     notebook = f"notebooks/.job/{Path(job.notebook).name}"
     files[notebook] = Path(job.notebook).read_bytes()
     city = files["params/city.yaml"].decode("utf-8")
     for old, new in moved.items():  # a path outside the home moves inside the private one
         city = city.replace(old, new)
     files["params/city.yaml"] = city.encode("utf-8")
-    reads = reads_of(job.kind)
-    own = reads.departments(params, job.department)
     store = _rel(home, moved, params.store_path)
     if reads.figures:
         rel, files[rel] = _figures(params, job, store)
@@ -132,12 +132,12 @@ def pack(job: Job) -> Bundle:
     return Bundle(slim, notebook, files, {k: v for k, v in tables.items() if v}, __version__)
 
 
-def _home_files(params, job: Job) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Params, templates, the period's notes, boundaries and logo; and the city.yaml paths
-    outside the home with where they go in the private home."""
+def _home_files(params, job: Job, own: tuple[str, ...] | None
+                ) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Params, templates, the period's notes (of departments ``own``; None: all), boundaries
+    and logo; and the city.yaml paths outside the home with where they go in the private home."""
     home = params.home
     period = job.parameters.get("period", "")
-    own = reads_of(job.kind).departments(params, job.department)
     notes = ["*.md"] if own is None else [f"{slug}.md" for slug in (job.department, *own)]
     paths = [p for folder in ("params", "templates") for p in sorted((home / folder).rglob("*"))]
     paths += sorted({p for n in notes for p in (home / "sessions" / period).glob(n)}) \
