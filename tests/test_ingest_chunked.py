@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from stat_lib.ingest import ingest
+from stat_lib.core.errors import SourceError
+from stat_lib.ingest import ingest, readers
 from stat_lib.ingest import requests as staging
 from stat_lib.ingest import sample_big_city as big
 from stat_lib.params import load_params
@@ -66,3 +67,54 @@ def test_one_statement_equals_file_by_file(city, tmp_path, monkeypatch):
     monkeypatch.setattr(staging, "same_columns", lambda files: False)
     one_by_one = _store(shutil.copytree(root / "monthly", tmp_path / "f"))
     pd.testing.assert_frame_equal(together, one_by_one)
+
+
+def test_files_read_two_at_a_time_equal_one_at_a_time(city, tmp_path, monkeypatch):
+    root, _ = city
+    together = _store(shutil.copytree(root / "monthly", tmp_path / "two"))
+    monkeypatch.setattr(readers, "READ_THREADS", 1)
+    alone = _store(shutil.copytree(root / "monthly", tmp_path / "one"))
+    pd.testing.assert_frame_equal(together, alone)
+
+
+def test_a_malformed_line_in_one_file_keeps_every_file_s_row_numbers(city, tmp_path):
+    home = shutil.copytree(root_of(city) / "monthly", tmp_path / "h")
+    files = sorted((home / "data" / "requests").glob("*.csv"))
+    lines = files[1].read_text().splitlines(keepends=True)
+    lines.insert(3, "only,three,fields\n")  # data row 3 of the second file
+    files[1].write_text("".join(lines))
+    params = load_params(home)
+    ingest(params)
+    with duckdb.connect(str(params.store_path), read_only=True) as con:
+        bad = con.execute("SELECT source_file, source_row, reason FROM rejects").fetchall()
+        rows = dict(con.execute("SELECT source_file, max(source_row) FROM requests "
+                                "GROUP BY 1").fetchall())
+    label = f"data/requests/{files[1].name}"
+    assert bad == [(label, 3, "malformed_line")]
+    for f in files:  # the last data row of each file keeps its number (the bad one: + 1)
+        assert rows[f"data/requests/{f.name}"] == sum(1 for _ in open(f)) - 1
+
+
+def test_of_several_bad_files_the_first_is_named_and_the_store_is_untouched(city, tmp_path):
+    home = shutil.copytree(root_of(city) / "monthly", tmp_path / "h")
+    params = load_params(home)
+    ingest(params)
+    before = _rows(params)
+    files = sorted((home / "data" / "requests").glob("*.csv"))
+    files[1].write_text("")
+    files[2].write_text("")
+    with pytest.raises(SourceError, match="empty") as err:
+        ingest(params)
+    assert str(files[1]) in str(err.value)
+    assert str(files[2]) not in str(err.value)
+    assert _rows(params) == before
+
+
+def root_of(city):
+    return city[0]
+
+
+def _rows(params) -> tuple:
+    with duckdb.connect(str(params.store_path), read_only=True) as con:
+        return con.execute("SELECT count(*), sum(hash(request_id, source_row)) FROM requests"
+                           ).fetchall()[0]

@@ -1,8 +1,9 @@
 """Source readers: a configured source read into DuckDB as raw rows with provenance.
 
-Every reader yields one temporary DuckDB table per file with the source's own columns, in file
-order; ``RawFile.numbered()`` adds ``__row`` (1-based data row) and ``__rowid`` without copying
-the table. CSV is read by DuckDB's ``read_csv`` (streaming, parallel; any size), Parquet by
+Every reader yields one table per file (in the in-memory catalog ``stat_lib_raw``, which every
+cursor of the connection sees: files are read two at a time) with the source's own columns, in
+file order; ``RawFile.numbered()`` adds ``__row`` (1-based data row) and ``__rowid`` without
+copying the table. CSV is read by DuckDB's ``read_csv`` (streaming, parallel; any size), Parquet by
 ``read_parquet``, Open311 JSON by ``read_json``; Excel (openpyxl) and SQL (SQLAlchemy) through
 pandas. Text formats are read as text (``all_varchar``) so nothing is coerced before ingest
 checks it. A CSV line with the wrong number of fields is kept aside as a malformed line (table
@@ -103,8 +104,18 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()[:32]
 
 
+RAW_DB = "stat_lib_raw"  # an in-memory catalog every cursor of the connection sees
+READ_THREADS = 2  # files read at once (DuckDB reads one CSV on one thread: see MAX_LINE)
+
+
+def raw_table(name: str) -> str:
+    """The qualified name of a raw table (in :data:`RAW_DB`, shared by the reading cursors;
+    temp tables are private to one cursor)."""
+    return f"{RAW_DB}.{name}"
+
+
 def read(con, source, params, prefix: str, wanted=None) -> RawSource:
-    """Read every file of ``source`` into temp tables ``<prefix>_<i>``.
+    """Read every file of ``source`` into tables ``stat_lib_raw.<prefix>_<i>``.
 
     Parameters
     ----------
@@ -118,6 +129,7 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
         only those); default all.
     """
     raw = RawSource(source_name(source))
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {RAW_DB}")
     # row numbers come from rowids, so the readers' inserts must keep the file's order
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = true")
@@ -126,30 +138,49 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
         if reader.files:
             _read_files(con, source, params, prefix, wanted, raw, reader.read)
         else:
-            raw.files.append(reader.read(con, source, f"{prefix}_0", wanted))
+            raw.files.append(reader.read(con, source, raw_table(f"{prefix}_0"), wanted))
     finally:
         con.execute(f"SET preserve_insertion_order = {str(order).lower()}")
     for rf in raw.files:
         good, rf.base = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM "
                                     f"{rf.table}").fetchall()[0]
         rf.rows = good + rf.malformed
-        cols = dict(con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                                f"WHERE table_name = '{rf.table}'").fetchall())
-        rf.columns = cols
-        for k, v in cols.items():
+        rf.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE {rf.table}").fetchall()}
+        for k, v in rf.columns.items():
             raw.columns.setdefault(k, v)
     return raw
 
 
 def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader) -> None:
-    """Read each file of a file source; its hash is computed in a thread meanwhile."""
+    """Read the files of a file source, :data:`READ_THREADS` at once (each on a cursor of its
+    own; DuckDB releases the GIL), each then hashed; an error names the first failing file."""
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(1) as pool:
-        for i, path in enumerate(paths(source, params)):
-            digest = pool.submit(file_hash, path)
-            rf = reader(con, path, source, f"{prefix}_{i}", label(path, params), wanted)
-            rf.content_hash = digest.result()
-            raw.files.append(rf)
+
+    def one(i_path):
+        i, path = i_path
+        cur = con.cursor()
+        try:
+            rf = reader(cur, path, source, raw_table(f"{prefix}_{i}"), label(path, params),
+                        wanted)
+        finally:
+            cur.close()
+        rf.content_hash = file_hash(path)
+        return rf
+    files = list(enumerate(paths(source, params)))
+    with ThreadPoolExecutor(min(READ_THREADS, len(files)),
+                            thread_name_prefix="stat-lib-read") as pool:
+        futures = [pool.submit(one, f) for f in files]
+        try:
+            raw.files.extend(f.result() for f in futures)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _bare(table: str) -> str:
+    """A raw table's name without its catalog."""
+    return table.rsplit(".", 1)[-1]
 
 
 def _select(columns, wanted) -> list[str]:
@@ -220,13 +251,13 @@ def _scan_csv(con, path: Path, named: Path, source, table, label_, wanted, encod
             f"delim='{delim}', quote='\"', escape='\"', "
             f"encoding='{encoding}'")
     scan = f"read_csv('{_sql_path(path)}', {opts}"
-    keeps = (f"{scan}, store_rejects=true, rejects_table='{table}_rej', "
-             f"rejects_scan='{table}_scan')")
+    keeps = (f"{scan}, store_rejects=true, rejects_table='{_bare(table)}_rej', "
+             f"rejects_scan='{_bare(table)}_scan')")
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}, "
                                           f"ignore_errors=true)").fetchall()]
         keep = ", ".join(_q(c) for c in _select(cols, wanted)) or "*"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {keeps}")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {keep} FROM {keeps}")
     except Exception as exc:
         raise _csv_error(exc, named, source) from None
     rf = RawFile(label_, table)
@@ -236,14 +267,14 @@ def _scan_csv(con, path: Path, named: Path, source, table, label_, wanted, encod
 
 def _malformed_lines(con, rf: RawFile, path: Path, source) -> None:
     """Keep lines with the wrong number of fields aside; other bad lines fail the file."""
-    rej = f"{rf.table}_rej"
+    rej = f"{_bare(rf.table)}_rej"  # DuckDB's rejects tables: temp, this cursor's
     kinds = ", ".join(f"'{k}'" for k in MALFORMED)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.table}_bad AS SELECT line - 1 AS source_row, "
+    con.execute(f"CREATE OR REPLACE TABLE {rf.table}_bad AS SELECT line - 1 AS source_row, "
                 f"line, arg_min(error_message, column_idx) AS detail, "
                 f"first(csv_line) AS raw FROM {rej} WHERE error_type IN ({kinds}) GROUP BY line")
     other = con.execute(f"SELECT line, error_type, error_message FROM {rej} WHERE error_type "
                         f"NOT IN ({kinds}) ORDER BY line LIMIT 1").fetchall()
-    con.execute(f"DROP TABLE {rej}; DROP TABLE {rf.table}_scan")
+    con.execute(f"DROP TABLE {rej}; DROP TABLE {_bare(rf.table)}_scan")
     if other:
         raise _csv_error(Exception(f"{other[0][2]} Line: {other[0][0]}"), path, source)
     bad = con.execute(f"SELECT count(*), min(line) FROM {rf.table}_bad").fetchall()[0]
@@ -262,7 +293,7 @@ def _malformed_lines(con, rf: RawFile, path: Path, source) -> None:
             f"in city.yaml", path=path, row=bad[1])
     rf.bad_table = f"{rf.table}_bad"
     # good rows before the i-th malformed line (i = 1, 2, ...): k = its row - i
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {rf.bad_table}_shift AS SELECT k, max(i) AS n "
+    con.execute(f"CREATE OR REPLACE TABLE {rf.bad_table}_shift AS SELECT k, max(i) AS n "
                 f"FROM (SELECT source_row - row_number() OVER w AS k, row_number() OVER w AS i "
                 f"FROM {rf.bad_table} WINDOW w AS (ORDER BY source_row)) GROUP BY k")
 
@@ -316,7 +347,7 @@ def _read_parquet(con, path: Path, source, table: str, label_: str, wanted) -> R
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
         keep = ", ".join(_q(c) for c in _select(cols, wanted))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {scan}")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {keep} FROM {scan}")
     except Exception as exc:
         raise SourceError(f"cannot read as Parquet: {str(exc).splitlines()[0]}",
                           path=path) from None
@@ -332,7 +363,7 @@ def _read_json(con, path: Path, source, table: str, label_: str, wanted) -> RawF
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
         keep = ", ".join(f"CAST({_q(c)} AS VARCHAR) AS {_q(c)}" for c in _select(cols, wanted))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keep} FROM {scan}")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {keep} FROM {scan}")
     except Exception as exc:
         raise SourceError(f"cannot read as an Open311 JSON list: {str(exc).splitlines()[0]}; "
                           f"expected [{{\"service_request_id\": ...}}, ...]", path=path) from None
@@ -342,9 +373,10 @@ def _read_json(con, path: Path, source, table: str, label_: str, wanted) -> RawF
 def _register_frame(con, df, table: str, label_: str, wanted) -> RawFile:
     df = df[_select(list(df.columns), wanted)]
     df = df.astype("string")  # text like the other readers; missing stays NULL
-    con.register(f"{table}_df", df)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_df")
-    con.unregister(f"{table}_df")
+    view = f"{_bare(table)}_df"
+    con.register(view, df)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
+    con.unregister(view)
     return RawFile(label_, table)
 
 
