@@ -167,3 +167,32 @@ def test_department_packet_opens_with_page_one_and_notes_shown_literally(packets
     assert "<script>window.__x" not in page
     assert "&lt;script&gt;window.__x=1&lt;/script&gt;" in page
     assert "Needs attention" in _text(page) and "Questions for the session" in _text(page)
+
+
+def _trend_of(labels):
+    return pd.DataFrame({"period": labels, "metric": "created", "value": 1.0})
+
+
+def test_a_figures_trend_makes_the_card_only_when_it_holds_the_year_ago_period():
+    from stat_lib.present.reports.roundtable import _same_card
+    period = Period.parse("2026-10", TZ)
+    months = [p.label for p in period.trailing(13)]  # 2025-10 .. 2026-10
+    assert months[0] == "2025-10"
+    assert _same_card(_trend_of(months), period)
+    assert not _same_card(_trend_of(months[1:]), period)  # data from 2025-11 on
+    assert not _same_card(_trend_of(months[:-1]), period)  # not the period itself
+
+
+def test_a_roundtable_member_from_the_figures_has_its_packets_page_one(sample_city):
+    from stat_lib.present.reports import DepartmentReport, RoundtableReport
+    from stat_lib.present.reports.roundtable import FiguresReport
+    from stat_lib.present.html import HTML
+    home = str(sample_city.home)
+    table = RoundtableReport(home, "clean-streets", "2026-10")
+    HTML("")  # the process's first HTML output carries the CSS: not one of those compared
+    for slug in table.group.departments:
+        member, own = table.reports[slug], DepartmentReport(home, slug, "2026-10")
+        assert isinstance(member, FiguresReport) and member.prep is None  # no rows loaded
+        pd.testing.assert_frame_equal(member.card, own.card)
+        assert member.page_one().data == own.page_one().data
+        assert member.since_last_session().data == own.since_last_session().data
