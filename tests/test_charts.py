@@ -147,6 +147,7 @@ def _every_kind():
             telephony_charts.staffing_chart(hours)]
 
 
+@pytest.mark.slow  # every chart kind built and schema-validated: about 3-8 s
 def test_every_chart_kind_displays_its_validated_spec(monkeypatch):
     # displayed without validation in packets: the spec is the one to_dict() validates
     for validate in (True, False):

@@ -38,6 +38,14 @@ def _cmdline(p: psutil.Process) -> str:
         return ""
 
 
+def _name(p: psutil.Process) -> str:
+    """A descendant's name; "" for one that ended since it was listed (a Chromium helper)."""
+    try:
+        return p.name()
+    except psutil.Error:
+        return ""
+
+
 def _wait_for(proc: subprocess.Popen, what, timeout: float = 240.0) -> list[psutil.Process]:
     """Descendants of ``proc`` once ``what(descendants)`` holds (polled)."""
     end = time.monotonic() + timeout
@@ -111,7 +119,7 @@ def test_sigterm_during_pdf_export_stops_everything_and_nothing_is_retried(tmp_p
     home = batch_home(tmp_path / "home")
     notebooks_dir(tmp_path).rename(home / "notebooks")
     proc = _start(home, "--pdf")
-    family = _wait_for(proc, lambda f: any("chrom" in p.name() for p in f))
+    family = _wait_for(proc, lambda f: any("chrom" in _name(p) for p in f))
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)

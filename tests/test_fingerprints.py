@@ -4,6 +4,8 @@ asked once, and the next pass sees a changed store or file."""
 
 import hashlib
 
+import pytest
+
 from stat_lib import store
 from stat_lib.core import manifest
 from stat_lib.core.manifest import file_digest, one_pass, tree_digest
@@ -72,6 +74,7 @@ def _submissions_one_by_one(params, department) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@pytest.mark.slow  # ingests the bundled sample city (120,900 rows) once per session
 def test_grouped_fingerprints_equal_per_department_queries(sample_city):
     params = sample_city
     for end in (None, "2026-10-01", "2025-01-01"):
@@ -84,6 +87,7 @@ def test_grouped_fingerprints_equal_per_department_queries(sample_city):
     assert store.data_fingerprint(params, "building-and-safety") == _digest((0, None, None))
 
 
+@pytest.mark.slow  # ingests the bundled sample city (120,900 rows) once per session
 def test_permit_and_survey_fingerprints_equal_per_department_queries(sample_city):
     params = sample_city
     slugs = [*params.departments, "no-such-department", None]

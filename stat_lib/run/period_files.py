@@ -86,9 +86,21 @@ class Background:
             raise RuntimeError(message)
 
     def stop(self) -> None:
+        """End the process without running ``fn`` if it has not started it.
+
+        A gated process is told so through its gate: a SIGTERM sent just after the fork can
+        be lost (the child clears the signals caught before Python's after-fork reset, while
+        it still has the parent's handler), and it would then wait on its gate for ever."""
+        if self.go is not None:
+            self.go.send(False)
+            self.go.close()
+            self.go = None
         if self.proc.is_alive():
             self.proc.terminate()
-        self.proc.join()
+        self.proc.join(30)
+        if self.proc.is_alive():  # a lost SIGTERM while computing: SIGKILL is never lost
+            self.proc.kill()
+            self.proc.join()
 
 
 def _report_to(send, fn, args, parent: int, gate=None) -> None:
