@@ -492,3 +492,15 @@ def test_a_gated_background_stopped_as_soon_as_forked_ends_without_running():
     proc = subprocess.run([sys.executable, "-c", STOP_AT_ONCE], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0 and "ran" not in proc.stdout, proc.stderr
+
+
+def test_stopping_a_gated_background_that_has_already_ended_is_quiet(tmp_path):
+    # Ctrl-C reaches the whole process group: the gated child may be gone before stop()
+    import signal
+
+    from stat_lib.run.period_files import Background
+    job = Background(_touch, tmp_path / "ran", gated=True)
+    os.kill(job.proc.pid, signal.SIGKILL)
+    job.proc.join()
+    job.stop()  # no BrokenPipeError from telling a dead child to stop
+    assert not job.proc.is_alive() and not (tmp_path / "ran").exists()

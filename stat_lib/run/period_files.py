@@ -92,7 +92,10 @@ class Background:
         be lost (the child clears the signals caught before Python's after-fork reset, while
         it still has the parent's handler), and it would then wait on its gate for ever."""
         if self.go is not None:
-            self.go.send(False)
+            try:
+                self.go.send(False)
+            except OSError:  # it has ended already (a Ctrl-C reaches the whole group)
+                pass
             self.go.close()
             self.go = None
         if self.proc.is_alive():
