@@ -118,3 +118,37 @@ def _rows(params) -> tuple:
     with duckdb.connect(str(params.store_path), read_only=True) as con:
         return con.execute("SELECT count(*), sum(hash(request_id, source_row)) FROM requests"
                            ).fetchall()[0]
+
+
+def test_points_placed_in_three_slices_equal_one_placement(tmp_path, monkeypatch):
+    """Points inside, on edges, swapped, outside and missing, placed by three threads (a slice
+    of the distinct points each) give the very rows one placement gives."""
+    import numpy as np
+
+    from support.builders import ingest_rows, myla_row
+    rng = np.random.default_rng(7)
+    rows = [myla_row(str(i), Latitude=f"{lat:.2f}", Longitude=f"{lon:.2f}")
+            for i, (lat, lon) in enumerate(rng.uniform(-0.5, 2.5, (400, 2)))]
+    rows += [myla_row(f"e{i}", Latitude="", Longitude="") for i in range(5)]
+
+    def placed(name, threads):
+        monkeypatch.setattr(staging, "PLACE_THREADS", threads)
+        _, report, df = ingest_rows(tmp_path / name, rows, max_outside_boundaries=1)
+        return df.drop(columns=["source_file"]), report.sources[0].quality
+    sliced, flags = placed("three", 3)
+    whole, _ = placed("one", 1)
+    assert {"latlon_swapped", "outside_boundaries", "no_coordinates"} <= set(flags)
+    pd.testing.assert_frame_equal(sliced, whole)
+
+def test_a_file_linked_into_the_home_is_labelled_by_its_place_in_the_home(tmp_path):
+    """``data/x.csv`` -> elsewhere: the label is ``data/x.csv``, not the link's target."""
+    from types import SimpleNamespace
+    target = tmp_path / "elsewhere" / "x.csv"
+    target.parent.mkdir()
+    target.write_text("a\n1\n")
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    (home / "data" / "x.csv").symlink_to(target)
+    params = SimpleNamespace(home=home.resolve())
+    assert readers.label(home / "data" / "x.csv", params) == "data/x.csv"
+    assert readers.label(target, params) == str(target)  # outside the home: as given

@@ -131,6 +131,15 @@ def place(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return keys
 
 
+def prepare_layers(layers: dict) -> None:
+    """Prepare every polygon of ``layers`` once (``place_index`` then finds them prepared, so
+    threads placing points in the same layers never prepare a shape at the same time)."""
+    import shapely
+    for layer in layers.values():
+        shapes = np.asarray(layer.geometry.values, dtype=object)  # the very shapes, not copies
+        shapely.prepare(shapes[~shapely.is_missing(shapes)])
+
+
 def place_index(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """The row of ``layer`` holding each point (int array; -1 when outside all).
 

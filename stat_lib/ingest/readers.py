@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -88,11 +89,15 @@ def source_name(source) -> str:
 
 
 def label(path: Path, params) -> str:
-    """A file's provenance label: its path relative to the home folder when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(params.home))
-    except ValueError:
-        return str(path)
+    """A file's provenance label: its path relative to the home folder when inside it (a link
+    inside the home is inside it: the link's own path counts, not only its target's)."""
+    for file, home in ((os.path.abspath(path), os.path.abspath(params.home)),
+                       (Path(path).resolve(), Path(params.home).resolve())):
+        try:
+            return str(Path(file).relative_to(home))
+        except ValueError:
+            pass
+    return str(path)
 
 
 def file_hash(path: Path) -> str:

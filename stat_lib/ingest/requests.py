@@ -53,19 +53,27 @@ def prepare(con, params, layers) -> tuple[list, list]:
     return reports, raws
 
 
+PLACE_THREADS = 2  # slices of the distinct points placed at once (one per core)
+
+
 def _checks_while_placing(con, params, layers, raws) -> None:
-    """Place the points (numpy + shapely: one core, the GIL released) in a thread while DuckDB
-    marks duplicates, collects rejects and builds the lookups on the other; the points of
+    """Place the points (numpy + shapely, the GIL released) in threads, a slice of the points
+    each, while DuckDB marks duplicates, collects rejects and builds the lookups; the points of
     rows then marked duplicate are placed too (nothing joins them)."""
     from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
     pts = _points(con)
-    with ThreadPoolExecutor(1, thread_name_prefix="stat-lib-place") as pool:
-        placed = pool.submit(_placed, pts, layers)
+    bnd.prepare_layers(layers)  # before the threads: preparing mutates the shapes
+    step = -(-pts.num_rows // PLACE_THREADS) or 1
+    with ThreadPoolExecutor(PLACE_THREADS, thread_name_prefix="stat-lib-place") as pool:
+        placed = [pool.submit(_placed, pts.slice(i, step), layers)
+                  for i in range(0, max(pts.num_rows, 1), step)]
         _mark_duplicates(con)
         _collect_rejects(con, raws)
         _district_lookups(con, params, layers)
         _service_codes(con, params)
-        _geo_table(con, placed.result(), layers)
+        _geo_table(con, pa.concat_tables([p.result() for p in placed]), layers)
 
 
 def commit(con, params, layers, prepared) -> IngestReport:
