@@ -123,10 +123,36 @@ def test_periods_are_cut_where_stale_data_ends(tmp_path):
     assert cut_at_data_end(Period.parse("2026-12", tz=tz), end) is None
     assert cut_at_data_end(Period.parse("2026-10", tz=tz), end) == Period.parse("2026-10", tz=tz)
     assert not Freshness(end, 47.9, 48).stale and Freshness(end, 48.1, 48).stale
+    # the newest request in the month's last hour: covered (a quiet hour is not missing data)
+    last_hour = pd.Timestamp("2026-11-30 23:00", tz=tz)
+    assert cut_at_data_end(nov, last_hour) == nov
+    before = cut_at_data_end(nov, last_hour - pd.Timedelta(seconds=1))
+    assert before.is_to_date and before.end == last_hour
     assert Freshness(end, 30.0, 24).notice().endswith(
         "no newer request has arrived for 30 hours (limit 24 hours). Figures after that "
         "moment are missing, not zero.")
     assert Freshness(None, None, 48).notice() == "Stale: the store holds no requests"
+
+
+@pytest.mark.parametrize("newest, partial", [("2026-11-30 23:59:59", False),
+                                             ("2026-11-30 23:00:00", False),
+                                             ("2026-11-30 22:59:59", True),
+                                             ("2026-11-02 08:00:00", True)])
+def test_a_month_is_partial_only_when_the_data_ends_before_its_last_hour(home, monkeypatch,
+                                                                         newest, partial):
+    import pandas as pd
+
+    from stat_lib import store
+    from stat_lib.core.periods import Period
+    from stat_lib.run.freshness import partial_notice
+    tz = "America/Los_Angeles"
+    params = load_params(home)
+    monkeypatch.setattr(store, "requested_span", lambda p: (None, pd.Timestamp(newest, tz=tz)))
+    notice = partial_notice(params, Period.parse("2026-11", tz=tz))
+    assert (notice is not None) == partial
+    if partial:
+        assert notice.startswith(f"Partial: the data ends {newest[:16]} PST, before this "
+                                 f"period does (2026-11-30)")
 
 
 @pytest.mark.slow

@@ -52,23 +52,36 @@ def freshness(params, now: dt.datetime) -> Freshness:
     return Freshness(end, (pd.Timestamp(now) - end).total_seconds() / 3600, limit)
 
 
+# The data covers a period when its newest request lies in the period's last hour or later: a
+# quiet last hour (a night, a small city) is not missing data, so no "Partial" banner for it.
+COVERED_WITHIN = pd.Timedelta(hours=1)
+
+
+def covers(period, data_end: pd.Timestamp | None) -> bool:
+    """The data reaches ``period``'s end (within :data:`COVERED_WITHIN`)."""
+    return data_end is not None and data_end >= period.end - COVERED_WITHIN
+
+
 def cut_at_data_end(period, data_end: pd.Timestamp):
-    """``period`` as the data covers it: unchanged when covered in full, cut at the data's end
-    (a to-date period, labelled so) when covered in part, None when not reached at all."""
+    """``period`` as the data covers it: unchanged when covered in full (:func:`covers`), cut
+    at the data's end (a to-date period, labelled so) when covered in part, None when not
+    reached at all."""
     if data_end is None or data_end < period.start:
         return None
-    cut = data_end + pd.Timedelta(seconds=1)  # the newest request is inside the period
-    return period if cut >= period.end else period.to_date(cut)
+    if covers(period, data_end):
+        return period
+    return period.to_date(data_end + pd.Timedelta(seconds=1))  # the newest request inside
 
 
 def partial_notice(params, period) -> str | None:
     """The cover's line for a full period the data covers only in part (``stat-lib run
-    --period`` of a month the data ends inside), else None. A period to date says so already."""
+    --period`` of a month the data ends inside, more than :data:`COVERED_WITHIN` before its
+    end), else None. A period to date says so already."""
     from ..store import requested_span
     if period.is_to_date:
         return None
     _, newest = requested_span(params)
-    if newest is None or newest >= period.end:
+    if newest is None or covers(period, newest):
         return None
     end = newest.tz_convert(params.city.timezone)
     last = (period.end - pd.Timedelta(seconds=1)).tz_convert(params.city.timezone)
