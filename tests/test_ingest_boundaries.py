@@ -66,3 +66,42 @@ def test_squares_edges_and_corners_match_the_reference(points):
     # on the shared edge x = 1 (0 <= y <= 1) the smallest key, A, wins
     on_edge = (lon == 1) & (lat >= 0) & (lat <= 1)
     assert (gdf["key"].to_numpy()[got[on_edge]] == "A").all()
+
+
+# Placing the LA layers' points in threads, as ingest does, round after round, in a process of
+# its own: threads sharing GEOS shapes corrupted the heap (glibc aborts the process, about one
+# ingest of the sample city in two); each thread now places with its own copy of the shapes.
+THREADED = """
+import sys
+import numpy as np, pyarrow as pa
+from concurrent.futures import ThreadPoolExecutor
+from stat_lib.ingest import boundaries as bnd, requests as rq
+from stat_lib.params import load_params
+params = load_params(sys.argv[1])
+rng = np.random.default_rng(1)
+n = 300_000
+pts = pa.table({"crs": pa.nulls(n, pa.string()), "lat_in": rng.uniform(33.7, 34.35, n),
+                "lon_in": rng.uniform(-118.7, -118.15, n), "x_in": pa.nulls(n, pa.float64()),
+                "y_in": pa.nulls(n, pa.float64())})
+rounds = []
+for _ in range(6):  # layers read afresh each round, as each ingest does: shapes never used yet
+    layers = bnd.read_layers(params)
+    with ThreadPoolExecutor(rq.PLACE_THREADS) as pool:
+        rounds.append(pa.concat_tables([f.result() for f in rq.start_placing(pool, pts,
+                                                                              layers)]))
+whole = rq._placed(pts, bnd.read_layers(params))
+assert all(r.equals(whole) for r in rounds), "threads placed differently"
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_points_placed_by_threads_round_after_round_never_corrupt_the_process(tmp_path):
+    import subprocess
+    import sys
+
+    from support.builders import sample_home
+    home = sample_home(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", THREADED, str(home)], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

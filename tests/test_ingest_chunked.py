@@ -152,3 +152,36 @@ def test_a_file_linked_into_the_home_is_labelled_by_its_place_in_the_home(tmp_pa
     params = SimpleNamespace(home=home.resolve())
     assert readers.label(home / "data" / "x.csv", params) == "data/x.csv"
     assert readers.label(target, params) == str(target)  # outside the home: as given
+
+
+def test_a_failing_file_interrupts_the_read_beside_it(city, tmp_path, monkeypatch):
+    """File 1 fails while file 0 is still being read (here: a query of hours on its cursor):
+    the ingest raises file 1's error at once, file 0's read interrupted, not awaited."""
+    import dataclasses
+    import threading
+    home = shutil.copytree(root_of(city) / "monthly", tmp_path / "h")
+    files = sorted((home / "data" / "requests").glob("*.csv"))
+    started = threading.Event()
+
+    def read(cur, path, source, *rest):
+        if path.name == files[0].name:
+            started.set()
+            cur.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE hash(i) = 42")
+        if path.name == files[1].name:
+            started.wait(30)
+            raise SourceError("cannot read as CSV: a test's bad file", path=path)
+        return readers._read_csv(cur, path, source, *rest)
+    csv = readers.READERS["csv"]
+    monkeypatch.setitem(readers.READERS, "csv", dataclasses.replace(csv, read=read))
+    errors = []
+
+    def run():
+        try:
+            ingest(load_params(home))
+        except SourceError as exc:
+            errors.append(exc)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(120)  # liveness, not speed: without the interrupt the read of file 0 takes hours
+    assert not t.is_alive(), "the ingest waited for the read beside the failing file"
+    assert len(errors) == 1 and files[1].name in str(errors[0])

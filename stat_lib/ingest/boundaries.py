@@ -131,13 +131,16 @@ def place(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return keys
 
 
-def prepare_layers(layers: dict) -> None:
-    """Prepare every polygon of ``layers`` once (``place_index`` then finds them prepared, so
-    threads placing points in the same layers never prepare a shape at the same time)."""
+def private_copy(layers: dict) -> dict:
+    """``layers`` with shapes of their own (the same coordinates, new GEOS objects), for one
+    thread: GEOS builds a prepared shape's index on first use, so two threads must never
+    place points in the very same shape at once (that corrupts the heap)."""
     import shapely
-    for layer in layers.values():
-        shapes = np.asarray(layer.geometry.values, dtype=object)  # the very shapes, not copies
-        shapely.prepare(shapes[~shapely.is_missing(shapes)])
+    out = {}
+    for name, layer in layers.items():
+        shapes = np.asarray(layer.geometry.values, dtype=object)
+        out[name] = layer.set_geometry(shapely.from_wkb(shapely.to_wkb(shapes)), crs=layer.crs)
+    return out
 
 
 def place_index(layer, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -158,16 +158,19 @@ def read(con, source, params, prefix: str, wanted=None) -> RawSource:
 
 def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader) -> None:
     """Read the files of a file source, :data:`READ_THREADS` at once (each on a cursor of its
-    own; DuckDB releases the GIL), each then hashed; an error names the first failing file."""
-    from concurrent.futures import ThreadPoolExecutor
+    own; DuckDB releases the GIL), each then hashed. The first file that fails (in file order)
+    is the error; the reads still running then are interrupted, as on Ctrl-C, not awaited."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    live, stopped = {}, set()  # file index -> its cursor while reading; reads interrupted
 
     def one(i_path):
         i, path = i_path
-        cur = con.cursor()
+        cur = live[i] = con.cursor()
         try:
             rf = reader(cur, path, source, raw_table(f"{prefix}_{i}"), label(path, params),
                         wanted)
         finally:
+            del live[i]
             cur.close()
         rf.content_hash = file_hash(path)
         return rf
@@ -176,11 +179,29 @@ def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader
                             thread_name_prefix="stat-lib-read") as pool:
         futures = [pool.submit(one, f) for f in files]
         try:
-            raw.files.extend(f.result() for f in futures)
-        except BaseException:
-            for f in futures:
-                f.cancel()
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C (SIGTERM): stop the reads, then unwind
+            _stop_reads(futures, live, stopped)
             raise
+        if any(f.exception() for f in done):
+            _stop_reads(futures, live, stopped)
+    failed = [f.exception() for i, f in enumerate(futures)
+              if not f.cancelled() and i not in stopped and f.exception()]
+    if failed:
+        raise failed[0]
+    raw.files.extend(f.result() for f in futures)
+
+
+def _stop_reads(futures, live: dict, stopped: set) -> None:
+    """Files not started are not; the reads running are interrupted (their errors unused)."""
+    for f in futures:
+        f.cancel()
+    for i, cur in list(live.items()):
+        stopped.add(i)
+        try:
+            cur.interrupt()
+        except Exception:  # noqa: BLE001  (the read ended and closed its cursor meanwhile)
+            pass
 
 
 def _bare(table: str) -> str:

@@ -64,16 +64,21 @@ def _checks_while_placing(con, params, layers, raws) -> None:
 
     import pyarrow as pa
     pts = _points(con)
-    bnd.prepare_layers(layers)  # before the threads: preparing mutates the shapes
-    step = -(-pts.num_rows // PLACE_THREADS) or 1
     with ThreadPoolExecutor(PLACE_THREADS, thread_name_prefix="stat-lib-place") as pool:
-        placed = [pool.submit(_placed, pts.slice(i, step), layers)
-                  for i in range(0, max(pts.num_rows, 1), step)]
+        placed = start_placing(pool, pts, layers)
         _mark_duplicates(con)
         _collect_rejects(con, raws)
         _district_lookups(con, params, layers)
         _service_codes(con, params)
         _geo_table(con, pa.concat_tables([p.result() for p in placed]), layers)
+
+
+def start_placing(pool, pts, layers) -> list:
+    """``_placed`` of each of ``PLACE_THREADS`` slices of ``pts`` submitted to ``pool``, each
+    with its own copy of the shapes (GEOS: see ``boundaries.private_copy``); futures in order."""
+    step = -(-pts.num_rows // PLACE_THREADS) or 1
+    return [pool.submit(_placed, pts.slice(i, step), bnd.private_copy(layers))
+            for i in range(0, max(pts.num_rows, 1), step)]
 
 
 def commit(con, params, layers, prepared) -> IngestReport:
