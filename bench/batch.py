@@ -34,13 +34,16 @@ BIN = Path(sys.executable).parent
 
 
 def make_home(base: Path, parquet: Path | None = None) -> Path:
-    """params/ + boundaries + the sample (or a given parquet) in a fresh home folder."""
+    """params/ + the sample city's data (its requests replaced by a given parquet) in a fresh
+    home folder: boundaries, the sample's other kinds (permits, surveys, telephony), session
+    notes and KPI submissions, as ``make demo`` has them."""
     home = base / "home"
     shutil.copytree(ROOT / "params", home / "params")
-    shutil.copytree(ROOT / "data" / "boundaries", home / "data" / "boundaries")
-    (home / "data" / "sample").mkdir(parents=True)
-    src = parquet or ROOT / "data" / "sample" / "la_sample_requests.parquet"
-    shutil.copy(src, home / "data" / "sample" / "la_sample_requests.parquet")
+    for folder in ("boundaries", "sample", "sessions", "submissions"):
+        if (ROOT / "data" / folder).exists():
+            shutil.copytree(ROOT / "data" / folder, home / "data" / folder)
+    if parquet:
+        shutil.copy(parquet, home / "data" / "sample" / "la_sample_requests.parquet")
     return home
 
 

@@ -130,6 +130,9 @@ def _execute(job: Job, output: Path, deadline: float) -> None:
             # papermill rewrites the whole .ipynb after every cell by default; we only keep
             # the final one (it is still written when a cell fails)
             request_save_on_cell_execute=False,
+            # the last cell's outputs are in: the kernel is stopped at once, not asked to
+            # shut down (ipykernel then took ~0.24 s to exit; a notebook's store is read-only)
+            shutdown_kernel="immediate",
             execution_timeout=job.cell_timeout,
             timeout_func=_cell_timeout(job.cell_timeout, deadline),
             kernel_manager_class=ipc_kernel_manager(ipc_dir, job.kernel_template),
@@ -156,11 +159,14 @@ def ipc_kernel_manager(ipc_dir: str, template: str | None = None) -> type:
     """
     from jupyter_client import AsyncKernelManager
 
+    from .kernel_client import ReadyClient
+
     class IpcKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = os.path.join(ipc_dir, "k")
+            self.client_factory = ReadyClient  # no fixed 0.2 s wait per kernel start
 
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)

@@ -43,7 +43,11 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display", "pand
            "stat_lib.present.page_one", "stat_lib.present.reports.permits",
            "stat_lib.present.satisfaction_section", "stat_lib.present.sessions_section",
            "stat_lib.present.svg_server", "xstatic.pkg.leaflet",
-           "xstatic.pkg.leaflet_markercluster")
+           "xstatic.pkg.leaflet_markercluster",
+           # imported by ipykernel's own start-up (about 0.13 CPU s per kernel): its debugger
+           # (debugpy), IPython's history (sqlite3), pdb, the asyncio event loop
+           "ipykernel.debugger", "sqlite3", "pdb", "faulthandler", "IPython.extensions",
+           "tornado.platform.asyncio")
 
 
 def enabled() -> bool:
@@ -94,6 +98,9 @@ def stub_cmd(cmd: list[str], sock: str) -> list[str] | None:
 def serve(sock_path: str) -> None:
     """Import the kernel's modules once, then fork a kernel for each stub that connects."""
     sys.modules.setdefault("rfc3987_syntax", None)  # as the kernels' exec_lines do
+    # debugpy (ipykernel's debugger) warns on stderr at import that frozen modules may hide
+    # breakpoints: nobody debugs a batch kernel, and the batch's log stays clean
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import importlib
     try:
         for name in PRELOAD:
