@@ -311,7 +311,8 @@ def _weights(days: np.ndarray, cal: Calibration, origin=None) -> np.ndarray:
     """Expected volume of each type on each day (rows: days, columns: types); growth counts
     from ``origin`` (default: the first day)."""
     dates = pd.DatetimeIndex(days)
-    years = (days - (days[0] if origin is None else origin)).astype("timedelta64[D]").astype(float) / 365.25
+    start = days[0] if origin is None else origin
+    years = (days - start).astype("timedelta64[D]").astype(float) / 365.25
     daily = np.asarray(WEEKDAY)[dates.day_of_week] * (1 + GROWTH_PER_YEAR) ** years
     w = np.outer(daily, cal.shares)
     for i, key in enumerate(cal.types):
