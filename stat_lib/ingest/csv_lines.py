@@ -12,17 +12,40 @@ kept for the rejects table.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from pathlib import Path
 
 from ..core.atomic_write import temp_path
 
 MAX_RECORD_LINES = 50  # a quoted field spanning more physical lines than this is not one
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """The file is gzip-compressed (a ``.csv.gz`` export), told by its first bytes."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_bytes(path: Path):
+    """A binary handle on the file's text: decompressed when it is gzip."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def open_text(path: Path, encoding: str, errors: str = "strict"):
+    """A text handle on the file (decompressed when it is gzip), newlines as they are."""
+    return io.TextIOWrapper(open_bytes(path), encoding=encoding, errors=errors, newline="")
+
+
+def plain_name(path: Path) -> str:
+    """The file's name without a ``.gz`` (a decompressed copy's name)."""
+    return path.name[:-3] if path.name.lower().endswith(".gz") else path.name
 
 
 def header(path: Path, delimiter: str, encoding: str) -> list[str]:
     """The header row's field names."""
-    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+    with open_text(path, encoding, errors="replace") as fh:
         return next(csv.reader(fh, delimiter=delimiter), [])
 
 
@@ -37,10 +60,10 @@ def named_twice(names: list[str]) -> dict[str, list[int]]:
 def isolate_stray_quotes(path: Path, delimiter: str, encoding: str):
     """A copy of ``path`` with each stray-quote line made malformed, and those lines.
 
-    Returns ``(copy, {line number: original text})``; ``copy`` is None when no line has a
-    stray quote (the file's problem is another).
+    Returns ``(copy, {line number: original text})``; ``copy`` (uncompressed, also for a
+    gzip file) is None when no line has a stray quote (the file's problem is another).
     """
-    with open(path, encoding=encoding, newline="") as fh:
+    with open_text(path, encoding) as fh:
         lines = fh.read().splitlines(keepends=True)
     width = len(header(path, delimiter, encoding))
     stray, i = {}, 1  # line 1 is the header
@@ -56,7 +79,7 @@ def isolate_stray_quotes(path: Path, delimiter: str, encoding: str):
     for number in stray:  # quotes out, one field too many: the reader rejects the line
         lines[number - 1] = (lines[number - 1].rstrip("\r\n").replace('"', "")
                              + (delimiter + "~") * (width + 1) + "\n")
-    copy = temp_path(path.with_name(path.name))
+    copy = temp_path(path.with_name(plain_name(path)))  # written plain, read as such
     copy.write_text("".join(lines), encoding=encoding)
     return copy, stray
 

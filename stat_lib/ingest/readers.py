@@ -7,7 +7,8 @@ copying the table. CSV is read by DuckDB's ``read_csv`` (streaming, parallel; an
 ``read_parquet``, Open311 JSON by ``read_json``; Excel (openpyxl) and SQL (SQLAlchemy) through
 pandas. Text formats are read as text (``all_varchar``) so nothing is coerced before ingest
 checks it. A CSV line with the wrong number of fields is kept aside as a malformed line (table
-``RawFile.bad_table``) unless more than the source's ``max_malformed`` share of lines are.
+``RawFile.bad_table``) unless more than the source's ``max_malformed`` share of lines are. A
+gzip-compressed CSV (``.csv.gz``, told by its bytes) is read, and checked, as its text.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ def _q(name: str) -> str:
 # -- CSV -------------------------------------------------------------------------------------
 
 def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
-    if path.stat().st_size == 0:
+    if path.stat().st_size == 0 or _decompresses_to_nothing(path):
         raise SourceError("file is empty (0 bytes); expected a header row and data rows. "
                           "Re-export the file or remove it from 'sources' in city.yaml",
                           path=path)
@@ -232,6 +233,14 @@ def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFi
         finally:
             utf8.unlink()
     return _read_csv_file(con, path, source, table, label_, wanted, NATIVE_CSV_ENCODINGS[enc])
+
+
+def _decompresses_to_nothing(path: Path) -> bool:
+    """A gzip file holding 0 bytes of text."""
+    if not csv_lines.is_gzip(path):
+        return False
+    with csv_lines.open_bytes(path) as f:
+        return f.read(1) == b""
 
 
 def _read_csv_file(con, path: Path, source, table, label_, wanted, encoding) -> RawFile:
@@ -272,10 +281,12 @@ def _py(delim: str) -> str:
 def _scan_csv(con, path: Path, named: Path, source, table, label_, wanted, encoding,
               delim) -> RawFile:
     """``path`` read into ``table``; errors name ``named`` (the source file)."""
-    # naming the dialect skips DuckDB's sniffer, which crawls over very long lines
+    # naming the dialect skips DuckDB's sniffer, which crawls over very long lines; the
+    # compression is told by the file's bytes (DuckDB goes by the name)
+    compression = "gzip" if csv_lines.is_gzip(path) else "none"
     opts = (f"header=true, all_varchar=true, max_line_size={MAX_LINE}, "
             f"delim='{delim}', quote='\"', escape='\"', "
-            f"encoding='{encoding}'")
+            f"encoding='{encoding}', compression='{compression}'")
     scan = f"read_csv('{_sql_path(path)}', {opts}"
     keeps = (f"{scan}, store_rejects=true, rejects_table='{_bare(table)}_rej', "
              f"rejects_scan='{_bare(table)}_scan')")
@@ -326,7 +337,7 @@ def _malformed_lines(con, rf: RawFile, path: Path, source) -> None:
 
 def _delimiter(path: Path) -> str:
     """The header line's most frequent of comma, tab, semicolon, pipe (comma on a tie)."""
-    with open(path, "rb") as f:
+    with csv_lines.open_bytes(path) as f:
         head = f.readline(1 << 20)
     counts = {d: head.count(d.encode()) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
@@ -359,7 +370,7 @@ def _transcode(path: Path, encoding: str) -> Path:
         raise SourceError(f"unknown encoding {encoding!r}; use a Python codec name such as "
                           f"utf-8, latin-1, cp1252", path=path, key="encoding") from None
     out = Path(tempfile.mkstemp(suffix=".csv", prefix="stat-lib-")[1])
-    with open(path, encoding=encoding, errors="strict", newline="") as src, \
+    with csv_lines.open_text(path, encoding) as src, \
             open(out, "w", encoding="utf-8", newline="") as dst:
         for chunk in iter(lambda: src.read(1 << 20), ""):
             dst.write(chunk)
