@@ -48,11 +48,12 @@ Compared, per packet (``<slug>.html`` for every department in params/, ``citywid
 Also: the period's ``index.html`` (text + page) and the manifest (period, data as of, each
 run's status and summary; not its timestamps, durations, hashes or paths).
 
-Masked, in the packets only, and nothing else: folium/branca's random element ids (32 hex
-digits after ``<name>_``: ``map_``, ``geo_json_``, ``fast_marker_cluster_``...), numbered in
-order of first appearance (so references between them must still match), and papermill's
-random id of the injected-parameters cell (``cell-id=`` + 8 hex digits). The packets carry
-no generated-at time (only the manifest does, and it is not compared there).
+Masked, in the packets (and the index) only, and nothing else: folium/branca's random element
+ids (32 hex digits after ``<name>_``: ``map_``, ``geo_json_``, ``fast_marker_cluster_``...),
+numbered in order of first appearance (so references between them must still match),
+papermill's random id of the injected-parameters cell (``cell-id=`` + 8 hex digits), and the
+cover's "extracted" time (``; extracted 2026-12-04 13:34 PST``: when that side's demo ingested).
+The packets carry no generated-at time (only the manifest does, and it is not compared there).
 
 Exit status: 0 all identical, 1 some difference, 2 a side could not be built or run.
 """
@@ -88,13 +89,19 @@ FOLIUM_ID = re.compile(r"(?<=[A-Za-z]_)[0-9a-f]{32}(?![0-9a-f])")
 PAPERMILL_CELL = re.compile(r'(celltag_injected-parameters" id="cell-id=)[0-9a-f]{8}(?=")')
 
 
+# "Data as of ...; extracted <time>": each side's demo ingests at its own minute.
+EXTRACTED = re.compile(r"(; extracted )\d{4}-\d\d-\d\d \d\d:\d\d [A-Za-z][\w+-]*")
+
+
 def mask(html: str) -> tuple[str, int]:
-    """``html`` with random ids replaced by ``ID<n>`` (n: order of first appearance)."""
+    """``html`` with random ids replaced by ``ID<n>`` (n: order of first appearance) and the
+    extracted time by ``MASKED``."""
     numbers: dict[str, str] = {}
     html = FOLIUM_ID.sub(lambda m: numbers.setdefault(m.group(0), f"ID{len(numbers) + 1}"),
                          html)
     html, cells = PAPERMILL_CELL.subn(r"\1MASKED", html)
-    return html, len(numbers) + cells
+    html, extracted = EXTRACTED.subn(r"\1MASKED", html)
+    return html, len(numbers) + cells + extracted
 
 
 # --- parsing a packet -------------------------------------------------------------------------
@@ -605,14 +612,15 @@ def self_check(period_dir: Path, slugs: list[str]) -> None:
         print(f"self-check: a digit altered in {dept} {expect}: reported, in {flagged}")
     renumbered = FOLIUM_ID.sub(lambda m: m.group(0)[::-1], html)
     renumbered = PAPERMILL_CELL.sub(r"\g<1>0badf00d", renumbered)
+    renumbered = EXTRACTED.sub(r"\g<1>1999-01-01 00:00 PST", renumbered)
     assert renumbered != html
     copy = dict(base, packets={**base["packets"], dept: renumbered}, manifest=fresh())
     assert compare_outputs(base, copy)[2], "self-check: renumbered random ids reported"
     broken = FOLIUM_ID.sub(lambda m: "0" * 32, html, count=1)  # one reference broken
     copy = dict(base, packets={**base["packets"], dept: broken}, manifest=fresh())
     assert not compare_outputs(base, copy)[2], "self-check: a broken id reference not reported"
-    print(f"self-check: random ids renumbered in {dept}: identical; one id reference broken: "
-          f"reported. OK")
+    print(f"self-check: random ids renumbered and the extracted time changed in {dept}: "
+          f"identical; one id reference broken: reported. OK")
 
 
 # --- main -----------------------------------------------------------------------------------
