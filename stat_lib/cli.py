@@ -48,15 +48,26 @@ def handles_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        signal.signal(signal.SIGTERM, _terminate)
+        previous = _on_sigterm(_terminate)
         try:
             return fn(*args, **kwargs)
         except StatLibError as exc:
             _fail(exc)
         except KeyboardInterrupt as exc:
             _stopped(exc)
+        finally:  # a command called in-process (tests, a notebook) leaves no handler behind
+            _on_sigterm(previous)
 
     return wrapper
+
+
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM; the one it replaces. Only the main thread may (a
+    command run from another thread keeps the process's handler): None there."""
+    import threading
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 class Context:

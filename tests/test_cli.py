@@ -70,3 +70,27 @@ def test_every_command_help_lists_its_options_and_the_exit_codes():
                     assert opt in out, (path, opt)
         seen += 1
     assert seen >= 12
+
+
+def test_a_command_run_in_process_leaves_the_sigterm_handler_as_it_was(home):
+    """The CLI turns SIGTERM into its clean-up only while a command runs: called in-process
+    (a test, a notebook), it puts back the handler it found, and from another thread it
+    installs none (Python allows signal handlers in the main thread only)."""
+    import signal
+    import threading
+
+    def mine(signum, frame):
+        pass
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        result = invoke("run", "--period", "2026-13", home=home)  # a usage error, then back
+        assert result.exit_code == 2 and signal.getsignal(signal.SIGTERM) is mine
+        outcome = []
+        thread = threading.Thread(target=lambda: outcome.append(
+            invoke("run", "--period", "2026-13", home=home)))
+        thread.start()
+        thread.join(60)
+        assert outcome and outcome[0].exit_code == 2, outcome and outcome[0].output
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
