@@ -155,20 +155,25 @@ def test_a_file_linked_into_the_home_is_labelled_by_its_place_in_the_home(tmp_pa
 
 
 def test_a_failing_file_interrupts_the_read_beside_it(city, tmp_path, monkeypatch):
-    """File 1 fails while file 0 is still being read (here: a query of hours on its cursor):
-    the ingest raises file 1's error at once, file 0's read interrupted, not awaited."""
+    """File 1 fails while file 0 is still being read (here: a query of hours on its cursor,
+    started only after the failure, so a first interrupt finds no statement to stop): the
+    ingest raises file 1's error at once, file 0's read interrupted, not awaited."""
     import dataclasses
     import threading
+    import time
     home = shutil.copytree(root_of(city) / "monthly", tmp_path / "h")
     files = sorted((home / "data" / "requests").glob("*.csv"))
-    started = threading.Event()
+    started, failed = threading.Event(), threading.Event()
 
     def read(cur, path, source, *rest):
         if path.name == files[0].name:
             started.set()
+            failed.wait(30)
+            time.sleep(0.3)  # between two statements of a read when the failure comes
             cur.execute("SELECT count(*) FROM range(1000000000000) t(i) WHERE hash(i) = 42")
         if path.name == files[1].name:
             started.wait(30)
+            failed.set()
             raise SourceError("cannot read as CSV: a test's bad file", path=path)
         return readers._read_csv(cur, path, source, *rest)
     csv = readers.READERS["csv"]

@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,13 +162,17 @@ def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader
     """Read the files of a file source, :data:`READ_THREADS` at once (each on a cursor of its
     own; DuckDB releases the GIL), each then hashed. The first file that fails (in file order)
     is the error; the reads still running then are interrupted, as on Ctrl-C, not awaited."""
+    import threading
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
     live, stopped = {}, set()  # file index -> its cursor while reading; reads interrupted
+    stop = threading.Event()  # set when stopping: no read starts after it
 
     def one(i_path):
         i, path = i_path
-        cur = live[i] = con.cursor()
+        cur = live[i] = con.cursor()  # registered before the check: _stop_reads sees it
         try:
+            if stop.is_set():
+                return None
             rf = reader(cur, path, source, raw_table(f"{prefix}_{i}"), label(path, params),
                         wanted)
         finally:
@@ -182,10 +187,10 @@ def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader
         try:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         except BaseException:  # Ctrl-C (SIGTERM): stop the reads, then unwind
-            _stop_reads(futures, live, stopped)
+            _stop_reads(futures, live, stopped, stop)
             raise
         if any(f.exception() for f in done):
-            _stop_reads(futures, live, stopped)
+            _stop_reads(futures, live, stopped, stop)
     failed = [f.exception() for i, f in enumerate(futures)
               if not f.cancelled() and i not in stopped and f.exception()]
     if failed:
@@ -193,16 +198,21 @@ def _read_files(con, source, params, prefix: str, wanted, raw: RawSource, reader
     raw.files.extend(f.result() for f in futures)
 
 
-def _stop_reads(futures, live: dict, stopped: set) -> None:
-    """Files not started are not; the reads running are interrupted (their errors unused)."""
+def _stop_reads(futures, live: dict, stopped: set, stop) -> None:
+    """Files not started are not; the reads running are interrupted (their errors unused),
+    again and again until they end: an interrupt that comes between two of a read's
+    statements, or before its first, is lost."""
+    stop.set()
     for f in futures:
         f.cancel()
-    for i, cur in list(live.items()):
-        stopped.add(i)
-        try:
-            cur.interrupt()
-        except Exception:  # noqa: BLE001  (the read ended and closed its cursor meanwhile)
-            pass
+    while live:
+        for i, cur in list(live.items()):
+            stopped.add(i)
+            try:
+                cur.interrupt()
+            except Exception:  # noqa: BLE001  (the read ended and closed its cursor meanwhile)
+                pass
+        time.sleep(0.02)
 
 
 def _bare(table: str) -> str:
