@@ -231,7 +231,7 @@ def _q(name: str) -> str:
 # -- CSV -------------------------------------------------------------------------------------
 
 def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFile:
-    if path.stat().st_size == 0 or _decompresses_to_nothing(path):
+    if _holds_no_text(path):
         raise SourceError("file is empty (0 bytes); expected a header row and data rows. "
                           "Re-export the file or remove it from 'sources' in city.yaml",
                           path=path)
@@ -245,10 +245,8 @@ def _read_csv(con, path: Path, source, table: str, label_: str, wanted) -> RawFi
     return _read_csv_file(con, path, source, table, label_, wanted, NATIVE_CSV_ENCODINGS[enc])
 
 
-def _decompresses_to_nothing(path: Path) -> bool:
-    """A gzip file holding 0 bytes of text."""
-    if not csv_lines.is_gzip(path):
-        return False
+def _holds_no_text(path: Path) -> bool:
+    """An empty file, or a gzip one holding 0 bytes of text."""
     with csv_lines.open_bytes(path) as f:
         return f.read(1) == b""
 
